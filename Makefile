@@ -1,0 +1,42 @@
+# CareOps — `make run` serves the embedded default, `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/setup.cfg)))
+PORT   ?= 8000
+
+.PHONY: run test install install-dev worker migrate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+
+# The core and every first-party plugin, editable; re-run when their metadata changes.
+$(VENV)/.installed: $(BIN)/python setup.cfg $(addsuffix setup.cfg,$(PLUGIN_DIRS))
+	$(BIN)/pip install --quiet -e . $(addprefix -e ,$(PLUGIN_DIRS))
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/flask --app wsgi db upgrade
+
+run: install
+	PORT=$(PORT) bash scripts/run.sh
+
+worker: install
+	$(BIN)/flask --app wsgi careops worker
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python bench/booking_bench.py
+
+clean:
+	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache

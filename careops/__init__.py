@@ -1,0 +1,142 @@
+"""CareOps: the operations backend of a small service business.
+
+``create_app(config=None)`` builds the app from small named steps; nothing
+heavy happens at import. Plugins import ``hookimpl`` from here.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from careops.hookspecs import hookimpl  # noqa: F401 - the plugin author's entry point
+
+__version__ = "0.1.0"
+
+#: The domain packages whose models, receivers and tasks are imported at start,
+#: and whose ``views.blp`` (when present) is registered on the API.
+DOMAINS = (
+    "auth", "workspaces", "resources", "services", "bookings", "contacts", "inbox", "forms",
+    "inventory", "alerts", "dashboard", "automation", "integrations", "public", "operations",
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    init_config(app, config)
+    init_logging(app)
+    init_extensions(app)
+    init_plugins(app)
+    init_domains(app)
+    init_tasks(app)
+    init_http(app)
+    init_cli(app)
+    start_plugins(app)
+    return app
+
+
+def init_config(app, config):
+    from careops import config as configuration
+
+    import os
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    configuration.load(app, config)
+
+
+def init_logging(app):
+    from careops import log_config
+
+    log_config.init_app(app)
+
+
+def init_extensions(app):
+    from careops.extensions import api, cors, db, jwt, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/v1/docs/assets/"
+    api.init_app(app)
+    origins = [o.strip() for o in app.config["CAREOPS_CORS_ORIGINS"].split(",") if o.strip()]
+    if origins:
+        cors.init_app(app, origins=origins, expose_headers=["X-Pagination", "X-Request-ID", "Retry-After"])
+
+
+def init_plugins(app):
+    from careops import plugins
+
+    plugins.set_manager(plugins.build_manager(load_entrypoints=app.config["CAREOPS_LOAD_ENTRYPOINT_PLUGINS"]))
+
+
+def init_domains(app):
+    import importlib
+    import importlib.util
+
+    from careops.extensions import api
+    from careops.plugins import collect, hook
+
+    for domain in DOMAINS:
+        package = f"careops.{domain}"
+        if importlib.util.find_spec(package) is None:
+            continue
+        for module in ("models", "receivers", "tasks"):
+            if importlib.util.find_spec(f"{package}.{module}") is not None:
+                importlib.import_module(f"{package}.{module}")
+        if importlib.util.find_spec(f"{package}.views") is not None:
+            views = importlib.import_module(f"{package}.views")
+            for name in ("blp", "public_blp"):
+                if hasattr(views, name):
+                    api.register_blueprint(getattr(views, name))
+            if hasattr(views, "ops"):
+                app.register_blueprint(views.ops)
+    import careops.events_tasks  # noqa: F401 - the outbox's delivery tasks
+
+    for blueprint in collect(hook().careops_blueprints(api=api)):
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1/plugins/{blueprint.name}")
+
+
+def init_tasks(app):
+    from careops import tasks
+
+    tasks.configure(app)
+
+
+def init_http(app):
+    from careops import errors, http
+    from careops.auth import tokens
+    from careops.operations import metrics
+
+    http.init_app(app)
+    metrics.init_app(app)
+    tokens.init_app(app)
+    # After api.init_app: ours replaces flask-smorest's HTTPException handler.
+    errors.init_app(app)
+    _serve_swagger_assets(app)
+
+
+def _serve_swagger_assets(app):
+    """Swagger UI's files, served by CareOps itself: the docs page works offline."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+
+def init_cli(app):
+    from careops import cli
+
+    cli.init_app(app)
+
+
+def start_plugins(app):
+    from careops.plugins import hook
+
+    hook().careops_startup(app=app)
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

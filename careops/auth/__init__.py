@@ -1,0 +1,1 @@
+"""Users, tokens, invitations: who may call the API."""

@@ -1,0 +1,50 @@
+"""Request and response schemas of /auth."""
+import marshmallow as ma
+
+from careops.fields import Email, Str, Timezone
+from careops.workspaces.schemas import WorkspaceSchema
+
+Password = lambda **kw: Str(128, min_length=10, **kw)  # noqa: E731 - a field factory
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.String()
+    email = ma.fields.String()
+    full_name = ma.fields.String()
+    role = ma.fields.String()
+    workspace_id = ma.fields.String()
+    permissions = ma.fields.Dict(attribute="effective_permissions")
+    is_active = ma.fields.Boolean()
+
+
+class RegisterSchema(ma.Schema):
+    email = Email(required=True)
+    password = Password(required=True, load_only=True)
+    full_name = Str(120, min_length=1, required=True)
+    workspace_name = Str(120, min_length=1, required=True)
+    timezone = Timezone(load_default="UTC")
+
+
+class LoginSchema(ma.Schema):
+    email = Str(254, min_length=1, required=True)
+    password = Str(128, min_length=1, required=True, load_only=True)
+
+
+class AcceptInvitationSchema(ma.Schema):
+    token = Str(100, min_length=1, required=True)
+    full_name = Str(120, min_length=1, required=True)
+    password = Password(required=True, load_only=True)
+
+
+class TokensSchema(ma.Schema):
+    access_token = ma.fields.String()
+    refresh_token = ma.fields.String()
+    user = ma.fields.Nested(UserSchema)
+
+
+class RegisteredSchema(TokensSchema):
+    workspace = ma.fields.Nested(WorkspaceSchema)
+
+
+class AccessTokenSchema(ma.Schema):
+    access_token = ma.fields.String()

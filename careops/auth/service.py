@@ -1,0 +1,124 @@
+"""Registration, login, invitations and staff management."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from careops import messaging
+from careops.auth.models import Invitation, User
+from careops.auth.passwords import burn_time, check_password, hash_password
+from careops.db import WorkspaceRepository, utcnow
+from careops.errors import Conflict, NotFound, Unauthorized
+from careops.extensions import db
+from careops.security import PERMISSIONS
+from careops.workspaces.service import create_workspace
+
+INVITATION_LIFETIME = timedelta(days=7)
+BAD_CREDENTIALS = "Wrong email or password"
+
+
+def _email_taken(email: str) -> bool:
+    return db.session.scalars(sa.select(User.id).where(User.email == email)).first() is not None
+
+
+def register(*, email: str, password: str, full_name: str, workspace_name: str, timezone: str = "UTC"):
+    """Create a workspace in status ``setup`` and its owner."""
+    if _email_taken(email):
+        raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
+    workspace = create_workspace(workspace_name, timezone=timezone)
+    owner = User(workspace_id=workspace.id, email=email, password_hash=hash_password(password),
+                 full_name=full_name, role="owner", permissions={p: True for p in PERMISSIONS})
+    db.session.add(owner)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Two registrations raced for the same email (or slug): the loser learns it here.
+        db.session.rollback()
+        if _email_taken(email):
+            raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN") from None
+        raise Conflict("Please try again") from None
+    return owner, workspace
+
+
+def login(email: str, password: str) -> User:
+    user = db.session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        burn_time(password)
+        raise Unauthorized(BAD_CREDENTIALS)
+    if not check_password(password, user.password_hash) or not user.is_active:
+        raise Unauthorized(BAD_CREDENTIALS)
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(workspace_id: str, inviter: User, *, email: str, full_name: str | None, permissions: dict):
+    """Create a single-use invitation and email its link; returns (invitation, token)."""
+    if _email_taken(email):
+        raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
+    token = secrets.token_urlsafe(32)
+    repo = WorkspaceRepository(workspace_id)
+    invitation = repo.add(Invitation(
+        email=email, full_name=full_name, permissions={p: bool(permissions.get(p)) for p in PERMISSIONS},
+        token_hash=_hash_token(token), expires_at=utcnow() + INVITATION_LIFETIME, invited_by_id=inviter.id))
+    db.session.commit()
+    messaging.send_system_email(
+        workspace_id, to=email, subject="You are invited to CareOps",
+        text=(f"{inviter.full_name} invited you to join their team on CareOps.\n"
+              f"Accept the invitation within 7 days: {messaging.public_url('/accept-invitation')}?token={token}\n"),
+        purpose=f"invitation:{invitation.id}")
+    return invitation, token
+
+
+def invitation_status(invitation: Invitation) -> str:
+    if invitation.status == "pending" and invitation.expires_at <= utcnow():
+        return "expired"
+    return invitation.status
+
+
+def list_invitations(workspace_id: str) -> list[Invitation]:
+    return WorkspaceRepository(workspace_id).all(Invitation, order_by=Invitation.created_at.desc())
+
+
+def accept_invitation(*, token: str, full_name: str, password: str) -> User:
+    # Lock the invitation row: two accepts of one token must not create two users.
+    invitation = db.session.scalars(
+        sa.select(Invitation).where(Invitation.token_hash == _hash_token(token)).with_for_update()).first()
+    if invitation is None or invitation_status(invitation) != "pending":
+        raise NotFound("This invitation does not exist, has expired or was already used")
+    if _email_taken(invitation.email):
+        raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
+    user = User(workspace_id=invitation.workspace_id, email=invitation.email, password_hash=hash_password(password),
+                full_name=full_name, role="staff", permissions=dict(invitation.permissions))
+    invitation.status = "accepted"
+    invitation.accepted_at = utcnow()
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN") from None
+    return user
+
+
+def list_staff(workspace_id: str) -> list[User]:
+    return WorkspaceRepository(workspace_id).all(User, order_by=User.created_at)
+
+
+def update_staff(workspace_id: str, user_id: str, *, permissions: dict | None = None,
+                 is_active: bool | None = None) -> User:
+    user = WorkspaceRepository(workspace_id).get(User, user_id)
+    if user.role == "owner":
+        raise Conflict("The owner's permissions and status cannot be changed")
+    if permissions:
+        user.permissions = {p: bool(permissions.get(p, (user.permissions or {}).get(p, False)))
+                            for p in PERMISSIONS}
+    if is_active is not None:
+        user.is_active = is_active
+    db.session.commit()
+    return user

@@ -1,0 +1,137 @@
+"""Configuration: defaults, ``CAREOPS_*`` environment variables, ``instance/careops.cfg``.
+
+Precedence, lowest first: the defaults below, ``instance/careops.cfg`` (a Python
+file of ``UPPER_CASE = value`` lines), the environment, then the mapping given
+to ``create_app(config)``. The defaults need nothing installed: a SQLite file
+and a SQLite task queue in the instance folder, console email.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+#: Environment variables read by CareOps, with the config key each one sets.
+ENVIRONMENT = {
+    "CAREOPS_ENV": "CAREOPS_ENV",
+    "CAREOPS_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "CAREOPS_TASK_QUEUE": "CAREOPS_TASK_QUEUE",
+    "CAREOPS_REDIS_URL": "CAREOPS_REDIS_URL",
+    "CAREOPS_SECRET_KEY": "SECRET_KEY",
+    "CAREOPS_RATELIMIT_PUBLIC": "CAREOPS_RATELIMIT_PUBLIC",
+    "CAREOPS_RATELIMIT_LOGIN": "CAREOPS_RATELIMIT_LOGIN",
+    "CAREOPS_CORS_ORIGINS": "CAREOPS_CORS_ORIGINS",
+    "CAREOPS_ACCESS_TOKEN_MINUTES": "CAREOPS_ACCESS_TOKEN_MINUTES",
+    "CAREOPS_REFRESH_TOKEN_DAYS": "CAREOPS_REFRESH_TOKEN_DAYS",
+    "CAREOPS_PUBLIC_URL": "CAREOPS_PUBLIC_URL",
+    "CAREOPS_LOG_LEVEL": "CAREOPS_LOG_LEVEL",
+    "CAREOPS_LOG_JSON": "CAREOPS_LOG_JSON",
+}
+
+
+def defaults(instance_path: str) -> dict:
+    """The configuration of the embedded default, rooted in ``instance_path``."""
+    return {
+        "CAREOPS_ENV": "development",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'careops.db'}",
+        "CAREOPS_TASK_QUEUE": f"sqlite:///{Path(instance_path) / 'tasks.db'}",
+        "CAREOPS_REDIS_URL": None,
+        "SECRET_KEY": None,
+        "CAREOPS_RATELIMIT_PUBLIC": "30/minute",
+        "CAREOPS_RATELIMIT_LOGIN": "10/minute",
+        "CAREOPS_RATELIMIT_ENABLED": True,
+        "CAREOPS_CORS_ORIGINS": "",
+        "CAREOPS_ACCESS_TOKEN_MINUTES": 15,
+        "CAREOPS_REFRESH_TOKEN_DAYS": 14,
+        "CAREOPS_PUBLIC_URL": "http://127.0.0.1:8000",
+        "CAREOPS_LOG_LEVEL": "INFO",
+        "CAREOPS_LOG_JSON": False,
+        "CAREOPS_LOAD_ENTRYPOINT_PLUGINS": True,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "CareOps",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "API_SPEC_OPTIONS": {
+            "servers": [{"url": "/api/v1"}],
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+        "PAGINATION_PAGE_SIZE": 20,
+        "PAGINATION_MAX_PAGE_SIZE": 100,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def load(app, overrides: dict | None) -> None:
+    """Fill ``app.config`` from the defaults, the instance file, the environment and ``overrides``."""
+    app.config.update(defaults(app.instance_path))
+    app.config.from_pyfile("careops.cfg", silent=True)
+    for variable, key in ENVIRONMENT.items():
+        if variable in os.environ:
+            app.config[key] = os.environ[variable]
+    if overrides:
+        app.config.update(overrides)
+
+    cfg = app.config
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Concurrent gunicorn workers share the file: wait for the write lock
+        # instead of failing at once with "database is locked".
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **cfg["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30},
+        }
+    cfg["CAREOPS_ACCESS_TOKEN_MINUTES"] = int(cfg["CAREOPS_ACCESS_TOKEN_MINUTES"])
+    cfg["CAREOPS_REFRESH_TOKEN_DAYS"] = int(cfg["CAREOPS_REFRESH_TOKEN_DAYS"])
+    cfg["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=cfg["CAREOPS_ACCESS_TOKEN_MINUTES"])
+    cfg["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=cfg["CAREOPS_REFRESH_TOKEN_DAYS"])
+    cfg["JWT_TOKEN_LOCATION"] = ["headers"]
+    cfg["JWT_ERROR_MESSAGE_KEY"] = "detail"
+    if isinstance(cfg["CAREOPS_LOG_JSON"], str):
+        cfg["CAREOPS_LOG_JSON"] = cfg["CAREOPS_LOG_JSON"].lower() in ("1", "true", "yes")
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = development_secret(app)
+    cfg["JWT_SECRET_KEY"] = cfg["SECRET_KEY"]
+    cfg["RATELIMIT_ENABLED"] = cfg["CAREOPS_RATELIMIT_ENABLED"]
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["CAREOPS_REDIS_URL"] or "memory://"
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def database_url(url: str) -> str:
+    """Map a plain ``postgresql://`` URL to the installed driver (psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def development_secret(app) -> str:
+    """A development key, generated once and kept in the instance folder.
+
+    Production (``CAREOPS_ENV=production``) refuses to start without an explicit
+    ``CAREOPS_SECRET_KEY``: a key that lives only on one machine would log every
+    user out of the other instances.
+    """
+    if app.config["CAREOPS_ENV"] == "production":
+        raise RuntimeError("CAREOPS_SECRET_KEY must be set when CAREOPS_ENV=production")
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Create with 0600 and never overwrite: two workers starting at once
+        # must end up with the same key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

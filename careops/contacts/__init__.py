@@ -1,0 +1,1 @@
+"""Contacts: customers, found by email or phone, one conversation each."""

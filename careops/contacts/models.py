@@ -1,0 +1,25 @@
+"""Contacts: the business's customers, each with exactly one conversation."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from careops.db import Base, IdMixin, TimestampMixin, UTCDateTime, WorkspaceMixin, utcnow
+
+
+class Contact(IdMixin, TimestampMixin, WorkspaceMixin, Base):
+    __tablename__ = "contacts"
+
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    source: Mapped[str] = mapped_column(sa.String(40), nullable=False, default="staff")
+    tags: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "email", name="uq_contacts_workspace_email"),
+        sa.UniqueConstraint("workspace_id", "phone", name="uq_contacts_workspace_phone"),
+    )

@@ -1,0 +1,56 @@
+"""Request and response schemas of /contacts."""
+import marshmallow as ma
+from marshmallow import validate
+
+from careops.fields import Email, PhoneRaw, Str
+
+
+class ContactSchema(ma.Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    source = ma.fields.String()
+    tags = ma.fields.List(ma.fields.String())
+    created_at = ma.fields.DateTime()
+    last_activity_at = ma.fields.DateTime()
+
+
+class ContactBookingSchema(ma.Schema):
+    id = ma.fields.String()
+    reference = ma.fields.String()
+    service_id = ma.fields.String()
+    start = ma.fields.DateTime()
+    end = ma.fields.DateTime()
+    status = ma.fields.String()
+
+
+class ContactDetailSchema(ContactSchema):
+    conversation_id = ma.fields.String()
+    bookings = ma.fields.List(ma.fields.Nested(ContactBookingSchema))
+
+
+Tag = Str(40, min_length=1)
+
+
+class ContactCreateSchema(ma.Schema):
+    name = Str(120, min_length=1, required=True)
+    email = Email(allow_none=True)
+    phone = PhoneRaw(allow_none=True)
+    tags = ma.fields.List(Tag, load_default=list, validate=validate.Length(max=20))
+
+    @ma.validates_schema
+    def email_or_phone(self, data, **_):
+        if not data.get("email") and not data.get("phone"):
+            raise ma.ValidationError("Give an email or a phone number.", "email")
+
+
+class ContactPatchSchema(ma.Schema):
+    name = Str(120, min_length=1)
+    email = Email(allow_none=True)
+    phone = PhoneRaw(allow_none=True)
+    tags = ma.fields.List(Tag, validate=validate.Length(max=20))
+
+
+class ContactQuerySchema(ma.Schema):
+    q = Str(100)

@@ -1,0 +1,1 @@
+"""The core's own hook implementations, written as plugins."""

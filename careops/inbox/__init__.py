@@ -1,0 +1,1 @@
+"""The unified inbox: one conversation per contact."""

@@ -1,0 +1,1 @@
+"""Integrations: which providers a workspace uses, configured and encrypted."""

@@ -1,0 +1,1 @@
+"""Resources: what bookings occupy, with a capacity."""

@@ -1,0 +1,89 @@
+"""The Huey instance, built from ``CAREOPS_TASK_QUEUE``, and the app-context task decorators.
+
+``CAREOPS_TASK_QUEUE`` is ``sqlite:///path`` (the embedded default), ``redis://…``
+(production; several consumers share it) or ``immediate`` (tests: a task runs
+synchronously where it is enqueued). Tasks take ids, never ORM objects, and
+each run gets a fresh app context, hence a fresh database session.
+"""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from huey import Huey, crontab  # noqa: F401 - crontab re-exported for plugins
+from huey.storage import RedisStorage, SqliteStorage
+
+log = logging.getLogger(__name__)
+
+# Results are never read back: storing them would only grow Redis.
+huey = Huey("careops", results=False, immediate=True, utc=True)
+_app = None
+_periodic_names: set[str] = set()
+
+
+def configure(app) -> None:
+    """Point the shared Huey instance at the app's queue and remember the app for task contexts."""
+    global _app
+    _app = app
+    url = app.config["CAREOPS_TASK_QUEUE"]
+    if url == "immediate":
+        huey._immediate = True
+        huey.storage = huey.get_immediate_storage()
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        huey._immediate = False
+        huey.storage = RedisStorage(name="careops", url=url)
+    elif url.startswith("sqlite:///"):
+        huey._immediate = False
+        huey.storage = SqliteStorage(name="careops", filename=url[len("sqlite:///"):])
+    else:
+        raise ValueError(f"CAREOPS_TASK_QUEUE must be sqlite:///…, redis://… or immediate, not {url!r}")
+    _register_plugin_periodic_tasks()
+
+
+def in_app_context(fn):
+    @wraps(fn)
+    def run(*args, **kwargs):
+        if _app is None:
+            raise RuntimeError("careops.tasks.configure(app) has not been called")
+        with _app.app_context():
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def task(**options):
+    """``@task()``: a Huey task that runs ``fn`` inside an app context."""
+
+    def decorator(fn):
+        options.setdefault("name", f"{fn.__module__}.{fn.__qualname__}")
+        return huey.task(**options)(in_app_context(fn))
+
+    return decorator
+
+
+def periodic_task(schedule, **options):
+    """``@periodic_task(crontab(...))``: runs in an app context, never twice at once."""
+
+    def decorator(fn):
+        name = options.setdefault("name", f"{fn.__module__}.{fn.__qualname__}")
+        locked = huey.lock_task(name)(fn)
+        _periodic_names.add(name)
+        return huey.periodic_task(schedule, **options)(in_app_context(locked))
+
+    return decorator
+
+
+def _register_plugin_periodic_tasks() -> None:
+    from careops.plugins import collect, hook
+
+    for spec in collect(hook().careops_periodic_tasks()):
+        if spec["name"] in _periodic_names:
+            continue
+        periodic_task(spec["schedule"], name=spec["name"])(spec["run"])
+
+
+def ping() -> None:
+    """Raise unless the queue's storage answers (used by ``/readyz``)."""
+    if huey._immediate:
+        return
+    huey.storage.queue_size()

@@ -1,0 +1,1 @@
+"""Workspaces: the business, its settings, staff and onboarding."""

@@ -1,0 +1,87 @@
+"""Request and response schemas of /workspace, /contact-form and /staff."""
+import marshmallow as ma
+from marshmallow import validate
+
+from careops.fields import Country, Email, Str, Timezone
+from careops.security import PERMISSIONS
+
+SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", error="Lower-case letters, digits and hyphens.")
+
+
+class WorkspaceSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    name = ma.fields.String()
+    slug = ma.fields.String()
+    status = ma.fields.String()
+    timezone = ma.fields.String()
+    country = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    contact_email = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    activated_at = ma.fields.DateTime(allow_none=True)
+
+
+class WorkspacePatchSchema(ma.Schema):
+    name = Str(120, min_length=1)
+    timezone = Timezone()
+    country = Country()
+    address = Str(300, allow_none=True)
+    contact_email = Email(allow_none=True)
+    slug = ma.fields.String(validate=SLUG)
+
+
+FIELD_TYPES = ("text", "textarea", "email", "phone", "number", "date", "select", "multiselect",
+               "checkbox", "signature")
+
+
+class ContactFormFieldSchema(ma.Schema):
+    key = ma.fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"))
+    label = Str(120, min_length=1, required=True)
+    type = ma.fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
+    required = ma.fields.Boolean(load_default=False)
+
+
+class ContactFormSchema(ma.Schema):
+    enabled = ma.fields.Boolean(required=True)
+    fields = ma.fields.List(ma.fields.Nested(ContactFormFieldSchema), required=True,
+                            validate=validate.Length(min=1, max=30))
+    success_message = Str(500, required=True)
+
+    @ma.validates_schema
+    def check_fields(self, data, **_):
+        keys = [f["key"] for f in data.get("fields", [])]
+        if len(keys) != len(set(keys)):
+            raise ma.ValidationError("Field keys must be unique.", "fields")
+        if "name" not in keys:
+            raise ma.ValidationError("The form needs a 'name' field.", "fields")
+        if "email" not in keys and "phone" not in keys:
+            raise ma.ValidationError("The form needs an 'email' or a 'phone' field.", "fields")
+
+
+class PermissionsSchema(ma.Schema):
+    inbox = ma.fields.Boolean(load_default=False)
+    bookings = ma.fields.Boolean(load_default=False)
+    forms = ma.fields.Boolean(load_default=False)
+    inventory = ma.fields.Boolean(load_default=False)
+
+
+class InvitationCreateSchema(ma.Schema):
+    email = Email(required=True)
+    full_name = Str(120, allow_none=True)
+    permissions = ma.fields.Nested(PermissionsSchema, load_default=lambda: {p: False for p in PERMISSIONS})
+
+
+class InvitationSchema(ma.Schema):
+    id = ma.fields.String()
+    email = ma.fields.String()
+    full_name = ma.fields.String(allow_none=True)
+    permissions = ma.fields.Dict()
+    token = ma.fields.String(metadata={"description": "Only in the answer to the creation"})
+    expires_at = ma.fields.DateTime()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class StaffPatchSchema(ma.Schema):
+    permissions = ma.fields.Nested(PermissionsSchema(partial=True))
+    is_active = ma.fields.Boolean()

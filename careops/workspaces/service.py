@@ -1,0 +1,99 @@
+"""Workspace rules: creation with its defaults, settings, the public contact form."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import sqlalchemy as sa
+
+from careops.errors import Conflict, NotFound
+from careops.extensions import db
+from careops.resources.models import Resource
+from careops.workspaces.models import ContactForm, Workspace
+
+SLUG_MAX = 60
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:SLUG_MAX].strip("-") or "workspace"
+
+
+def unique_slug(name: str) -> str:
+    base = slugify(name)
+    taken = set(db.session.scalars(
+        sa.select(Workspace.slug).where(sa.or_(Workspace.slug == base, Workspace.slug.like(f"{base}-%")))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def create_workspace(name: str, timezone: str = "UTC", country: str = "US") -> Workspace:
+    """A workspace in status ``setup`` with its default resource and contact form (not committed)."""
+    workspace = Workspace(name=name, slug=unique_slug(name), timezone=timezone, country=country, status="setup")
+    db.session.add(workspace)
+    db.session.flush()
+    db.session.add(Resource(workspace_id=workspace.id, name="Main calendar", capacity=1))
+    db.session.add(ContactForm(workspace_id=workspace.id))
+    return workspace
+
+
+def get_workspace(workspace_id: str) -> Workspace:
+    workspace = db.session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound("Workspace not found")
+    return workspace
+
+
+def get_by_slug(slug: str) -> Workspace:
+    workspace = db.session.scalars(sa.select(Workspace).where(Workspace.slug == slug)).first() \
+        if isinstance(slug, str) and len(slug) <= 80 else None
+    if workspace is None:
+        raise NotFound("No such business")
+    return workspace
+
+
+def update_workspace(workspace_id: str, changes: dict) -> Workspace:
+    workspace = get_workspace(workspace_id)
+    if "slug" in changes and changes["slug"] != workspace.slug:
+        clash = db.session.scalars(sa.select(Workspace.id).where(Workspace.slug == changes["slug"])).first()
+        if clash:
+            raise Conflict("That slug is taken by another workspace")
+    for key, value in changes.items():
+        setattr(workspace, key, value)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict("That slug is taken by another workspace") from None
+    return workspace
+
+
+def get_contact_form(workspace_id: str) -> ContactForm:
+    form = db.session.get(ContactForm, workspace_id)
+    if form is None:  # a workspace always has one; recreate rather than fail
+        form = ContactForm(workspace_id=workspace_id)
+        db.session.add(form)
+        db.session.flush()
+    return form
+
+
+def put_contact_form(workspace_id: str, data: dict) -> ContactForm:
+    form = get_contact_form(workspace_id)
+    form.enabled = data["enabled"]
+    form.fields = data["fields"]
+    form.success_message = data["success_message"]
+    db.session.commit()
+    return form
+
+
+def get_active_by_slug(slug: str) -> Workspace:
+    """The workspace behind a public page: 404 for an unknown slug, 409 before activation."""
+    workspace = get_by_slug(slug)
+    if workspace.status != "active":
+        raise Conflict("This business is not taking requests yet", error_code="WORKSPACE_NOT_ACTIVE")
+    return workspace

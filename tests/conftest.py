@@ -1,0 +1,183 @@
+"""Fixtures: an app on a fresh database, clients, and factories for workspaces and users.
+
+The database is SQLite (a file per test session) unless
+``CAREOPS_TEST_DATABASE_URL`` names a PostgreSQL database; ``CAREOPS_TEST_REDIS_URL``
+adds Redis (revocations, rate limits, circuit state). The schema is built once
+per session; every test starts from empty tables. Tasks run immediately.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+import redis as redis_lib
+import sqlalchemy as sa
+
+from careops import create_app
+from careops.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("CAREOPS_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("CAREOPS_TEST_REDIS_URL")
+PASSWORD = "correct-horse-battery"
+
+
+def base_config(tmp_path_factory) -> dict:
+    root = tmp_path_factory.getbasetemp()
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{root / 'careops-test.db'}",
+        "CAREOPS_TASK_QUEUE": "immediate",
+        "CAREOPS_REDIS_URL": TEST_REDIS_URL,
+        "CAREOPS_BCRYPT_ROUNDS": 4,
+        "CAREOPS_RATELIMIT_ENABLED": False,
+        "CAREOPS_PUBLIC_URL": "http://careops.test",
+    }
+
+
+@pytest.fixture(scope="session")
+def app_config(tmp_path_factory):
+    return base_config(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def _schema(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def empty_tables():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(sa.text(f'DELETE FROM "{table}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def config_overrides():
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, app_config, config_overrides):
+    app = create_app({**app_config, **config_overrides})
+    with app.app_context():
+        empty_tables()
+    if TEST_REDIS_URL:
+        redis_lib.Redis.from_url(TEST_REDIS_URL).flushdb()
+    from careops.extensions import limiter
+
+    if limiter.enabled:
+        limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+
+
+_counter = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}-{os.getpid()}"
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Actor:
+    """A logged-in user: its tokens, ids and an authorised client."""
+
+    def __init__(self, client, data: dict):
+        self.client = client
+        self.access_token = data["access_token"]
+        self.refresh_token = data.get("refresh_token")
+        self.user = data["user"]
+        self.workspace = data.get("workspace")
+        self.headers = bearer(self.access_token)
+
+    @property
+    def workspace_id(self) -> str:
+        return self.user["workspace_id"]
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def post(self, url, json=None, **kw):
+        return self.client.post(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def put(self, url, json=None, **kw):
+        return self.client.put(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def patch(self, url, json=None, **kw):
+        return self.client.patch(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def delete(self, url, **kw):
+        return self.client.delete(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+
+@pytest.fixture
+def register(client):
+    """``register(**fields)`` → an owner :class:`Actor` of a new workspace."""
+
+    def _register(**fields) -> Actor:
+        body = {"email": f"{unique('owner')}@example.com", "password": PASSWORD, "full_name": "Olive Owner",
+                "workspace_name": unique("Clinic "), "timezone": "Europe/Paris", **fields}
+        response = client.post("/api/v1/auth/register", json=body)
+        assert response.status_code == 201, response.get_json()
+        actor = Actor(client, response.get_json())
+        actor.password = body["password"]
+        return actor
+
+    return _register
+
+
+@pytest.fixture
+def owner(register) -> Actor:
+    return register()
+
+
+@pytest.fixture
+def other_owner(register) -> Actor:
+    """The owner of a second workspace, for isolation tests."""
+    return register()
+
+
+@pytest.fixture
+def make_staff(client):
+    """``make_staff(owner, inbox=True, …)`` → a staff :class:`Actor` of the owner's workspace."""
+
+    def _make(owner: Actor, **permissions) -> Actor:
+        invitation = owner.post("/api/v1/staff/invitations",
+                                json={"email": f"{unique('staff')}@example.com", "permissions": permissions})
+        assert invitation.status_code == 201, invitation.get_json()
+        accepted = client.post("/api/v1/auth/accept-invitation",
+                               json={"token": invitation.get_json()["token"], "full_name": "Sam Staff",
+                                     "password": PASSWORD})
+        assert accepted.status_code == 201, accepted.get_json()
+        return Actor(client, accepted.get_json())
+
+    return _make
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """The response is the error body of API.md with this status (and code)."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    payload = response.get_json()
+    assert set(payload) >= {"detail", "error_code", "timestamp", "request_id"}, payload
+    assert payload["request_id"] == response.headers["X-Request-ID"]
+    if code is not None:
+        assert payload["error_code"] == code, payload
+    assert ("errors" in payload) == (status == 422), payload
+    return payload
