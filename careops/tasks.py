@@ -55,7 +55,7 @@ def task(**options):
     """``@task()``: a Huey task that runs ``fn`` inside an app context."""
 
     def decorator(fn):
-        options.setdefault("name", f"{fn.__module__}.{fn.__qualname__}")
+        options.setdefault("name", fn.__qualname__)  # Huey prefixes the module itself
         return huey.task(**options)(in_app_context(fn))
 
     return decorator
@@ -65,7 +65,7 @@ def periodic_task(schedule, **options):
     """``@periodic_task(crontab(...))``: runs in an app context, never twice at once."""
 
     def decorator(fn):
-        name = options.setdefault("name", f"{fn.__module__}.{fn.__qualname__}")
+        name = options.setdefault("name", fn.__qualname__)  # Huey prefixes the module itself
         locked = huey.lock_task(name)(fn)
         _periodic_names.add(name)
         return huey.periodic_task(schedule, **options)(in_app_context(locked))
