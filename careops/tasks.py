@@ -66,7 +66,8 @@ def periodic_task(schedule, **options):
 
     def decorator(fn):
         name = options.setdefault("name", fn.__qualname__)  # Huey prefixes the module itself
-        locked = huey.lock_task(name)(fn)
+        qualified = f"{fn.__module__}.{name}"
+        locked = huey.lock_task(qualified)(fn)
         _periodic_names.add(name)
         return huey.periodic_task(schedule, **options)(in_app_context(locked))
 
