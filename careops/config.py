@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "CAREOPS_PUBLIC_URL": "CAREOPS_PUBLIC_URL",
     "CAREOPS_LOG_LEVEL": "CAREOPS_LOG_LEVEL",
     "CAREOPS_LOG_JSON": "CAREOPS_LOG_JSON",
+    "CAREOPS_MAX_BODY_BYTES": "MAX_CONTENT_LENGTH",
 }
 
 
@@ -67,6 +68,8 @@ def defaults(instance_path: str) -> dict:
         "PAGINATION_MAX_PAGE_SIZE": 100,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_SORT_KEYS": False,
+        # No endpoint takes more; a larger body is refused (413) before it is read.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
 
 
@@ -91,6 +94,7 @@ def load(app, overrides: dict | None) -> None:
         }
     cfg["CAREOPS_ACCESS_TOKEN_MINUTES"] = int(cfg["CAREOPS_ACCESS_TOKEN_MINUTES"])
     cfg["CAREOPS_REFRESH_TOKEN_DAYS"] = int(cfg["CAREOPS_REFRESH_TOKEN_DAYS"])
+    cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_CONTENT_LENGTH"])
     cfg["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=cfg["CAREOPS_ACCESS_TOKEN_MINUTES"])
     cfg["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=cfg["CAREOPS_REFRESH_TOKEN_DAYS"])
     cfg["JWT_TOKEN_LOCATION"] = ["headers"]

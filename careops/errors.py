@@ -123,8 +123,10 @@ def handle_http_exception(error):
     if status == 422 and errors:
         errors = flatten_locations(errors)
     detail = data.get("message") or error.description or error.name
-    if status == 400 and "JSON" in str(detail):
+    if status == 400 and ("JSON" in str(detail) or "json" in (errors or {})):
+        # webargs reports an unparseable body as {"json": ["Invalid JSON body."]}.
         detail = "The request body is not valid JSON"
+        errors = None
     if status == 500:
         detail = "Internal server error"
     if status == 422:

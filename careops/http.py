@@ -62,6 +62,11 @@ def init_app(app):
         structlog.contextvars.bind_contextvars(request_id=g.request_id, method=request.method,
                                                path=request.path)
 
+    @app.teardown_request
+    def forget_request_id(_exc):
+        # Lines logged after the request (by the worker thread, say) must not carry its id.
+        structlog.contextvars.clear_contextvars()
+
     @app.after_request
     def send_request_id(response):
         rid = getattr(g, "request_id", None)

@@ -181,3 +181,31 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
         assert payload["error_code"] == code, payload
     assert ("errors" in payload) == (status == 422), payload
     return payload
+
+
+@pytest.fixture
+def make_app(app_config):
+    """``make_app(**overrides)`` → a second app with its own configuration (no tables emptied).
+
+    create_app points process-wide singletons (the Huey queue, the plugin
+    manager) at the newest app; afterwards they are handed back to the app
+    that was current before, so a test may mix ``app`` and ``make_app``
+    (rate limits excepted: the limiter follows the newest app).
+    """
+    from careops import plugins, tasks
+
+    saved_manager, saved_app = plugins._manager, tasks._app
+    made = []
+
+    def _make(**overrides):
+        made.append(create_app({**app_config, **overrides}))
+        return made[-1]
+
+    yield _make
+    for made_app in made:
+        with made_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    plugins.set_manager(saved_manager)
+    if saved_app is not None:
+        tasks.configure(saved_app)
