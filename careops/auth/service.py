@@ -17,6 +17,7 @@ from careops.security import PERMISSIONS
 from careops.workspaces.service import create_workspace
 
 INVITATION_LIFETIME = timedelta(days=7)
+REGISTER_ATTEMPTS = 5
 BAD_CREDENTIALS = "Wrong email or password"
 
 
@@ -25,22 +26,28 @@ def _email_taken(email: str) -> bool:
 
 
 def register(*, email: str, password: str, full_name: str, workspace_name: str, timezone: str = "UTC"):
-    """Create a workspace in status ``setup`` and its owner."""
+    """Create a workspace in status ``setup`` and its owner.
+
+    A registration racing another one for the same email gets ``EMAIL_TAKEN``;
+    one racing for the same workspace slug takes another slug.
+    """
     if _email_taken(email):
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
-    workspace = create_workspace(workspace_name, timezone=timezone)
-    owner = User(workspace_id=workspace.id, email=email, password_hash=hash_password(password),
-                 full_name=full_name, role="owner", permissions={p: True for p in PERMISSIONS})
-    db.session.add(owner)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # Two registrations raced for the same email (or slug): the loser learns it here.
-        db.session.rollback()
-        if _email_taken(email):
-            raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN") from None
-        raise Conflict("Please try again") from None
-    return owner, workspace
+    password_hash = hash_password(password)
+    for attempt in range(REGISTER_ATTEMPTS):
+        try:
+            workspace = create_workspace(workspace_name, timezone=timezone, random_slug=attempt >= 2)
+            owner = User(workspace_id=workspace.id, email=email, password_hash=password_hash,
+                         full_name=full_name, role="owner", permissions={p: True for p in PERMISSIONS})
+            db.session.add(owner)
+            db.session.commit()
+            return owner, workspace
+        except sa.exc.IntegrityError:
+            # The loser of a race learns it here: the email (give up) or the slug (retry).
+            db.session.rollback()
+            if _email_taken(email):
+                raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN") from None
+    raise Conflict("Please try again")
 
 
 def login(email: str, password: str) -> User:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 
 import sqlalchemy as sa
@@ -20,8 +21,15 @@ def slugify(name: str) -> str:
     return slug[:SLUG_MAX].strip("-") or "workspace"
 
 
-def unique_slug(name: str) -> str:
+def unique_slug(name: str, *, random_suffix: bool = False) -> str:
+    """A slug for ``name`` that no workspace has yet.
+
+    ``random_suffix`` is for a caller that lost a race for the obvious slug
+    more than once: counting up would likely collide again.
+    """
     base = slugify(name)
+    if random_suffix:
+        return f"{base[:SLUG_MAX - 7]}-{secrets.token_hex(3)}"
     taken = set(db.session.scalars(
         sa.select(Workspace.slug).where(sa.or_(Workspace.slug == base, Workspace.slug.like(f"{base}-%")))))
     if base not in taken:
@@ -32,9 +40,15 @@ def unique_slug(name: str) -> str:
     return f"{base}-{n}"
 
 
-def create_workspace(name: str, timezone: str = "UTC", country: str = "US") -> Workspace:
-    """A workspace in status ``setup`` with its default resource and contact form (not committed)."""
-    workspace = Workspace(name=name, slug=unique_slug(name), timezone=timezone, country=country, status="setup")
+def create_workspace(name: str, timezone: str = "UTC", country: str = "US", *,
+                     random_slug: bool = False) -> Workspace:
+    """A workspace in status ``setup`` with its default resource and contact form (not committed).
+
+    The flush raises ``IntegrityError`` when a concurrent creation took the
+    same slug first; the caller rolls back and tries again.
+    """
+    slug = unique_slug(name, random_suffix=random_slug)
+    workspace = Workspace(name=name, slug=slug, timezone=timezone, country=country, status="setup")
     db.session.add(workspace)
     db.session.flush()
     db.session.add(Resource(workspace_id=workspace.id, name="Main calendar", capacity=1))
