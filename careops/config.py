@@ -107,6 +107,9 @@ def load(app, overrides: dict | None) -> None:
     cfg["RATELIMIT_ENABLED"] = cfg["CAREOPS_RATELIMIT_ENABLED"]
     cfg["RATELIMIT_STORAGE_URI"] = cfg["CAREOPS_REDIS_URL"] or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # Redis down: keep limiting per process rather than failing every limited request.
+    cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    cfg["RATELIMIT_SWALLOW_ERRORS"] = True
 
 
 def database_url(url: str) -> str:

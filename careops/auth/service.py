@@ -64,14 +64,15 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite(workspace_id: str, inviter: User, *, email: str, full_name: str | None, permissions: dict):
+def invite(workspace_id: str, inviter: User, *, email: str, full_name: str | None = None,
+           permissions: dict | None = None):
     """Create a single-use invitation and email its link; returns (invitation, token)."""
     if _email_taken(email):
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
     token = secrets.token_urlsafe(32)
     repo = WorkspaceRepository(workspace_id)
     invitation = repo.add(Invitation(
-        email=email, full_name=full_name, permissions={p: bool(permissions.get(p)) for p in PERMISSIONS},
+        email=email, full_name=full_name, permissions={p: bool((permissions or {}).get(p)) for p in PERMISSIONS},
         token_hash=_hash_token(token), expires_at=utcnow() + INVITATION_LIFETIME, invited_by_id=inviter.id))
     db.session.commit()
     messaging.send_system_email(

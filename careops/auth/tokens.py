@@ -1,11 +1,16 @@
 """JWT issuing, revocation and the flask-jwt-extended callbacks (every 401 of API.md).
 
-Revocation is checked on every request: in Redis when ``CAREOPS_REDIS_URL`` is
-set (a key per revoked jti that expires with the token), else in the
-``revoked_tokens`` table.
+A revocation is always written to the ``revoked_tokens`` table (the record) and,
+when ``CAREOPS_REDIS_URL`` is set, to Redis as a key per jti that expires with
+the token. The check on every request asks Redis when it is configured and the
+table otherwise, or when Redis does not answer: an outage of Redis must neither
+log everybody out nor bring back a revoked token. The hourly housekeeping
+(:func:`purge_expired_revocations`) copies the table back into Redis, so a
+logout made while Redis was down is there once it is back.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 import redis
@@ -17,6 +22,7 @@ from careops.auth.models import RevokedToken, User
 from careops.errors import body
 from careops.extensions import db, jwt
 
+log = logging.getLogger(__name__)
 _redis_clients: dict[str, redis.Redis] = {}
 
 
@@ -25,7 +31,7 @@ def redis_client() -> redis.Redis | None:
     if not url:
         return None
     if url not in _redis_clients:
-        _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2)
+        _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     return _redis_clients[url]
 
 
@@ -37,30 +43,49 @@ def issue(user: User, *, refresh: bool = True) -> dict:
     return tokens
 
 
+def _redis_key(jti: str) -> str:
+    return f"careops:revoked:{jti}"
+
+
+def _publish(client: redis.Redis, jti: str, expires_at: datetime) -> None:
+    ttl = max(1, int((expires_at - datetime.now(timezone.utc)).total_seconds()) + 1)
+    client.set(_redis_key(jti), "1", ex=ttl)
+
+
 def revoke(jwt_payload: dict) -> None:
     jti = jwt_payload["jti"]
     expires_at = datetime.fromtimestamp(jwt_payload["exp"], timezone.utc)
-    client = redis_client()
-    if client is not None:
-        ttl = max(1, int((expires_at - datetime.now(timezone.utc)).total_seconds()) + 1)
-        client.set(f"careops:revoked:{jti}", "1", ex=ttl)
-        return
     if db.session.get(RevokedToken, jti) is None:
         db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
     db.session.commit()
+    client = redis_client()
+    if client is not None:
+        try:
+            _publish(client, jti, expires_at)
+        except redis.RedisError:
+            log.warning("Redis unavailable: revocation of %s is in the database only until resync", jti)
 
 
 def is_revoked(jti: str) -> bool:
     client = redis_client()
     if client is not None:
-        return bool(client.exists(f"careops:revoked:{jti}"))
+        try:
+            return bool(client.exists(_redis_key(jti)))
+        except redis.RedisError:
+            log.warning("Redis unavailable: checking revocations in the database")
     return db.session.get(RevokedToken, jti) is not None
 
 
 def purge_expired_revocations(now: datetime | None = None) -> int:
+    """Delete revocations of tokens that have expired anyway; re-publish the others to Redis."""
     now = now or datetime.now(timezone.utc)
     result = db.session.execute(sa.delete(RevokedToken).where(RevokedToken.expires_at < now))
     db.session.commit()
+    client = redis_client()
+    if client is not None:
+        for jti, expires_at in db.session.execute(sa.select(RevokedToken.jti, RevokedToken.expires_at)):
+            _publish(client, jti, expires_at)
+        db.session.rollback()
     return result.rowcount
 
 
