@@ -139,3 +139,22 @@ class WorkspaceRepository:
         pagination.item_count = total
         return list(self.session.scalars(
             stmt.offset((pagination.page - 1) * pagination.page_size).limit(pagination.page_size)))
+
+
+def insert_or_ignore(model, values: dict) -> bool:
+    """INSERT one row of ``model`` unless it clashes with a unique constraint; True when inserted.
+
+    ``ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite: a duplicate neither
+    raises nor aborts the surrounding transaction (a SAVEPOINT would, and
+    pysqlite's savepoints are unreliable), so exactly-once writes are keyed on
+    a unique constraint and made with this.
+    """
+    from careops.extensions import db
+
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1

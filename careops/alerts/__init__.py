@@ -1,0 +1,1 @@
+"""Alerts: things that need a person's attention (failed deliveries, integration errors, …)."""
