@@ -22,5 +22,10 @@ class Integration(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="unknown")  # ok | error | unknown
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Inbound webhooks name their integration with a token in the URL
+    #: (``/public/inbound/<provider>?token=…``): the hash finds the row, the
+    #: encrypted copy lets the owner read the URL again.
+    inbound_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    inbound_token: Mapped[dict | None] = mapped_column(sa.JSON)
 
     __table_args__ = (sa.UniqueConstraint("workspace_id", "key", name="uq_integrations_workspace_key"),)

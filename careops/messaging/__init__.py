@@ -1,8 +1,10 @@
-"""Messaging: the provider base class, and sending a message to someone.
+"""Messaging: the provider contract, the provider registry, the chain with its circuit breakers.
 
 A :class:`CommunicationProvider` sends one message on one channel. Providers
-come from plugins (hook ``careops_communication_providers``); the core's
-``console`` provider sends nothing outside and logs the message.
+come from plugins (hook ``careops_communication_providers``); a workspace
+configures which it uses, in which order, under ``/integrations``. Messages to
+contacts are queued by :func:`careops.inbox.sending.send_to_contact`; system
+emails by :func:`send_system_email`.
 """
 from __future__ import annotations
 

@@ -1,10 +1,41 @@
-"""The contract between CareOps and a communication provider plugin."""
+"""The contract between CareOps and a communication provider plugin.
+
+A provider plugin needs nothing from the core but this module::
+
+    import marshmallow as ma
+    from careops import hookimpl
+    from careops.messaging.base import CommunicationProvider, ProviderError
+
+    class SmtpProvider(CommunicationProvider):
+        name = "smtp"
+        channels = ("email",)
+
+        class config_schema(ma.Schema):
+            host = ma.fields.String(required=True)
+            password = ma.fields.String(required=True, metadata={"secret": True})
+
+        def send(self, message):
+            ...  # raise ProviderError(..., retryable=False) for a permanent failure
+            return "<provider message id>"
+
+    @hookimpl
+    def careops_communication_providers():
+        return [SmtpProvider]
+
+The core validates a workspace's configuration against ``config_schema``,
+stores the fields marked ``metadata={"secret": True}`` encrypted, and builds
+the provider with the validated, decrypted configuration for every send.
+Retries, failover and the circuit breaker are the core's job: ``send`` makes
+one attempt and either returns or raises.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import marshmallow as ma
+
+CHANNELS = ("email", "sms")
 
 
 class ProviderError(Exception):
@@ -21,35 +52,60 @@ class OutboundMessage:
     to: str  # an email address or an E.164 phone number
     body: str
     subject: str | None = None
-    from_name: str | None = None
-    reply_to: str | None = None
+    from_name: str | None = None  # the workspace's name
+    reply_to: str | None = None  # the workspace's contact email
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)  # (filename, content, mime type)
     headers: dict = field(default_factory=dict)
+    #: Stable across retries of one message: providers with an idempotency key
+    #: (Resend, SendGrid's custom args…) can use it to drop a duplicate send.
+    idempotency_key: str | None = None
 
 
 class CommunicationProvider:
     """Base class of a provider plugin.
 
-    Subclasses set ``name`` (unique), ``channels`` and ``config_schema`` (a
-    marshmallow schema class; fields with ``metadata={"secret": True}`` are
-    stored encrypted and never returned), and implement :meth:`send`.
+    Subclasses set ``name`` (unique across plugins), ``channels`` (a subset of
+    ``("email", "sms")``) and ``config_schema`` (a marshmallow schema class;
+    fields with ``metadata={"secret": True}`` are stored encrypted and never
+    returned by the API), and implement :meth:`send`. Inbound messages and
+    delivery reports are optional (:meth:`verify_inbound`).
     """
 
     name: ClassVar[str] = ""
     channels: ClassVar[tuple[str, ...]] = ()
     config_schema: ClassVar[type[ma.Schema]] = ma.Schema
+    #: A line for the dashboard's provider picker.
+    description: ClassVar[str] = ""
 
     def __init__(self, config: dict | None = None):
         self.config = config or {}
 
+    @classmethod
+    def secret_fields(cls) -> set[str]:
+        """Names of the configuration fields stored encrypted."""
+        return {name for name, f in cls.config_schema().fields.items() if f.metadata.get("secret")}
+
     def send(self, message: OutboundMessage) -> str:
-        """Send ``message``; return the provider's message id or raise :class:`ProviderError`."""
+        """Make one attempt to send ``message``; return the provider's message id.
+
+        Raise :class:`ProviderError` on failure (``retryable=False`` when trying
+        again cannot help, e.g. a rejected recipient). Any other exception is
+        treated as a retryable failure.
+        """
         raise NotImplementedError
 
     def verify_inbound(self, request) -> dict | None:
-        """Check and parse an inbound webhook request.
+        """Check (signature) and parse an inbound webhook ``request`` (a Flask request).
 
-        Return ``{"channel", "from", "body", "subject"?, "provider_message_id"?}``
-        or ``None`` when the request cannot be verified (answered 401, not stored).
+        Return ``None`` when the request cannot be verified: it is answered 401
+        and nothing is stored. Otherwise return either an inbound message::
+
+            {"channel": "email"|"sms", "from": address, "body": str,
+             "subject"?: str, "name"?: sender's name, "provider_message_id"?: str}
+
+        or a delivery report for a message this provider sent::
+
+            {"event": "delivery", "provider_message_id": str,
+             "status": "delivered"|"failed", "error"?: str}
         """
         return None

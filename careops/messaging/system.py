@@ -1,12 +1,13 @@
-"""Messages from CareOps itself to a person who is not a contact (staff invitations)."""
+"""Messages from CareOps itself to a person who is not a contact (staff invitations).
+
+They go through the workspace's email providers like any other message
+(queued, retried, alerted on failure), without a conversation.
+"""
 from __future__ import annotations
 
 import logging
 
 from flask import current_app
-
-from careops.messaging.base import OutboundMessage
-from careops.plugins import collect, hook
 
 log = logging.getLogger(__name__)
 
@@ -16,15 +17,18 @@ def public_url(path: str) -> str:
 
 
 def send_system_email(workspace_id: str, *, to: str, subject: str, text: str, purpose: str) -> bool:
-    """Send an email through the console provider; a failure is logged, never raised.
+    """Queue an email through the provider chain; True when queued. Commits; a failure is logged, never raised.
 
-    The messaging layer's provider chain replaces this when it lands.
+    ``purpose`` (e.g. ``invitation:<id>``) keys the email: one purpose is sent once.
     """
-    providers = {p.name: p for p in collect(hook().careops_communication_providers())}
-    provider = providers.get("console")
+    from careops.extensions import db
+    from careops.inbox.sending import send_system_message
+
     try:
-        provider().send(OutboundMessage(channel="email", to=to, subject=subject, body=text))
+        send_system_message(workspace_id, to=to, subject=subject, body=text, purpose=purpose)
+        db.session.commit()
         return True
     except Exception:  # noqa: BLE001 - an email must never break the request that caused it
-        log.exception("system email %s to %s failed", purpose, to)
+        db.session.rollback()
+        log.exception("system email %s to %s could not be queued", purpose, to)
         return False

@@ -1,0 +1,137 @@
+"""The provider chain: one message, the workspace's providers for its channel, in priority order.
+
+Each provider is behind its circuit breaker (:mod:`careops.messaging.breaker`);
+an open breaker is skipped. The chain makes one attempt per provider and
+stops at the first success. Retrying the whole chain later (with exponential
+backoff and jitter, :func:`retry_delay`) is the caller's job — a Huey task
+re-scheduled with a delay, never a sleep in a request.
+
+No database transaction is held while providers are called: the candidates
+are read first, sent to, and their outcomes are written afterwards by
+:func:`record_outcomes` in the caller's transaction.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from careops.messaging import breaker
+from careops.messaging.base import OutboundMessage, ProviderError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_BASE = 30  # seconds before the first retry
+DEFAULT_RETRY_CAP = 3600
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+@dataclass
+class Candidate:
+    integration_id: str
+    key: str
+    provider_name: str
+    provider: object | None  # the configured provider, or None when it could not be built
+    build_error: str | None = None
+
+
+@dataclass
+class Outcome:
+    integration_id: str
+    error: str | None  # None: sent
+    circuit_opened: bool = False
+
+
+@dataclass
+class ChainResult:
+    sent: bool
+    provider: str | None = None
+    provider_message_id: str | None = None
+    error: str | None = None
+    retryable: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+def candidates(workspace_id: str, channel: str) -> list[Candidate]:
+    """The configured providers of ``channel``, built and ready (reads the database)."""
+    from careops.integrations import service as integrations
+
+    found = []
+    for row in integrations.chain(workspace_id, channel):
+        try:
+            found.append(Candidate(row.id, row.key, row.provider, integrations.build_provider(row)))
+        except ProviderError as exc:
+            found.append(Candidate(row.id, row.key, row.provider, None, str(exc)))
+    return found
+
+
+def send(channel: str, message: OutboundMessage, chain: list[Candidate]) -> ChainResult:
+    """Try each candidate in order until one sends ``message`` (no database access)."""
+    if not chain:
+        return ChainResult(False, error=f"No {channel} provider is configured: add one under /integrations",
+                           retryable=False)
+    errors, retryable, outcomes = [], False, []
+    for c in chain:
+        if c.provider is None:
+            errors.append(f"{c.key}: {c.build_error}")
+            outcomes.append(Outcome(c.integration_id, c.build_error))
+            continue
+        if not breaker.allow(c.integration_id):
+            errors.append(f"{c.key}: circuit open, provider skipped")
+            retryable = True  # the breaker half-opens after its cool-down
+            continue
+        try:
+            provider_message_id = c.provider.send(message)
+        except Exception as exc:  # noqa: BLE001 - any plugin failure moves on to the next provider
+            error = str(exc) if isinstance(exc, ProviderError) else f"{exc.__class__.__name__}: {exc}"
+            retryable = retryable or getattr(exc, "retryable", True)
+            log.warning("provider %s (%s) failed: %s", c.key, c.provider_name, error)
+            opened = breaker.record_failure(c.integration_id)
+            errors.append(f"{c.key}: {error}")
+            outcomes.append(Outcome(c.integration_id, error[:2000], circuit_opened=opened))
+            continue
+        breaker.record_success(c.integration_id)
+        outcomes.append(Outcome(c.integration_id, None))
+        return ChainResult(True, provider=c.provider_name, provider_message_id=str(provider_message_id or ""),
+                           outcomes=outcomes)
+    return ChainResult(False, error="; ".join(errors)[:4000], retryable=retryable, outcomes=outcomes)
+
+
+def record_outcomes(workspace_id: str, outcomes: list[Outcome]) -> None:
+    """Write each provider's result on its integration, and alert when a breaker opened. Not committed."""
+    from careops.alerts.service import raise_alert, resolve_for
+    from careops.db import WorkspaceRepository
+    from careops.integrations.models import Integration
+    from careops.integrations.service import record_outcome
+
+    repo = WorkspaceRepository(workspace_id)
+    for outcome in outcomes:
+        row = repo.first(Integration, Integration.id == outcome.integration_id)
+        if row is None:
+            continue
+        if outcome.error is None:
+            record_outcome(row, None)
+            resolve_for(workspace_id, "integration_error", "integration", row.id)
+        elif outcome.circuit_opened:
+            record_outcome(row, outcome.error)
+            raise_alert(workspace_id, kind="integration_error", severity="critical",
+                        title=f"The '{row.key}' provider ({row.provider}) keeps failing",
+                        detail=outcome.error, link=f"/api/v1/integrations/{row.key}/test",
+                        entity_type="integration", entity_id=row.id)
+        else:
+            row.last_error = outcome.error  # one failure is not yet an outage: status unchanged
+
+
+def retry_delay(attempt: int, rng=random.random) -> float:
+    """Seconds before retry ``attempt`` (1, 2, …): exponential, capped, with ±50 % jitter."""
+    cfg = current_app.config
+    base = float(cfg.get("CAREOPS_MESSAGE_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE))
+    cap = float(cfg.get("CAREOPS_MESSAGE_RETRY_MAX_SECONDS", DEFAULT_RETRY_CAP))
+    # Jitter spreads the retries of many messages that failed together (one outage).
+    return min(cap, base * 2 ** max(0, attempt - 1)) * (0.5 + rng())
+
+
+def max_attempts() -> int:
+    return int(current_app.config.get("CAREOPS_MESSAGE_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
