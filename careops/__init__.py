@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 #: The domain packages whose models, receivers and tasks are imported at start,
 #: and whose ``views.blp`` (when present) is registered on the API.
 DOMAINS = (
-    "auth", "workspaces", "resources", "services", "bookings", "contacts", "inbox", "forms",
+    "auth", "workspaces", "resources", "services", "availability", "bookings", "contacts", "inbox", "forms",
     "inventory", "alerts", "dashboard", "automation", "integrations", "public", "operations",
 )
 

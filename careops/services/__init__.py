@@ -1,0 +1,1 @@
+"""Services (booking types): what a customer can book, for how long, on which resources."""

@@ -1,0 +1,95 @@
+"""Service rules: defaults, the resources a service occupies, deactivation instead of deletion.
+
+Other domains read services through :func:`get` and :func:`active_services`.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from careops.db import WorkspaceRepository
+from careops.errors import NotFound, ValidationFailed
+from careops.extensions import db
+from careops.resources.models import Resource
+from careops.services.models import Service
+
+_COLUMNS = ("name", "description", "duration_minutes", "location", "buffer_before_minutes",
+            "buffer_after_minutes", "min_notice_minutes", "booking_horizon_days", "requires_confirmation",
+            "is_active", "form_template_ids", "inventory_usage")
+
+
+def listing(workspace_id: str, is_active: bool | None = None) -> sa.Select:
+    criteria = [] if is_active is None else [Service.is_active.is_(is_active)]
+    return WorkspaceRepository(workspace_id).select(Service, *criteria).order_by(Service.created_at, Service.id)
+
+
+def active_services(workspace_id: str) -> list[Service]:
+    return WorkspaceRepository(workspace_id).all(Service, Service.is_active.is_(True),
+                                                 order_by=(Service.name, Service.id))
+
+
+def get(workspace_id: str, service_id: str) -> Service:
+    return WorkspaceRepository(workspace_id).get(Service, service_id)
+
+
+def get_active(workspace_id: str, service_id: str) -> Service:
+    """A service customers can book; an inactive one is answered 404 like a missing one."""
+    service = get(workspace_id, service_id)
+    if not service.is_active:
+        raise NotFound("Service not found")
+    return service
+
+
+def create(workspace_id: str, data: dict) -> Service:
+    repo = WorkspaceRepository(workspace_id)
+    resource_ids = data.get("resource_ids") or _default_resource_ids(repo)
+    _check_resources(repo, resource_ids)
+    service = Service(**{k: data[k] for k in _COLUMNS if k in data})
+    service.slot_interval = data.get("slot_interval_minutes")
+    service.resource_ids = resource_ids
+    repo.add(service)
+    db.session.commit()
+    return service
+
+
+def update(workspace_id: str, service_id: str, changes: dict) -> Service:
+    repo = WorkspaceRepository(workspace_id)
+    service = repo.get(Service, service_id)
+    if "resource_ids" in changes:
+        _check_resources(repo, changes["resource_ids"])
+        service.resource_ids = changes["resource_ids"]
+    elif changes.get("is_active") and not service.is_active:
+        # Its resources may have gone while it was inactive.
+        if not service.resource_ids:
+            raise ValidationFailed({"resource_ids": ["An active service needs at least one resource."]})
+        _check_resources(repo, service.resource_ids)
+    if "slot_interval_minutes" in changes:
+        service.slot_interval = changes["slot_interval_minutes"]
+    for key in _COLUMNS:
+        if key in changes:
+            setattr(service, key, changes[key])
+    db.session.commit()
+    return service
+
+
+def deactivate(workspace_id: str, service_id: str) -> None:
+    """DELETE: the service stops being bookable; its bookings stay."""
+    service = get(workspace_id, service_id)
+    service.is_active = False
+    db.session.commit()
+
+
+def _default_resource_ids(repo: WorkspaceRepository) -> list[str]:
+    first = db.session.scalars(repo.select(Resource, Resource.is_active.is_(True))
+                               .order_by(Resource.created_at, Resource.id).limit(1)).first()
+    if first is None:
+        raise ValidationFailed({"resource_ids": ["The workspace has no active resource; create one first."]})
+    return [first.id]
+
+
+def _check_resources(repo: WorkspaceRepository, resource_ids: list[str]) -> None:
+    missing = repo.ids_exist(Resource, resource_ids)
+    if missing:
+        raise NotFound(f"Resource not found: {missing[0]}")
+    inactive = repo.all(Resource, Resource.id.in_(resource_ids), Resource.is_active.is_(False))
+    if inactive:
+        raise ValidationFailed({"resource_ids": [f"Resource '{r.name}' is inactive." for r in inactive]})
