@@ -1,0 +1,41 @@
+"""Blinker receivers that turn domain events into automated messages.
+
+They run in the event dispatcher's transaction (careops.events.deliver) and
+must not commit. Each message is keyed (rule, subject, occurrence), so a
+second delivery of an event sends nothing more.
+"""
+from careops import events
+from careops.automation import booking_messages, contact_messages
+
+CONTACT_FORM = "contact_form"
+
+
+def on_contact_created(sender, *, workspace_id, contact_id, source, **_):
+    if source == CONTACT_FORM:
+        contact_messages.welcome(workspace_id, contact_id)
+
+
+def on_booking_created(sender, *, workspace_id, booking_id, **_):
+    booking_messages.confirm(workspace_id, booking_id)
+    booking_messages.schedule_reminders(workspace_id, booking_id)
+
+
+def on_booking_status_changed(sender, *, workspace_id, booking_id, new_status, **_):
+    if new_status == "confirmed":  # a booking that waited for confirmation gets its reminders now
+        booking_messages.schedule_reminders(workspace_id, booking_id)
+
+
+def on_booking_rescheduled(sender, *, workspace_id, booking_id, **_):
+    booking_messages.cancel_reminders(workspace_id, booking_id)
+    booking_messages.schedule_reminders(workspace_id, booking_id)
+
+
+def on_booking_cancelled(sender, *, workspace_id, booking_id, **_):
+    booking_messages.cancel_reminders(workspace_id, booking_id)
+
+
+events.contact_created.connect(on_contact_created)
+events.booking_created.connect(on_booking_created)
+events.booking_status_changed.connect(on_booking_status_changed)
+events.booking_rescheduled.connect(on_booking_rescheduled)
+events.booking_cancelled.connect(on_booking_cancelled)
