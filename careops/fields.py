@@ -12,11 +12,13 @@ import marshmallow as ma
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import validate
+from marshmallow.validate import Length
 
 
-def Str(max_length: int, *, min_length: int = 0, **kwargs) -> ma.fields.String:
-    """A string with a length limit (and, with ``min_length=1``, not blank)."""
-    return ma.fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+def Str(max_length: int, *, min_length: int = 0, validate=(), **kwargs) -> ma.fields.String:
+    """A string with a length limit (and, with ``min_length=1``, not blank), plus any other ``validate``."""
+    extra = list(validate) if isinstance(validate, (list, tuple)) else [validate]
+    return ma.fields.String(validate=[Length(min=min_length, max=max_length), *extra], **kwargs)
 
 
 def normalize_email(value: str) -> str:
@@ -57,6 +59,10 @@ def timezones() -> frozenset[str]:
 class Timezone(ma.fields.String):
     """An IANA timezone name such as ``Europe/Paris``."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Length(max=64))
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if value not in timezones():
@@ -66,6 +72,10 @@ class Timezone(ma.fields.String):
 
 class Country(ma.fields.String):
     """An ISO 3166 alpha-2 region that phone numbers can be read in."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Length(equal=2))
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs).upper()

@@ -27,7 +27,7 @@ class WorkspacePatchSchema(ma.Schema):
     country = Country()
     address = Str(300, allow_none=True)
     contact_email = Email(allow_none=True)
-    slug = ma.fields.String(validate=SLUG)
+    slug = Str(60, validate=SLUG)
 
 
 FIELD_TYPES = ("text", "textarea", "email", "phone", "number", "date", "select", "multiselect",
@@ -65,6 +65,15 @@ class PermissionsSchema(ma.Schema):
     inventory = ma.fields.Boolean(load_default=False)
 
 
+class PermissionsPatchSchema(ma.Schema):
+    """Only the permissions to change (a class of its own: OpenAPI names schemas by class)."""
+
+    inbox = ma.fields.Boolean()
+    bookings = ma.fields.Boolean()
+    forms = ma.fields.Boolean()
+    inventory = ma.fields.Boolean()
+
+
 class InvitationCreateSchema(ma.Schema):
     email = Email(required=True)
     full_name = Str(120, allow_none=True)
@@ -83,5 +92,5 @@ class InvitationSchema(ma.Schema):
 
 
 class StaffPatchSchema(ma.Schema):
-    permissions = ma.fields.Nested(PermissionsSchema(partial=True))
+    permissions = ma.fields.Nested(PermissionsPatchSchema)
     is_active = ma.fields.Boolean()
