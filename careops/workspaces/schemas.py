@@ -30,6 +30,18 @@ class WorkspacePatchSchema(ma.Schema):
     slug = Str(60, validate=SLUG)
 
 
+class OnboardingStepSchema(ma.Schema):
+    key = ma.fields.String()
+    done = ma.fields.Boolean()
+    detail = ma.fields.String()
+
+
+class OnboardingSchema(ma.Schema):
+    steps = ma.fields.List(ma.fields.Nested(OnboardingStepSchema))
+    ready_to_activate = ma.fields.Boolean()
+    missing = ma.fields.List(ma.fields.String())
+
+
 FIELD_TYPES = ("text", "textarea", "email", "phone", "number", "date", "select", "multiselect",
                "checkbox", "signature")
 

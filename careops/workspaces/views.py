@@ -3,9 +3,9 @@ from careops.auth import service as auth_service
 from careops.auth.schemas import UserSchema
 from careops.http import Blueprint
 from careops.security import current_user, current_workspace_id
-from careops.workspaces import service
+from careops.workspaces import onboarding, service
 from careops.workspaces.schemas import (ContactFormSchema, InvitationCreateSchema, InvitationSchema,
-                                        StaffPatchSchema, WorkspacePatchSchema, WorkspaceSchema)
+                                        OnboardingSchema, StaffPatchSchema, WorkspacePatchSchema, WorkspaceSchema)
 
 blp = Blueprint("workspace", __name__, url_prefix="/api/v1", description="The workspace, its contact form and staff")
 
@@ -24,6 +24,23 @@ def get_workspace():
 @blp.errors(400, 409)
 def patch_workspace(data):
     return service.update_workspace(current_workspace_id(), data)
+
+
+@blp.route("/workspace/onboarding", methods=["GET"])
+@blp.protected()
+@blp.response(200, OnboardingSchema)
+def get_onboarding():
+    """The setup checklist, in order, with what activation still needs (``missing``)."""
+    return onboarding.status(current_workspace_id())
+
+
+@blp.route("/workspace/activate", methods=["POST"])
+@blp.protected(owner=True)
+@blp.response(200, WorkspaceSchema)
+@blp.errors(409)
+def activate():
+    """Open the public pages; 409 ``ACTIVATION_INCOMPLETE`` with a ``missing`` array otherwise."""
+    return onboarding.activate(current_workspace_id())
 
 
 @blp.route("/contact-form", methods=["GET"])

@@ -86,3 +86,24 @@ class Bookable:
         body = {"service_id": self.service_id, "start": start, "contact": {"name": "Sam Customer", "email": email},
                 **extra}
         return actor.post("/api/v1/bookings", json=body, headers=headers or {})
+
+
+def outbox(app, name: str) -> list[dict]:
+    """Payloads of the outbox events called ``name``, oldest first."""
+    import sqlalchemy as sa
+
+    from careops.events import OutboxEvent
+
+    with app.app_context():
+        rows = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.name == name)
+                                  .order_by(OutboxEvent.created_at)).all()
+        return [{**row.payload, "workspace_id": row.workspace_id} for row in rows]
+
+
+def count_bookings(app) -> int:
+    import sqlalchemy as sa
+
+    from careops.bookings.models import Booking
+
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Booking))

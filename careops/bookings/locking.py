@@ -1,0 +1,60 @@
+"""The booking lock: one writer at a time per resource, held until the transaction ends.
+
+Every write that makes a booking hold resources (create, reschedule) runs
+*check-then-insert* inside :func:`booking_lock`, so no two transactions can both
+see a free slot and both take it — across threads, gunicorn workers and hosts.
+
+- **PostgreSQL**: ``pg_advisory_xact_lock`` on one 64-bit key per resource, taken
+  in sorted order (two bookings of overlapping resource sets cannot deadlock).
+  The locks are released by the commit or rollback. Reads after the lock see
+  every booking committed before it (READ COMMITTED takes a snapshot per statement).
+- **SQLite**: ``BEGIN IMMEDIATE`` takes the database's write lock at the start of
+  the transaction (pysqlite would otherwise begin lazily, at the first write,
+  after the overlap check). SQLite has one writer per database anyway, so
+  locking per resource would buy nothing. Other writers wait up to the
+  connection's busy ``timeout`` (30 s, see :mod:`careops.config`).
+
+The lock must open the transaction: call it before the request writes anything.
+Only booking writes use it; the rest of the app keeps pysqlite's default.
+"""
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from careops.extensions import db
+
+
+def lock_key(resource_id: str) -> int:
+    """A signed 64-bit advisory-lock key for a resource (stable across processes and versions)."""
+    digest = hashlib.sha256(f"careops.resource:{resource_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def booking_lock(resource_ids):
+    """Hold the write lock of ``resource_ids`` for the rest of the session's transaction.
+
+    The body checks capacity and writes; the caller commits (which releases the
+    lock). An exception inside the body rolls the transaction back.
+    """
+    session = db.session
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        for key in sorted({lock_key(rid) for rid in resource_ids}):
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif dialect == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver.in_transaction:
+            raise RuntimeError("booking_lock must start the transaction: commit or roll back first")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"no booking lock for {dialect}")
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,86 @@
+"""Manage links: the customer's tokens to view, cancel and move a booking without logging in.
+
+Tokens are random, shown once, and stored as their sha256 only; a booking may
+have several (one per confirmation email, say). Messaging puts a link in its
+emails with :func:`issue_manage_token`.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from careops.bookings import service as bookings
+from careops.bookings.models import HOLDING, Booking, BookingManageToken
+from careops.db import WorkspaceRepository, utcnow
+from careops.errors import Conflict, NotFound
+from careops.extensions import db
+from careops.workspaces.models import Workspace
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_manage_token(workspace_id: str, booking_id: str) -> str:
+    """A new raw manage token for the booking (NotFound if it is not in the workspace).
+
+    Added to the current transaction, not committed: the caller's commit (or the
+    event dispatcher's, in a receiver) makes it valid.
+    """
+    booking = WorkspaceRepository(workspace_id).get(Booking, booking_id)
+    token = secrets.token_urlsafe(32)
+    db.session.add(BookingManageToken(workspace_id=workspace_id, booking_id=booking.id,
+                                      token_hash=hash_token(token)))
+    db.session.flush()
+    return token
+
+
+def manage_url(token: str) -> str:
+    """The API address of a manage token (a front end would link to its own page instead)."""
+    from flask import current_app
+
+    return f"{current_app.config['CAREOPS_PUBLIC_URL'].rstrip('/')}/api/v1/public/bookings/{token}"
+
+
+def by_token(token: str) -> tuple[Workspace, Booking]:
+    """The booking behind a manage token; 404 for an unknown token, 409 before activation."""
+    from careops.workspaces.service import get_active_by_slug
+
+    row = None
+    if isinstance(token, str) and 20 <= len(token) <= 128:
+        row = db.session.scalars(sa.select(BookingManageToken)
+                                 .where(BookingManageToken.token_hash == hash_token(token))).first()
+    if row is None:
+        raise NotFound("No booking for this link")
+    workspace = get_active_by_slug(db.session.get(Workspace, row.workspace_id).slug)
+    return workspace, WorkspaceRepository(workspace.id).get(Booking, row.booking_id)
+
+
+def change_deadline(booking: Booking) -> datetime:
+    """Until when a customer may cancel or move the booking online: the service's minimum notice."""
+    from careops.services.models import Service
+
+    notice = db.session.get(Service, booking.service_id).min_notice_minutes
+    return booking.start - timedelta(minutes=notice)
+
+
+def _check_changeable(booking: Booking, verb: str) -> None:
+    if booking.status not in HOLDING:
+        raise bookings.InvalidTransition(f"A {booking.status} booking cannot be {verb} online")
+    if utcnow() > change_deadline(booking):
+        raise Conflict(f"This booking can no longer be {verb} online; please contact the business")
+
+
+def cancel(token: str) -> tuple[Workspace, Booking]:
+    workspace, booking = by_token(token)
+    _check_changeable(booking, "cancelled")
+    return workspace, bookings.set_status(workspace.id, booking.id, "cancelled", by="customer")
+
+
+def reschedule(token: str, start: datetime) -> tuple[Workspace, Booking]:
+    workspace, booking = by_token(token)
+    _check_changeable(booking, "moved")
+    return workspace, bookings.reschedule(workspace.id, booking.id, start, public=True)

@@ -1,0 +1,101 @@
+"""What is on offer: rules, overrides, busy intervals and capacities loaded for the slot function.
+
+:mod:`careops.bookings.slots` is pure; this module feeds it from the database,
+for the public slot list (:func:`offered_slots`) and for the checks that
+:mod:`careops.bookings.service` runs under the booking lock.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from careops.availability import service as availability
+from careops.bookings import slots as S
+from careops.bookings.models import HOLDING, Booking, BookingResource
+from careops.db import WorkspaceRepository
+from careops.extensions import db
+from careops.resources.models import Resource
+from careops.services.models import Service
+
+#: Durations and buffers are at most a day each: a window this wide around a
+#: range catches every booking that can overlap a slot inside it.
+_MARGIN = timedelta(days=3)
+
+
+def spec(service: Service) -> S.ServiceSpec:
+    return S.ServiceSpec(
+        id=service.id, duration_minutes=service.duration_minutes, resource_ids=tuple(service.resource_ids),
+        buffer_before_minutes=service.buffer_before_minutes, buffer_after_minutes=service.buffer_after_minutes,
+        slot_interval_minutes=service.slot_interval_minutes, min_notice_minutes=service.min_notice_minutes,
+        booking_horizon_days=service.booking_horizon_days)
+
+
+def _ids(value) -> frozenset | None:
+    return frozenset(value) if value else None
+
+
+def rules(workspace_id: str) -> list[S.Rule]:
+    return [S.Rule(r.weekday, r.start, r.end, _ids(r.service_ids)) for r in availability.rules(workspace_id)]
+
+
+def overrides(workspace_id: str, first: date, last: date) -> list[S.Override]:
+    return [S.Override(o.date, o.closed, o.start, o.end, _ids(o.service_ids))
+            for o in availability.overrides_between(workspace_id, first, last)]
+
+
+def capacities(workspace_id: str, resource_ids) -> dict[str, int]:
+    """Capacity of each *active* resource among ``resource_ids``."""
+    repo = WorkspaceRepository(workspace_id)
+    return {r.id: r.capacity for r in repo.all(Resource, Resource.id.in_(list(resource_ids)),
+                                               Resource.is_active.is_(True))}
+
+
+def busy(workspace_id: str, resource_ids, lo: datetime, hi: datetime,
+         exclude_booking_id: str | None = None) -> dict[str, S.Busy]:
+    """Per resource, the widened ranges of pending/confirmed bookings overlapping [lo, hi)."""
+    stmt = (sa.select(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end)
+            .join(Booking, Booking.id == BookingResource.booking_id)
+            .where(Booking.workspace_id == workspace_id, BookingResource.resource_id.in_(list(resource_ids)),
+                   Booking.status.in_(HOLDING), Booking.occupied_start < hi, Booking.occupied_end > lo))
+    if exclude_booking_id:
+        stmt = stmt.where(Booking.id != exclude_booking_id)
+    held: dict[str, list] = {rid: [] for rid in resource_ids}
+    for resource_id, start, end in db.session.execute(stmt):
+        held[resource_id].append((start, end))
+    return {rid: S.Busy(intervals) for rid, intervals in held.items()}
+
+
+def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC instants around workspace dates ``first``…``last``, widened by the margin."""
+    lo = datetime.combine(first, time(0), tzinfo=tz) - _MARGIN
+    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz) + _MARGIN
+    return lo, hi
+
+
+def offered_slots(workspace_id: str, service: Service, first: date, last: date, tz: ZoneInfo, now: datetime,
+                  exclude_booking_id: str | None = None) -> list[S.Slot]:
+    """The slots a customer may book on workspace dates ``first``…``last``."""
+    lo, hi = day_bounds(first, last, tz)
+    return S.available_slots(
+        rules=rules(workspace_id), overrides=overrides(workspace_id, first, last),
+        busy=busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
+        capacities=capacities(workspace_id, service.resource_ids), service=spec(service), now=now,
+        first_day=first, last_day=last, tz=tz)
+
+
+def is_offered(workspace_id: str, service: Service, start: datetime, tz: ZoneInfo, now: datetime,
+               exclude_booking_id: str | None = None) -> bool:
+    """True when ``start`` is one of the slots a customer may book right now."""
+    day = start.astimezone(tz).date()
+    return any(slot.start == start
+               for slot in offered_slots(workspace_id, service, day, day, tz, now, exclude_booking_id))
+
+
+def is_free(workspace_id: str, service: Service, start: datetime, exclude_booking_id: str | None = None) -> bool:
+    """True when every resource of ``service`` has spare capacity for a booking at ``start``."""
+    s = spec(service)
+    lo, hi = s.occupied(start)
+    return S.spare_capacity(s, start, busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
+                            capacities(workspace_id, service.resource_ids)) > 0
