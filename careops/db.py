@@ -156,5 +156,7 @@ def insert_or_ignore(model, values: dict) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # RETURNING rather than rowcount: drivers do not all report a rowcount for INSERT.
+    inserted = session.execute(insert(model).values(**values).on_conflict_do_nothing()
+                               .returning(*sa.inspect(model).primary_key)).first()
+    return inserted is not None
