@@ -110,13 +110,33 @@ def body(status: int, error_code: str, detail: str, *, errors: dict | None = Non
     return response
 
 
+def discard_uncommitted() -> None:
+    """Roll back what the failed request wrote but did not commit.
+
+    Nothing half-done may reach the database through a later commit in the same
+    session (an after-request hook, the next request of a test client).
+    """
+    from flask import current_app
+
+    if "sqlalchemy" not in current_app.extensions:
+        return
+    from careops.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the database may be what failed; the answer must still go out
+        log.warning("rollback after an error failed", exc_info=True)
+
+
 def handle_app_error(error: AppError):
+    discard_uncommitted()
     return body(error.status, error.error_code, error.detail, errors=error.errors,
                 extra=error.extra, headers=error.headers)
 
 
 def handle_http_exception(error):
     """werkzeug and flask-smorest errors (abort(), routing, webargs' 422)."""
+    discard_uncommitted()
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
@@ -152,6 +172,7 @@ def flatten_locations(messages: dict) -> dict:
 
 def handle_unexpected(error: Exception):
     log.exception("unhandled error", exc_info=error)
+    discard_uncommitted()
     return body(500, "INTERNAL_ERROR", "Internal server error")
 
 

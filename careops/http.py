@@ -28,6 +28,9 @@ ERROR_DESCRIPTIONS = {
 
 
 class Blueprint(_Blueprint):
+    #: API.md: ``page_size`` defaults to 20, at most 100 (flask-smorest's own default is 10).
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+
     def errors(self, *statuses: int):
         def decorator(fn):
             for status in statuses:

@@ -5,6 +5,8 @@ create customers through :func:`find_or_create`.
 """
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 import sqlalchemy as sa
 
@@ -16,6 +18,9 @@ from careops.extensions import db
 from careops.fields import normalize_phone
 from careops.inbox.models import Conversation
 from careops.workspaces.models import Workspace
+
+#: What a phone number typed into the search box looks like.
+PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")
 
 
 def _phone(workspace_id: str, phone: str | None) -> str | None:
@@ -52,16 +57,18 @@ def create(workspace_id: str, *, name: str, email: str | None = None, phone: str
     existing = _clash(repo, email, phone)
     if existing:
         raise _conflict(existing)
-    contact = _insert(repo, name=name, email=email, phone=phone, tags=tags, source=source)
-    if commit:
-        try:
+    try:
+        contact = _insert(repo, name=name, email=email, phone=phone, tags=tags, source=source)
+        if commit:
             db.session.commit()
-        except sa.exc.IntegrityError:
-            db.session.rollback()
-            existing = _clash(repo, email, phone)
-            if existing:
-                raise _conflict(existing) from None
-            raise
+    except sa.exc.IntegrityError:
+        # A concurrent request created the same customer after our check (the flush
+        # in _insert or the commit meets the unique constraint).
+        db.session.rollback()
+        existing = _clash(repo, email, phone)
+        if existing:
+            raise _conflict(existing) from None
+        raise
     return contact
 
 
@@ -79,8 +86,9 @@ def find_or_create(workspace_id: str, *, name: str, email: str | None = None, ph
     """The contact with this email or phone, or a new one; ``(contact, created)``. Not committed.
 
     A found contact gets a missing email or phone filled in, never overwritten.
-    The caller commits; a concurrent creation of the same customer makes that
-    commit fail on the unique constraint, and the caller retries.
+    The caller commits; a concurrent creation of the same customer raises
+    ``sqlalchemy.exc.IntegrityError`` (here, at the flush, or at that commit):
+    the caller rolls back and retries, and then finds the contact.
     """
     repo = WorkspaceRepository(workspace_id)
     phone = _phone(workspace_id, phone)
@@ -90,7 +98,7 @@ def find_or_create(workspace_id: str, *, name: str, email: str | None = None, ph
     if contact is None and phone:
         contact = repo.first(Contact, Contact.phone == phone)
     if contact is not None:
-        if email and not contact.email:
+        if email and not contact.email and not _clash(repo, email, None, exclude_id=contact.id):
             contact.email = email
         if phone and not contact.phone and not _clash(repo, None, phone, exclude_id=contact.id):
             contact.phone = phone
@@ -100,34 +108,61 @@ def find_or_create(workspace_id: str, *, name: str, email: str | None = None, ph
 
 
 def update(workspace_id: str, contact_id: str, changes: dict) -> Contact:
+    """Apply ``changes``; everything is checked before anything is written."""
     repo = WorkspaceRepository(workspace_id)
     contact = repo.get(Contact, contact_id)
+    changes = dict(changes)
     if "phone" in changes:
         changes["phone"] = _phone(workspace_id, changes["phone"])
+    if "tags" in changes:
+        changes["tags"] = list(dict.fromkeys(changes["tags"]))
+    email = changes.get("email", contact.email)
+    phone = changes.get("phone", contact.phone)
+    if not email and not phone:
+        raise ValidationFailed({"email": ["A contact needs an email or a phone number."]})
     existing = _clash(repo, changes.get("email"), changes.get("phone"), exclude_id=contact.id)
     if existing:
         raise _conflict(existing)
-    if "tags" in changes:
-        changes["tags"] = list(dict.fromkeys(changes["tags"]))
     for key, value in changes.items():
         setattr(contact, key, value)
-    if not contact.email and not contact.phone:
-        raise ValidationFailed({"email": ["A contact needs an email or a phone number."]})
     try:
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        raise Conflict("A contact with this email or phone already exists") from None
+        existing = _clash(repo, changes.get("email"), changes.get("phone"), exclude_id=contact_id)
+        if existing:
+            raise _conflict(existing) from None
+        raise
     return contact
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` literally anywhere (``%`` and ``_`` are not wildcards)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _phone_criteria(workspace_id: str, q: str) -> list:
+    """Phone matches for ``q`` as typed: its digits anywhere, or the whole number read in the workspace's country."""
+    digits = re.sub(r"\D", "", q)
+    if len(digits) < 3 or not PHONE_QUERY.fullmatch(q):
+        return []
+    criteria = [Contact.phone.like(_like(digits), escape="\\")]
+    try:
+        criteria.append(Contact.phone == _phone(workspace_id, q))
+    except ValidationFailed:
+        pass
+    return criteria
+
+
 def search(workspace_id: str, q: str | None) -> sa.Select:
+    """Contacts whose name, email or phone contains ``q`` (case-insensitive), most recently active first."""
     repo = WorkspaceRepository(workspace_id)
     criteria = []
+    q = (q or "").strip()
     if q:
-        like = f"%{q.strip().lower()}%"
-        criteria.append(sa.or_(sa.func.lower(Contact.name).like(like), Contact.email.like(like),
-                               Contact.phone.like(f"%{q.strip()}%")))
+        like = _like(q.lower())
+        criteria.append(sa.or_(sa.func.lower(Contact.name).like(like, escape="\\"),
+                               Contact.email.like(like, escape="\\"), *_phone_criteria(workspace_id, q)))
     return repo.select(Contact, *criteria).order_by(Contact.last_activity_at.desc(), Contact.id)
 
 
