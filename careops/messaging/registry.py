@@ -10,7 +10,11 @@ log = logging.getLogger(__name__)
 
 
 def providers() -> dict[str, type[CommunicationProvider]]:
-    """``{name: provider class}``; a malformed or duplicate provider is logged and left out."""
+    """``{name: provider class}``; a malformed or duplicate provider is logged and left out.
+
+    pluggy answers from the last registered plugin first, so an installed
+    plugin offering a name the core uses (``console``) replaces the core's.
+    """
     found: dict[str, type[CommunicationProvider]] = {}
     for cls in collect(hook().careops_communication_providers()):
         problem = _problem(cls)
