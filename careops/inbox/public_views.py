@@ -2,6 +2,7 @@
 from flask import request
 
 from careops.http import Blueprint, public_rate_limit
+from careops.idempotency import idempotent
 from careops.inbox import contact_form, inbound
 from careops.inbox.schemas import InboundAnswerSchema, PublicContactAnswerSchema, PublicContactSchema
 
@@ -11,6 +12,7 @@ public_blp = Blueprint("inbox_public", __name__, url_prefix="/api/v1/public",
 
 @public_blp.route("/<slug>/contact", methods=["POST"])
 @public_rate_limit
+@idempotent
 @public_blp.arguments(PublicContactSchema)
 @public_blp.response(201, PublicContactAnswerSchema)
 @public_blp.errors(400, 404, 409, 429)
@@ -22,6 +24,7 @@ def contact(data, slug):
 
 @public_blp.route("/inbound/<provider>", methods=["POST"])
 @public_rate_limit
+@idempotent
 @public_blp.response(200, InboundAnswerSchema)
 @public_blp.errors(401, 422, 429)
 @public_blp.doc(parameters=[{"name": "token", "in": "query", "required": True, "schema": {"type": "string"},

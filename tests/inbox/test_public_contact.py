@@ -107,3 +107,18 @@ def test_contract_documents_the_errors(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     responses = spec["paths"]["/api/v1/public/{slug}/contact"]["post"]["responses"]
     assert {"201", "404", "409", "422", "429"} <= set(responses)
+
+
+def test_idempotency_key_replays_the_first_answer(client, active):
+    from tests.messaging.fixtures import slug_of
+
+    url = f"/api/v1/public/{slug_of(active)}/contact"
+    body = {"name": "Ida", "email": "ida@example.com", "message": "Hello"}
+    first = client.post(url, json=body, headers={"Idempotency-Key": "k-1"})
+    again = client.post(url, json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201 and first.get_json() == again.get_json()
+    assert len(messages(active.workspace_id, direction="in")) == 1
+    assert_error(client.post(url, json={**body, "message": "Other"}, headers={"Idempotency-Key": "k-1"}), 409,
+                 "IDEMPOTENCY_KEY_REUSED")
+    spec = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/public/{slug}/contact"]["post"]
+    assert any(p["name"] == "Idempotency-Key" for p in spec["parameters"])
