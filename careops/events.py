@@ -147,11 +147,14 @@ def deliver(event_id: str) -> bool:
         try:
             session.add(EventReceipt(event_id=event_id, receiver=key))
             session.flush()  # claims the receipt first: a concurrent delivery waits, then fails here
-            receiver(workspace_id, **kwargs)
-            session.commit()
         except sa.exc.IntegrityError:
             session.rollback()  # another delivery ran this receiver
+            continue
+        try:
+            receiver(workspace_id, **kwargs)
+            session.commit()
         except Exception as exc:  # noqa: BLE001 - one receiver's failure must not stop the others
+            # Including an IntegrityError of the receiver's own work: it failed, its receipt goes too.
             session.rollback()
             log.exception("receiver %s failed for event %s %s", key, name, event_id)
             errors.append(f"{key}: {exc}")
