@@ -186,8 +186,9 @@ def _document(wrapper):
         "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
         "description": "Repeat a request safely: the same key and body replay the first response (24 h)."}])(wrapper)
     documented = getattr(wrapper, "_apidoc", {}).get("response", {}).get("responses", {})
-    if 409 not in documented and "409" not in documented:
-        wrapper = _DOC.errors(409)(wrapper)
+    for status in (409, 422):  # a reused key; a malformed key
+        if status not in documented and str(status) not in documented:
+            wrapper = _DOC.errors(status)(wrapper)
     return wrapper
 
 
