@@ -93,7 +93,7 @@ def careops_cli_commands(cli):
 
 @hookspec
 def careops_startup(app):
-    """Called once at the end of ``create_app`` with the configured app.
+    """Called once at the end of ``create_app``; ``app`` is the configured Flask app.
 
     Use it to validate the plugin's own configuration (raise to refuse to
     start) or to connect blinker receivers. Return nothing.

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 # Results are never read back: storing them would only grow Redis.
 huey = Huey("careops", results=False, immediate=True, utc=True)
 _app = None
-_periodic_names: set[str] = set()
+_periodic_names: set[str] = set()  # module-qualified, as Huey's registry keys them
 
 
 def configure(app) -> None:
@@ -66,9 +66,9 @@ def periodic_task(schedule, **options):
 
     def decorator(fn):
         name = options.setdefault("name", fn.__qualname__)  # Huey prefixes the module itself
-        qualified = f"{fn.__module__}.{name}"
+        qualified = f"{fn.__module__}.{name}"  # Huey's registry key, unique across modules
         locked = huey.lock_task(qualified)(fn)
-        _periodic_names.add(name)
+        _periodic_names.add(qualified)
         return huey.periodic_task(schedule, **options)(in_app_context(locked))
 
     return decorator
@@ -78,7 +78,8 @@ def _register_plugin_periodic_tasks() -> None:
     from careops.plugins import collect, hook
 
     for spec in collect(hook().careops_periodic_tasks()):
-        if spec["name"] in _periodic_names:
+        # Registered by an earlier create_app in this process (Huey refuses a second registration).
+        if f"{spec['run'].__module__}.{spec['name']}" in _periodic_names:
             continue
         periodic_task(spec["schedule"], name=spec["name"])(spec["run"])
 

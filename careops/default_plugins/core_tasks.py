@@ -12,5 +12,5 @@ def purge_revoked_tokens():
 
 @hookimpl
 def careops_periodic_tasks():
-    return [{"name": "careops.purge_revoked_tokens", "schedule": crontab(minute="17"),
+    return [{"name": "purge_revoked_tokens", "schedule": crontab(minute="17"),
              "run": purge_revoked_tokens}]
