@@ -11,6 +11,7 @@ from careops.fields import Str
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+HHMM_DOC = {"type": "string", "pattern": _HHMM.pattern, "maxLength": 5}
 
 
 class WallTime(ma.fields.Field):
@@ -44,8 +45,8 @@ ServiceIds = ma.fields.List(Str(36, min_length=1), allow_none=True, validate=val
 
 class AvailabilityRuleSchema(ma.Schema):
     weekday = Weekday(required=True, metadata={"type": "string", "enum": list(WEEKDAYS)})
-    start = WallTime(required=True, metadata={"type": "string", "example": "09:00"})
-    end = WallTime(required=True, metadata={"type": "string", "example": "17:00"})
+    start = WallTime(required=True, metadata={**HHMM_DOC, "example": "09:00"})
+    end = WallTime(required=True, metadata={**HHMM_DOC, "example": "17:00"})
     service_ids = ServiceIds
 
     @ma.validates_schema
@@ -86,8 +87,8 @@ class AvailabilityOverrideSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
     date = ma.fields.Date(required=True)
     closed = ma.fields.Boolean(required=True)
-    start = WallTime(allow_none=True, metadata={"type": "string", "example": "10:00"})
-    end = WallTime(allow_none=True, metadata={"type": "string", "example": "14:00"})
+    start = WallTime(allow_none=True, metadata={**HHMM_DOC, "example": "10:00"})
+    end = WallTime(allow_none=True, metadata={**HHMM_DOC, "example": "14:00"})
     service_ids = ServiceIds
     created_at = ma.fields.DateTime(dump_only=True)
 
