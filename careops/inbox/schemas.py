@@ -72,10 +72,10 @@ class PublicContactSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE  # checked against the workspace's own form by the service
 
-    name = ma.fields.Raw(required=True, metadata={"type": "string"})
-    email = ma.fields.Raw(metadata={"type": "string"})
-    phone = ma.fields.Raw(metadata={"type": "string"})
-    message = ma.fields.Raw(metadata={"type": "string"})
+    name = Str(120, required=True)
+    email = Str(254, allow_none=True)
+    phone = Str(40, allow_none=True)
+    message = Str(5000, allow_none=True)
 
 
 class PublicContactAnswerSchema(ma.Schema):
