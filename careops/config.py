@@ -76,7 +76,8 @@ def defaults(instance_path: str) -> dict:
 def load(app, overrides: dict | None) -> None:
     """Fill ``app.config`` from the defaults, the instance file, the environment and ``overrides``."""
     app.config.update(defaults(app.instance_path))
-    app.config.from_pyfile("careops.cfg", silent=True)
+    # An absolute path: Flask would read a relative one from the package unless instance_relative_config.
+    app.config.from_pyfile(str(Path(app.instance_path) / "careops.cfg"), silent=True)
     for variable, key in ENVIRONMENT.items():
         if variable in os.environ:
             app.config[key] = os.environ[variable]
