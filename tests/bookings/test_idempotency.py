@@ -105,3 +105,21 @@ def test_openapi_documents_the_header(client):
     post = spec["paths"]["/api/v1/public/{slug}/bookings"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in post["parameters"])
     assert {"201", "404", "409", "422", "429"} <= set(post["responses"])
+
+
+def test_staff_post_replays(bookable, app):
+    first = bookable.staff_book(bookable.owner, bookable.start("13:00"), headers=key("staff-1"))
+    again = bookable.staff_book(bookable.owner, bookable.start("13:00"), headers=key("staff-1"))
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"] and count_bookings(app) == 1
+
+
+def test_expired_keys_are_purged(bookable, client, app):
+    from careops.idempotency import IdempotencyKey, purge_expired
+    from careops.extensions import db
+
+    bookable.public_book(client, bookable.start(), headers=key("old"))
+    with app.app_context():
+        assert purge_expired() == 0
+        assert purge_expired(datetime.now(timezone.utc) + timedelta(hours=25)) == 1
+        assert db.session.query(IdempotencyKey).count() == 0
