@@ -43,6 +43,7 @@ def create_owner(email, password, full_name, workspace_name, timezone):
     """Create a workspace and its owner."""
     from careops.auth import service
     from careops.auth.schemas import RegisterSchema
+    from careops.errors import AppError
 
     import marshmallow as ma
 
@@ -51,7 +52,10 @@ def create_owner(email, password, full_name, workspace_name, timezone):
                                       "workspace_name": workspace_name, "timezone": timezone})
     except ma.ValidationError as exc:
         raise click.ClickException(json.dumps(exc.messages))
-    user, workspace = service.register(**data)
+    try:
+        user, workspace = service.register(**data)
+    except AppError as exc:  # e.g. EMAIL_TAKEN: a message, not a traceback
+        raise click.ClickException(exc.detail) from None
     click.echo(f"Created {user.email}, owner of '{workspace.name}' (/{workspace.slug})")
 
 
