@@ -28,6 +28,7 @@ ENVIRONMENT = {
     "CAREOPS_LOG_LEVEL": "CAREOPS_LOG_LEVEL",
     "CAREOPS_LOG_JSON": "CAREOPS_LOG_JSON",
     "CAREOPS_MAX_BODY_BYTES": "MAX_CONTENT_LENGTH",
+    "CAREOPS_TRUSTED_PROXIES": "CAREOPS_TRUSTED_PROXIES",
 }
 
 
@@ -43,6 +44,8 @@ def defaults(instance_path: str) -> dict:
         "CAREOPS_RATELIMIT_LOGIN": "10/minute",
         "CAREOPS_RATELIMIT_ENABLED": True,
         "CAREOPS_CORS_ORIGINS": "",
+        #: How many reverse proxies (load balancers) stand in front of the app.
+        "CAREOPS_TRUSTED_PROXIES": 0,
         "CAREOPS_ACCESS_TOKEN_MINUTES": 15,
         "CAREOPS_REFRESH_TOKEN_DAYS": 14,
         "CAREOPS_PUBLIC_URL": "http://127.0.0.1:8000",
@@ -96,6 +99,7 @@ def load(app, overrides: dict | None) -> None:
     cfg["CAREOPS_ACCESS_TOKEN_MINUTES"] = int(cfg["CAREOPS_ACCESS_TOKEN_MINUTES"])
     cfg["CAREOPS_REFRESH_TOKEN_DAYS"] = int(cfg["CAREOPS_REFRESH_TOKEN_DAYS"])
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_CONTENT_LENGTH"])
+    cfg["CAREOPS_TRUSTED_PROXIES"] = int(cfg["CAREOPS_TRUSTED_PROXIES"])
     cfg["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=cfg["CAREOPS_ACCESS_TOKEN_MINUTES"])
     cfg["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=cfg["CAREOPS_REFRESH_TOKEN_DAYS"])
     cfg["JWT_TOKEN_LOCATION"] = ["headers"]

@@ -15,6 +15,7 @@ from functools import wraps
 import structlog
 from flask import g, request
 from flask_smorest import Blueprint as _Blueprint
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from careops.errors import ErrorSchema
 from careops.security import authorize
@@ -56,6 +57,12 @@ class Blueprint(_Blueprint):
 
 
 def init_app(app):
+    proxies = app.config["CAREOPS_TRUSTED_PROXIES"]
+    if proxies:
+        # Behind a load balancer the client address (rate limits, logs) is in X-Forwarded-For;
+        # trust exactly as many hops as there are proxies, or a client could choose its own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     @app.before_request
     def assign_request_id():
         incoming = request.headers.get("X-Request-ID", "")
@@ -79,7 +86,10 @@ def init_app(app):
 
 
 def public_rate_limit(fn):
-    """Limit a public endpoint per client address (``CAREOPS_RATELIMIT_PUBLIC``) and document its 429."""
+    """Limit a public endpoint per client address (``CAREOPS_RATELIMIT_PUBLIC``).
+
+    The view documents the answer with ``@blp.errors(429)``.
+    """
     from flask import current_app
 
     from careops.extensions import limiter
