@@ -93,15 +93,27 @@ def list_invitations(workspace_id: str) -> list[Invitation]:
     return WorkspaceRepository(workspace_id).all(Invitation, order_by=Invitation.created_at.desc())
 
 
+INVITATION_GONE = "This invitation does not exist, has expired or was already used"
+
+
+def _pending_invitation(token: str, *, lock: bool = False) -> Invitation | None:
+    stmt = sa.select(Invitation).where(Invitation.token_hash == _hash_token(token))
+    invitation = db.session.scalars(stmt.with_for_update() if lock else stmt).first()
+    return invitation if invitation is not None and invitation_status(invitation) == "pending" else None
+
+
 def accept_invitation(*, token: str, full_name: str, password: str) -> User:
+    """Create the staff account of a pending invitation; the invitation is used up."""
+    if _pending_invitation(token) is None:
+        raise NotFound(INVITATION_GONE)
+    password_hash = hash_password(password)  # slow: done before the row lock is taken
     # Lock the invitation row: two accepts of one token must not create two users.
-    invitation = db.session.scalars(
-        sa.select(Invitation).where(Invitation.token_hash == _hash_token(token)).with_for_update()).first()
-    if invitation is None or invitation_status(invitation) != "pending":
-        raise NotFound("This invitation does not exist, has expired or was already used")
+    invitation = _pending_invitation(token, lock=True)
+    if invitation is None:
+        raise NotFound(INVITATION_GONE)
     if _email_taken(invitation.email):
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
-    user = User(workspace_id=invitation.workspace_id, email=invitation.email, password_hash=hash_password(password),
+    user = User(workspace_id=invitation.workspace_id, email=invitation.email, password_hash=password_hash,
                 full_name=full_name, role="staff", permissions=dict(invitation.permissions))
     invitation.status = "accepted"
     invitation.accepted_at = utcnow()
@@ -109,7 +121,10 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
     try:
         db.session.commit()
     except sa.exc.IntegrityError:
+        # Without row locks (SQLite) a concurrent accept of the same token gets here: it was used.
         db.session.rollback()
+        if _pending_invitation(token) is None:
+            raise NotFound(INVITATION_GONE) from None
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN") from None
     return user
 

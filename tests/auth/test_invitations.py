@@ -1,6 +1,7 @@
 """Staff invitations: POST /staff/invitations, POST /auth/accept-invitation."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import time_machine
@@ -93,3 +94,24 @@ def test_invitation_body_is_validated(owner):
                         ({"email": "a@example.com", "permissions": {"inbox": "maybe"}}, "permissions")]:
         payload = assert_error(owner.post("/api/v1/staff/invitations", json=body), 422)
         assert list(payload["errors"]) == [field]
+
+
+def test_concurrent_accepts_of_one_invitation_make_one_user(app, owner):
+    token = invite(owner, email="once@example.com")["token"]
+    barrier = threading.Barrier(5)
+    results = []
+
+    def run(i):
+        client = app.test_client()
+        barrier.wait()
+        response = accept(client, token, full_name=f"Racer {i}")
+        results.append((response.status_code, response.get_json().get("error_code")))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results, key=str) == sorted([(201, None)] + [(404, "NOT_FOUND")] * 4, key=str), results
+    staff = [u for u in owner.get("/api/v1/staff").get_json() if u["email"] == "once@example.com"]
+    assert len(staff) == 1
