@@ -93,6 +93,12 @@ def list_invitations(workspace_id: str) -> list[Invitation]:
     return WorkspaceRepository(workspace_id).all(Invitation, order_by=Invitation.created_at.desc())
 
 
+def invitations_select(workspace_id: str) -> sa.Select:
+    """The workspace's invitations, newest first (for a paginated list)."""
+    return WorkspaceRepository(workspace_id).select(Invitation).order_by(Invitation.created_at.desc(),
+                                                                         Invitation.id)
+
+
 INVITATION_GONE = "This invitation does not exist, has expired or was already used"
 
 
@@ -131,6 +137,11 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
 
 def list_staff(workspace_id: str) -> list[User]:
     return WorkspaceRepository(workspace_id).all(User, order_by=User.created_at)
+
+
+def staff_select(workspace_id: str) -> sa.Select:
+    """Every user of the workspace, the owner first (for a paginated list)."""
+    return WorkspaceRepository(workspace_id).select(User).order_by(User.created_at, User.id)
 
 
 def update_staff(workspace_id: str, user_id: str, *, permissions: dict | None = None,

@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import Blueprint as FlaskBlueprint
 from flask import jsonify
+from flask_smorest import Page
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import marshmallow as ma
@@ -62,6 +63,7 @@ class PluginSchema(ma.Schema):
 @blp.route("/plugins", methods=["GET"])
 @blp.protected(owner=True)
 @blp.response(200, PluginSchema(many=True))
+@blp.paginate(Page)
 def list_plugins():
     """Every loaded plugin, the core's defaults included, with the hooks it implements."""
     return plugins.describe()

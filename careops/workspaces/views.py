@@ -1,6 +1,7 @@
 """/api/v1/workspace, /contact-form and /staff."""
 from careops.auth import service as auth_service
 from careops.auth.schemas import UserSchema
+from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.security import current_user, current_workspace_id
 from careops.workspaces import onboarding, service
@@ -62,9 +63,11 @@ def put_contact_form(data):
 @blp.route("/staff", methods=["GET"])
 @blp.protected(owner=True)
 @blp.response(200, UserSchema(many=True))
-def list_staff():
+@blp.paginate()
+def list_staff(pagination_parameters):
     """Every user of the workspace, the owner included."""
-    return auth_service.list_staff(current_workspace_id())
+    workspace_id = current_workspace_id()
+    return WorkspaceRepository(workspace_id).page(auth_service.staff_select(workspace_id), pagination_parameters)
 
 
 @blp.route("/staff/invitations", methods=["POST"])
@@ -80,8 +83,13 @@ def invite(data):
 @blp.route("/staff/invitations", methods=["GET"])
 @blp.protected(owner=True)
 @blp.response(200, InvitationSchema(many=True))
-def list_invitations():
-    return [_invitation(i) for i in auth_service.list_invitations(current_workspace_id())]
+@blp.paginate()
+def list_invitations(pagination_parameters):
+    """Invitations, newest first, with their status: pending, accepted or expired."""
+    workspace_id = current_workspace_id()
+    page = WorkspaceRepository(workspace_id).page(auth_service.invitations_select(workspace_id),
+                                                  pagination_parameters)
+    return [_invitation(i) for i in page]
 
 
 @blp.route("/staff/<user_id>", methods=["PATCH"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -82,3 +83,9 @@ def test_core_cli_commands_are_listed(app):
     help_text = app.test_cli_runner().invoke(args=["careops", "--help"]).output
     for command in ("worker", "plugins", "create-owner", "demo"):
         assert command in help_text
+
+
+def test_plugins_endpoint_is_paginated(owner):
+    response = owner.get("/api/v1/plugins", query_string={"page_size": 2})
+    assert response.status_code == 200 and len(response.get_json()) == 2
+    assert json.loads(response.headers["X-Pagination"])["total"] == len(plugins.describe())

@@ -1,6 +1,7 @@
 """GET /staff, PATCH /staff/{id}, GET /staff/invitations (owner only)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -95,3 +96,14 @@ def test_invitations_list_with_status(client, owner, other_owner):
     assert all("token" not in i for i in listed)
     assert {i["id"] for i in listed} == {old["id"], accepted["id"], pending["id"]}
     assert listed[0]["permissions"] == {**NO_PERMISSIONS, "forms": True}
+
+
+def test_staff_and_invitations_are_paginated(owner, make_staff):
+    for i in range(3):
+        make_staff(owner)
+    response = owner.get("/api/v1/staff", query_string={"page_size": 2, "page": 2})
+    assert response.status_code == 200 and len(response.get_json()) == 2
+    assert json.loads(response.headers["X-Pagination"])["total"] == 4
+    invitations = owner.get("/api/v1/staff/invitations", query_string={"page_size": 1})
+    assert len(invitations.get_json()) == 1 and json.loads(invitations.headers["X-Pagination"])["total"] == 3
+    assert_error(owner.get("/api/v1/staff", query_string={"page_size": 101}), 422)
