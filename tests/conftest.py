@@ -83,6 +83,9 @@ def app(_schema, app_config, config_overrides):
     yield app
     with app.app_context():
         db.session.remove()
+        # Close the pool now rather than at garbage collection: with one app per
+        # test, idle pools add up to PostgreSQL's max_connections.
+        db.engine.dispose()
 
 
 _counter = itertools.count(1)
