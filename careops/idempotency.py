@@ -107,6 +107,8 @@ def _claim(scope: str, key: str, fingerprint: str) -> str | Response:
     session = _session()
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
+        if time.monotonic() > deadline:
+            raise Conflict("A request with this Idempotency-Key is still in progress; retry shortly")
         now = utcnow()
         row = IdempotencyKey(scope=scope, key=key, request_hash=fingerprint, created_at=now)
         session.add(row)
@@ -119,7 +121,8 @@ def _claim(scope: str, key: str, fingerprint: str) -> str | Response:
             IdempotencyKey.scope == scope, IdempotencyKey.key == key)).first()
         if existing is None:
             continue  # expired and removed meanwhile: claim again
-        if existing.created_at < now - TTL or (existing.status_code is None and existing.created_at < now - STALE_AFTER):
+        abandoned = existing.status_code is None and existing.created_at < now - STALE_AFTER
+        if abandoned or existing.created_at < now - TTL:
             session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.id == existing.id))
             session.commit()
             continue
@@ -132,8 +135,6 @@ def _claim(scope: str, key: str, fingerprint: str) -> str | Response:
             session.rollback()
             return response
         session.rollback()  # a fresh snapshot for the next look
-        if time.monotonic() > deadline:
-            raise Conflict("A request with this Idempotency-Key is still in progress; retry shortly")
         time.sleep(_POLL_SECONDS)
 
 

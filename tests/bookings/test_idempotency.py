@@ -123,3 +123,20 @@ def test_expired_keys_are_purged(bookable, client, app):
         assert purge_expired() == 0
         assert purge_expired(datetime.now(timezone.utc) + timedelta(hours=25)) == 1
         assert db.session.query(IdempotencyKey).count() == 0
+
+
+def test_a_request_still_in_progress(app, owner, client, monkeypatch):
+    from careops import idempotency
+    from tests.bookings.factories import Bookable
+
+    bookable = Bookable(app, owner, capacity=2)
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.3)
+    real_finish = idempotency._finish
+    monkeypatch.setattr(idempotency, "_finish", lambda row_id, response: None)  # the worker "dies" mid-way
+    assert bookable.public_book(client, bookable.start(), headers=key("stuck")).status_code == 201
+    monkeypatch.setattr(idempotency, "_finish", real_finish)
+    assert_error(bookable.public_book(client, bookable.start(), headers=key("stuck")), 409, "CONFLICT")
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=6)):
+        # an abandoned claim is taken over after STALE_AFTER
+        assert bookable.public_book(client, bookable.start(), headers=key("stuck")).status_code == 201
+    assert count_bookings(app) == 2
