@@ -183,7 +183,9 @@ def idempotent(fn):
 
 def _document(wrapper):
     """Show the header and the 409 in the OpenAPI document of the view."""
-    wrapper = SmorestBlueprint.doc(parameters=[{
+    # flask-smorest's doc() replaces lists: keep the parameters the view documented itself.
+    own = getattr(wrapper, "_apidoc", {}).get("manual_doc", {}).get("parameters", [])
+    wrapper = SmorestBlueprint.doc(parameters=[*own, {
         "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
         "description": "Repeat a request safely: the same key and body replay the first response (24 h)."}])(wrapper)
     documented = getattr(wrapper, "_apidoc", {}).get("response", {}).get("responses", {})

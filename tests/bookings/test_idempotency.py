@@ -140,3 +140,18 @@ def test_a_request_still_in_progress(app, owner, client, monkeypatch):
         # an abandoned claim is taken over after STALE_AFTER
         assert bookable.public_book(client, bookable.start(), headers=key("stuck")).status_code == 201
     assert count_bookings(app) == 2
+
+
+def test_the_decorator_keeps_a_views_own_documented_parameters(app):
+    from careops.http import Blueprint
+    from careops.idempotency import idempotent
+
+    blp = Blueprint("idempotency-doc-test", __name__)
+
+    @idempotent
+    @blp.doc(parameters=[{"in": "query", "name": "token", "schema": {"type": "string", "maxLength": 9}}])
+    def view():
+        return "ok"
+
+    names = [p["name"] for p in view._apidoc["manual_doc"]["parameters"]]
+    assert names == ["token", "Idempotency-Key"]
