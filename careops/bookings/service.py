@@ -61,6 +61,8 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
 
     Returns ``(booking, manage_token)``; the token is None unless asked for.
     Raises :class:`SlotUnavailable` (409) when the time is not bookable.
+    Runs and commits its own transaction (the lock must open it): call it with
+    nothing uncommitted in the session.
     """
     repo = WorkspaceRepository(workspace_id)
     service = services.get_active(workspace_id, service_id)

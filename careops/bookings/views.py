@@ -4,6 +4,7 @@ The public endpoints live in :mod:`careops.bookings.public_views` (``public_blp`
 """
 from flask import current_app
 
+from careops.bookings import demo  # noqa: F401 - registers the demo step
 from careops.bookings import ics, service
 from careops.bookings.public_views import public_blp  # noqa: F401 - registered by create_app
 from careops.bookings.schemas import (BookingCreateSchema, BookingPatchSchema, BookingQuerySchema, BookingSchema,
@@ -13,8 +14,6 @@ from careops.http import Blueprint
 from careops.idempotency import idempotent
 from careops.security import current_workspace_id
 from careops.workspaces.service import get_workspace
-
-import careops.bookings.demo  # noqa: F401,E402 - registers the demo step
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
                 description="Bookings: list, book, move, status; never a double booking")

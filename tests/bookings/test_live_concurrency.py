@@ -108,7 +108,7 @@ def test_one_slot_many_customers(app, start_server, capacity):
 
 
 def test_overlapping_starts_never_exceed_capacity(app, start_server):
-    """Customers race for 10:00, 10:30 and 11:00 (one-hour bookings, 15-minute buffers): every instant stays within 2."""
+    """Customers race for 10:00, 10:30 and 11:00 (one hour, 15-minute buffers): no instant holds more than 2."""
     base = start_server()
     ws = LiveWorkspace(app, base, capacity=2, slot_interval_minutes=30, buffer_after_minutes=15)
     starts = [ws.start(h) for h in ("10:00", "10:30", "11:00")]

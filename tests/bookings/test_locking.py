@@ -10,7 +10,8 @@ from tests.conftest import TEST_DATABASE_URL
 def test_lock_keys_are_stable_signed_64_bit():
     assert lock_key("a") == lock_key("a") != lock_key("b")
     assert all(-(2 ** 63) <= lock_key(str(i)) < 2 ** 63 for i in range(1000))
-    assert lock_key("3f2b8c1e-0000-4000-8000-000000000000") == -6499270895483837629  # never changes: running servers must agree
+    # never changes: servers of two versions running side by side must take the same locks
+    assert lock_key("3f2b8c1e-0000-4000-8000-000000000000") == -6499270895483837629
 
 
 def test_lock_holds_until_the_transaction_ends(app, owner):

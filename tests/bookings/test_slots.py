@@ -193,7 +193,8 @@ def test_ambiguous_wall_times_use_the_first_occurrence():
     assert by_wall["02:00"].start.utcoffset() == timedelta(hours=2)  # summer time: fold=0
     assert by_wall["02:00"].start.astimezone(UTC) == datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
     # the repeated hour (01:00-02:00 UTC) is not offered a second time
-    assert not [s for s in result if datetime(2026, 10, 25, 1, tzinfo=UTC) <= s.start < datetime(2026, 10, 25, 2, tzinfo=UTC)]
+    repeated = (datetime(2026, 10, 25, 1, tzinfo=UTC), datetime(2026, 10, 25, 2, tzinfo=UTC))
+    assert not [s for s in result if repeated[0] <= s.start < repeated[1]]
     assert by_wall["03:00"].start.astimezone(UTC) == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
 
 
