@@ -32,7 +32,8 @@ def test_patch_a_rule(owner, other_owner):
     changed = answer.get_json()
     assert (changed["offset_minutes"], changed["channel"], changed["enabled"]) == (720, "sms", True)
     assert rules(owner)["booking_reminder"]["template"] == "{contact_name}: {service} tomorrow at {start}"
-    assert owner.patch("/api/v1/automation/rules/welcome_contact", json={"enabled": False}).get_json()["enabled"] is False
+    turned_off = owner.patch("/api/v1/automation/rules/welcome_contact", json={"enabled": False}).get_json()
+    assert turned_off["enabled"] is False
     # Another workspace keeps its defaults.
     assert rules(other_owner)["booking_reminder"]["offset_minutes"] == 1440
     assert rules(other_owner)["welcome_contact"]["enabled"] is True

@@ -8,7 +8,7 @@ console provider for email and SMS.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import marshmallow as ma
 import pytest
@@ -155,14 +155,6 @@ def alerts(workspace_id: str, kind: str | None = None) -> list:
         stmt = stmt.where(Alert.kind == kind)
     db.session.expire_all()
     return list(db.session.scalars(stmt))
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
-
-def later(minutes: float) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
 
 
 @contextmanager
