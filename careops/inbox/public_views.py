@@ -27,7 +27,8 @@ def contact(data, slug):
 @idempotent
 @public_blp.response(200, InboundAnswerSchema)
 @public_blp.errors(401, 422, 429)
-@public_blp.doc(parameters=[{"name": "token", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 200},
+@public_blp.doc(parameters=[{"name": "token", "in": "query", "required": True,
+                             "schema": {"type": "string", "maxLength": 200},
                              "description": "The integration's inbound token (its inbound_url)"}])
 def inbound_message(provider):
     """A provider posts an inbound email/SMS or a delivery report; the provider plugin verifies its signature."""
