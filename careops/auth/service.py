@@ -102,9 +102,9 @@ def invitations_select(workspace_id: str) -> sa.Select:
 INVITATION_GONE = "This invitation does not exist, has expired or was already used"
 
 
-def _pending_invitation(token: str, *, lock: bool = False) -> Invitation | None:
+def _pending_invitation(token: str) -> Invitation | None:
     stmt = sa.select(Invitation).where(Invitation.token_hash == _hash_token(token))
-    invitation = db.session.scalars(stmt.with_for_update() if lock else stmt).first()
+    invitation = db.session.scalars(stmt).first()
     return invitation if invitation is not None and invitation_status(invitation) == "pending" else None
 
 
@@ -112,25 +112,33 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
     """Create the staff account of a pending invitation; the invitation is used up."""
     if _pending_invitation(token) is None:
         raise NotFound(INVITATION_GONE)
-    password_hash = hash_password(password)  # slow: done before the row lock is taken
-    # Lock the invitation row: two accepts of one token must not create two users.
-    invitation = _pending_invitation(token, lock=True)
-    if invitation is None:
+    password_hash = hash_password(password)  # slow: done before the invitation is claimed
+    # End the read transaction, then claim the invitation with one conditional
+    # UPDATE as the first statement of a new one: it takes the write lock
+    # (SQLite) or the row lock (PostgreSQL) before anything is read, so of two
+    # concurrent accepts exactly one sees it pending; the other updates no row.
+    db.session.rollback()
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.token_hash == _hash_token(token), Invitation.status == "pending",
+               Invitation.expires_at > utcnow())
+        .values(status="accepted", accepted_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        db.session.rollback()
         raise NotFound(INVITATION_GONE)
+    invitation = db.session.scalars(
+        sa.select(Invitation).where(Invitation.token_hash == _hash_token(token))).one()
     if _email_taken(invitation.email):
+        db.session.rollback()
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
     user = User(workspace_id=invitation.workspace_id, email=invitation.email, password_hash=password_hash,
                 full_name=full_name, role="staff", permissions=dict(invitation.permissions))
-    invitation.status = "accepted"
-    invitation.accepted_at = utcnow()
     db.session.add(user)
     try:
         db.session.commit()
     except sa.exc.IntegrityError:
-        # Without row locks (SQLite) a concurrent accept of the same token gets here: it was used.
-        db.session.rollback()
-        if _pending_invitation(token) is None:
-            raise NotFound(INVITATION_GONE) from None
+        db.session.rollback()  # the claim goes with it: the invitation stays usable
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN") from None
     return user
 
