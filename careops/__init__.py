@@ -88,7 +88,7 @@ def init_domains(app):
                 if hasattr(views, name):
                     api.register_blueprint(getattr(views, name))
             if hasattr(views, "ops"):
-                app.register_blueprint(views.ops)
+                api.register_blueprint(views.ops)
     import careops.events_tasks  # noqa: F401 - the outbox's delivery tasks
 
     for blueprint in collect(hook().careops_blueprints(api=api)):

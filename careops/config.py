@@ -60,7 +60,8 @@ def defaults(instance_path: str) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "API_SPEC_OPTIONS": {
-            "servers": [{"url": "/api/v1"}],
+            # Paths in the document are absolute (/api/v1/…, /healthz): the server is the site root.
+            "servers": [{"url": "/"}],
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -1,7 +1,5 @@
 """Operations endpoints: /healthz, /readyz, /metrics; and /api/v1/plugins."""
 import sqlalchemy as sa
-from flask import Blueprint as FlaskBlueprint
-from flask import jsonify
 from flask_smorest import Page
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -11,16 +9,27 @@ from careops.extensions import db
 from careops.http import Blueprint
 from careops.operations.metrics import REGISTRY
 
-ops = FlaskBlueprint("operations", __name__)
+ops = Blueprint("operations", __name__, description="Liveness, readiness and metrics (outside /api/v1)")
 
 
-@ops.get("/healthz")
+class HealthSchema(ma.Schema):
+    status = ma.fields.String()
+
+
+class ReadinessSchema(HealthSchema):
+    checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+@ops.route("/healthz", methods=["GET"])
+@ops.response(200, HealthSchema)
 def healthz():
     """Liveness: the process answers; no dependency is touched."""
     return {"status": "ok"}
 
 
-@ops.get("/readyz")
+@ops.route("/readyz", methods=["GET"])
+@ops.response(200, ReadinessSchema)
+@ops.errors(503)
 def readyz():
     """Readiness: the database and the task queue answer."""
     checks, failing = {}, []
@@ -43,10 +52,12 @@ def readyz():
 
         return body(503, "SERVICE_UNAVAILABLE", f"Not ready: {', '.join(failing)} unavailable",
                     extra={"checks": checks, "failing": failing})
-    return jsonify({"status": "ok", "checks": checks})
+    return {"status": "ok", "checks": checks}
 
 
-@ops.get("/metrics")
+@ops.route("/metrics", methods=["GET"])
+@ops.doc(responses={"200": {"description": "Prometheus text exposition format",
+                            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
 def metrics():
     return generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 

@@ -48,8 +48,16 @@ def test_the_core_endpoints_are_documented(spec):
                      ("GET", "/api/v1/staff"), ("POST", "/api/v1/staff/invitations"),
                      ("GET", "/api/v1/staff/invitations"), ("PATCH", "/api/v1/staff/{user_id}"),
                      ("GET", "/api/v1/contacts"), ("POST", "/api/v1/contacts"), ("GET", "/api/v1/contacts/{contact_id}"),
-                     ("PATCH", "/api/v1/contacts/{contact_id}"), ("GET", "/api/v1/plugins")]:
+                     ("PATCH", "/api/v1/contacts/{contact_id}"), ("GET", "/api/v1/plugins"),
+                     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")]:
         assert endpoint in documented
+
+
+def test_paths_are_absolute_from_the_server_root(spec, client):
+    # Clients join the server URL and a path: with paths that already start with
+    # /api/v1, a server of /api/v1 would send them to /api/v1/api/v1/….
+    assert [s["url"] for s in spec.get("servers", [])] in ([], ["/"])
+    assert client.get("/healthz").status_code == 200
 
 
 def test_protected_operations_document_401_and_owner_ones_403(spec):
