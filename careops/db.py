@@ -160,3 +160,23 @@ def insert_or_ignore(model, values: dict) -> bool:
     inserted = session.execute(insert(model).values(**values).on_conflict_do_nothing()
                                .returning(*sa.inspect(model).primary_key)).first()
     return inserted is not None
+
+
+def tune_sqlite(engine) -> None:
+    """Connection settings for the embedded default's SQLite file.
+
+    - WAL: readers never wait for the one writer, and a commit appends to the
+      log instead of rewriting pages — several gunicorn workers share the file.
+    - synchronous=NORMAL: with WAL, a commit survives a crash of the process;
+      only a power loss can drop the last transactions (SQLite's own advice for WAL).
+    - foreign_keys: SQLite leaves them unenforced unless asked; PostgreSQL enforces them.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()

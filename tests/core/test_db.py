@@ -71,3 +71,16 @@ def test_repository_pages_and_counts(app, owner, other_owner):
         page = repo.page(repo.select(Contact).order_by(Contact.email), pagination)
         assert pagination.item_count == 5
         assert [c.email for c in page] == ["page2@example.com", "page3@example.com"]
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_enforced(app, owner):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite connection settings")
+        assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        # A contact of a workspace that does not exist is refused, as PostgreSQL refuses it.
+        db.session.add(Contact(workspace_id="no-such-workspace", name="Ghost", email="ghost@example.com"))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
