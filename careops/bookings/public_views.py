@@ -2,7 +2,7 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response
+from flask import Response, jsonify
 
 from careops.bookings import ics, manage, offer, service
 from careops.bookings.schemas import (CalendarFeedQuerySchema, PublicBookingCreatedSchema, PublicBookingCreateSchema,
@@ -38,8 +38,11 @@ def slots(query, slug, service_id):
     if (last - first).days + 1 > MAX_SLOT_DAYS:
         raise ValidationFailed({"to": [f"At most {MAX_SLOT_DAYS} days at once."]})
     booked = services.get_active(workspace.id, service_id)
-    return [{"start": s.start, "end": s.end, "remaining": s.remaining}
-            for s in offer.offered_slots(workspace.id, booked, first, last, tz, now)]
+    # Built here rather than dumped through SlotSchema (which still documents it):
+    # a 62-day range is thousands of slots, and marshmallow's per-field dump was
+    # a third of this endpoint's time.
+    return jsonify([{"start": s.start.isoformat(), "end": s.end.isoformat(), "remaining": s.remaining}
+                    for s in offer.offered_slots(workspace.id, booked, first, last, tz, now)])
 
 
 @public_blp.route("/<slug>/bookings", methods=["POST"])

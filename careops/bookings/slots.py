@@ -133,6 +133,9 @@ class Busy:
         return peak
 
 
+_NOTHING_HELD = Busy()
+
+
 def wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> tuple[datetime, bool]:
     """The instant of ``wall`` on ``day`` (first occurrence) and whether that wall time exists."""
     local = datetime.combine(day, wall, tzinfo=tz)  # fold=0: the first occurrence when ambiguous
@@ -161,7 +164,7 @@ def spare_capacity(service: ServiceSpec, start: datetime, busy: Mapping[str, Bus
     lo, hi = service.occupied(start)
     spare = None
     for resource_id in service.resource_ids:
-        free = capacities.get(resource_id, 0) - busy.get(resource_id, Busy()).peak(lo, hi)
+        free = capacities.get(resource_id, 0) - (busy.get(resource_id) or _NOTHING_HELD).peak(lo, hi)
         spare = free if spare is None else min(spare, free)
     return spare if spare is not None else 0
 
