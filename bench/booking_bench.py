@@ -115,6 +115,7 @@ def load_bookings(base: str, ws: dict, count: int) -> None:
         starts.extend([start] * CAPACITY)
         if len(starts) >= count:
             break
+    starts = starts[:count]
     headers = {"Authorization": ws["token"]}
 
     def book(i):
