@@ -29,6 +29,12 @@ ENVIRONMENT = {
     "CAREOPS_LOG_JSON": "CAREOPS_LOG_JSON",
     "CAREOPS_MAX_BODY_BYTES": "MAX_CONTENT_LENGTH",
     "CAREOPS_TRUSTED_PROXIES": "CAREOPS_TRUSTED_PROXIES",
+    # Messaging: read (and converted) where they are used, see docs/messaging.md.
+    "CAREOPS_MESSAGE_MAX_ATTEMPTS": "CAREOPS_MESSAGE_MAX_ATTEMPTS",
+    "CAREOPS_MESSAGE_RETRY_BASE_SECONDS": "CAREOPS_MESSAGE_RETRY_BASE_SECONDS",
+    "CAREOPS_MESSAGE_RETRY_MAX_SECONDS": "CAREOPS_MESSAGE_RETRY_MAX_SECONDS",
+    "CAREOPS_BREAKER_THRESHOLD": "CAREOPS_BREAKER_THRESHOLD",
+    "CAREOPS_BREAKER_COOLDOWN_SECONDS": "CAREOPS_BREAKER_COOLDOWN_SECONDS",
 }
 
 
@@ -82,6 +88,10 @@ def load(app, overrides: dict | None) -> None:
     app.config.update(defaults(app.instance_path))
     # An absolute path: Flask would read a relative one from the package unless instance_relative_config.
     app.config.from_pyfile(str(Path(app.instance_path) / "careops.cfg"), silent=True)
+    # The file may use the environment's names (CAREOPS_DATABASE_URL = "…") too.
+    for variable, key in ENVIRONMENT.items():
+        if variable != key and variable in app.config:
+            app.config[key] = app.config.pop(variable)
     for variable, key in ENVIRONMENT.items():
         if variable in os.environ:
             app.config[key] = os.environ[variable]

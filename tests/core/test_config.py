@@ -82,6 +82,18 @@ def test_instance_file_is_read_below_the_environment_and_overrides(clean_env, in
     assert cfg["CAREOPS_CORS_ORIGINS"] == "https://override.example"
 
 
+def test_instance_file_may_use_the_environment_names(clean_env, instance):
+    (instance / "careops.cfg").write_text(
+        'CAREOPS_DATABASE_URL = "postgresql://careops@db/careops"\n'
+        'CAREOPS_SECRET_KEY = "from-the-file-0123456789-0123456789"\n')
+    cfg = load(instance)
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://careops@db/careops"
+    assert cfg["SECRET_KEY"] == "from-the-file-0123456789-0123456789"
+    assert "CAREOPS_DATABASE_URL" not in cfg
+    clean_env.setenv("CAREOPS_DATABASE_URL", "sqlite:////tmp/from-env.db")
+    assert load(instance)["SQLALCHEMY_DATABASE_URI"] == "sqlite:////tmp/from-env.db"
+
+
 def test_production_without_a_secret_key_refuses_to_start(clean_env, instance):
     clean_env.setenv("CAREOPS_ENV", "production")
     with pytest.raises(RuntimeError, match="CAREOPS_SECRET_KEY"):
