@@ -36,8 +36,9 @@ ignore both (``enforce_notice=False``).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -82,18 +83,29 @@ class ServiceSpec:
     min_notice_minutes: int = 60
     booking_horizon_days: int = 60
 
-    @property
+    # Cached: the slot loop reads these for every slot, and building a timedelta
+    # costs more than the datetime arithmetic it is used in.
+    @cached_property
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
 
-    @property
+    @cached_property
     def interval(self) -> timedelta:
         return timedelta(minutes=self.slot_interval_minutes or self.duration_minutes)
 
+    @cached_property
+    def before(self) -> timedelta:
+        """How far the held range reaches back from the start (the buffer before)."""
+        return timedelta(minutes=self.buffer_before_minutes)
+
+    @cached_property
+    def after(self) -> timedelta:
+        """How far the held range reaches past the start (duration and buffer after)."""
+        return self.duration + timedelta(minutes=self.buffer_after_minutes)
+
     def occupied(self, start: datetime) -> Interval:
         """What a booking starting at ``start`` holds, buffers included."""
-        return (start - timedelta(minutes=self.buffer_before_minutes),
-                start + self.duration + timedelta(minutes=self.buffer_after_minutes))
+        return start - self.before, start + self.after
 
 
 @dataclass(frozen=True)
@@ -120,10 +132,13 @@ class Busy:
         last = bisect.bisect_left(self._starts, hi)
         edges = []
         for s, e in self.intervals[max(first - 1, 0):last]:
-            s, e = max(s, lo), min(e, hi)
+            # Conditionals rather than max()/min(): this runs for every slot of a range.
+            s, e = (s if s > lo else lo), (e if e < hi else hi)
             if s < e:
                 edges.append((s, 1))
                 edges.append((e, -1))
+        if len(edges) <= 2:
+            return len(edges) // 2  # nothing or one interval: no sweep needed
         # At equal instants an end (-1) sorts before a start (+1): back-to-back is not overlap.
         edges.sort()
         held = peak = 0
@@ -161,12 +176,91 @@ def windows_for(day: date, service_id: str, rules: Iterable[Rule], overrides: It
 def spare_capacity(service: ServiceSpec, start: datetime, busy: Mapping[str, Busy],
                    capacities: Mapping[str, int]) -> int:
     """The smallest spare capacity among the service's resources over its widened range at ``start``."""
-    lo, hi = service.occupied(start)
-    spare = None
-    for resource_id in service.resource_ids:
-        free = capacities.get(resource_id, 0) - (busy.get(resource_id) or _NOTHING_HELD).peak(lo, hi)
-        spare = free if spare is None else min(spare, free)
-    return spare if spare is not None else 0
+    return spare_capacity_at(service, busy, capacities)(start)
+
+
+def spare_capacity_at(service: ServiceSpec, busy: Mapping[str, Busy],
+                      capacities: Mapping[str, int]) -> Callable[[datetime], int]:
+    """:func:`spare_capacity` as a function of the start alone.
+
+    The resources' capacities and busy indexes are looked up once rather than
+    for each of the hundreds of slots of a range.
+    """
+    held = [(capacities.get(rid, 0), busy.get(rid) or _NOTHING_HELD) for rid in service.resource_ids]
+    before, after = service.before, service.after
+
+    def spare(start: datetime) -> int:
+        lo, hi = start - before, start + after
+        smallest = None
+        for capacity, intervals in held:
+            free = capacity - intervals.peak(lo, hi)
+            if smallest is None or free < smallest:
+                smallest = free
+        return smallest if smallest is not None else 0
+
+    return spare
+
+
+#: A candidate slot: its start and end as UTC instants (for the checks) and in
+#: the workspace's zone (for the answer).
+Candidate = tuple[datetime, datetime, datetime, datetime]
+_ONE_DAY = timedelta(days=1)
+
+
+def steady_offset(day: date, tz: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset on ``day`` when it does not change during the day; None on a DST day.
+
+    Comparing the offsets at the day's two midnights is enough because no zone
+    changes its offset twice within 36 hours (true of every IANA zone since 1970),
+    so a change during the day shows as two different offsets. A spring-forward
+    exactly at the next midnight reads that midnight with ``fold=0``, i.e. with
+    the day's own offset: right, since none of the day's wall times is affected.
+    """
+    offset = datetime.combine(day, time(0), tzinfo=tz).utcoffset()
+    return offset if offset == datetime.combine(day + _ONE_DAY, time(0), tzinfo=tz).utcoffset() else None
+
+
+def _steady_candidates(day: date, window: tuple[time, time], service: ServiceSpec, tz: ZoneInfo,
+                       offset: timedelta) -> Iterator[Candidate]:
+    """The window's grid on a day with one UTC offset throughout.
+
+    Every wall time exists once, so a wall step is the same step on the UTC line:
+    the grid is plain datetime additions, with no zone conversion per slot
+    (which was most of the time of a 30-day slot list).
+    """
+    local = datetime.combine(day, window[0], tzinfo=tz)
+    closes = datetime.combine(day, window[1], tzinfo=timezone.utc) - offset
+    start = datetime.combine(day, window[0], tzinfo=timezone.utc) - offset
+    duration, interval = service.duration, service.interval
+    while start + duration <= closes:
+        # Adding to an aware time of one zone is wall arithmetic: exact on a steady day.
+        yield start, start + duration, local, local + duration
+        start += interval
+        local += interval
+
+
+def _exact_candidates(day: date, window: tuple[time, time], service: ServiceSpec,
+                      tz: ZoneInfo) -> Iterator[Candidate]:
+    """The window's grid on a DST day: each wall time converted on its own, nonexistent ones skipped."""
+    window_start, window_end = window
+    closes, _ = wall_to_utc(day, window_end, tz)
+    wall = datetime.combine(day, window_start)
+    while wall < datetime.combine(day, window_end):
+        start, exists = wall_to_utc(day, wall.time(), tz)
+        wall += service.interval
+        end = start + service.duration
+        if exists and end <= closes:
+            yield start, end, start.astimezone(tz), end.astimezone(tz)
+
+
+def _candidates(day: date, windows: list, service: ServiceSpec, tz: ZoneInfo) -> Iterator[Candidate]:
+    """Every grid start of ``day``'s windows that exists and whose slot ends inside its window."""
+    offset = steady_offset(day, tz) if windows else None
+    for window in windows:
+        if offset is not None:
+            yield from _steady_candidates(day, window, service, tz, offset)
+        else:
+            yield from _exact_candidates(day, window, service, tz)
 
 
 def available_slots(*, rules: Sequence[Rule], overrides: Sequence[Override], busy: Mapping[str, Busy],
@@ -175,24 +269,18 @@ def available_slots(*, rules: Sequence[Rule], overrides: Sequence[Override], bus
     """Every slot of ``service`` starting on ``first_day``…``last_day`` (workspace dates, inclusive), sorted."""
     earliest = now + timedelta(minutes=service.min_notice_minutes)
     latest = now + timedelta(days=service.booking_horizon_days)
+    spare = spare_capacity_at(service, busy, capacities)
     slots: dict[datetime, Slot] = {}
     day = first_day
     while day <= last_day:
-        for window_start, window_end in windows_for(day, service.id, rules, overrides):
-            closes, _ = wall_to_utc(day, window_end, tz)
-            wall = datetime.combine(day, window_start)
-            while wall < datetime.combine(day, window_end):
-                start, exists = wall_to_utc(day, wall.time(), tz)
-                wall += service.interval
-                if not exists or start in slots:
-                    continue
-                end = start + service.duration
-                if end > closes:
-                    continue
-                if enforce_notice and not (earliest <= start <= latest):
-                    continue
-                remaining = spare_capacity(service, start, busy, capacities)
-                if remaining > 0:
-                    slots[start] = Slot(start.astimezone(tz), end.astimezone(tz), remaining)
-        day += timedelta(days=1)
+        windows = windows_for(day, service.id, rules, overrides)
+        for start, end, local_start, local_end in _candidates(day, windows, service, tz):
+            if start in slots:
+                continue  # overlapping windows: offered once
+            if enforce_notice and not (earliest <= start <= latest):
+                continue
+            remaining = spare(start)
+            if remaining > 0:
+                slots[start] = Slot(local_start, local_end, remaining)
+        day += _ONE_DAY
     return [slots[k] for k in sorted(slots)]
