@@ -43,7 +43,7 @@ def gunicorn(app: str, env: dict, workers: int = 2):
             try:
                 if requests.get(base + "/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still importing
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")
