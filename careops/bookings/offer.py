@@ -87,10 +87,19 @@ def offered_slots(workspace_id: str, service: Service, first: date, last: date, 
 
 def is_offered(workspace_id: str, service: Service, start: datetime, tz: ZoneInfo, now: datetime,
                exclude_booking_id: str | None = None) -> bool:
-    """True when ``start`` is one of the slots a customer may book right now."""
+    """True when ``start`` is one of the slots a customer may book right now.
+
+    Checks that one start (:func:`~careops.bookings.slots.is_available`) rather
+    than listing the day's slots: only the bookings around it are loaded and
+    only its capacity is computed, under the booking lock.
+    """
+    s = spec(service)
+    lo, hi = s.occupied(start)
     day = start.astimezone(tz).date()
-    return any(slot.start == start
-               for slot in offered_slots(workspace_id, service, day, day, tz, now, exclude_booking_id))
+    return S.is_available(
+        rules=rules(workspace_id), overrides=overrides(workspace_id, day, day),
+        busy=busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
+        capacities=capacities(workspace_id, service.resource_ids), service=s, now=now, start=start, tz=tz)
 
 
 def is_free(workspace_id: str, service: Service, start: datetime, exclude_booking_id: str | None = None) -> bool:

@@ -2,8 +2,8 @@
 
 Nothing here touches the database, Flask or the system clock: the caller passes
 ``now``. :func:`available_slots` is what the public booking page offers and what
-a public booking must pick; :func:`spare_capacity` is the check a staff booking
-must pass.
+a public booking must pick (:func:`is_available` checks one start of it);
+:func:`spare_capacity` is the check a staff booking must pass.
 
 **Wall-clock time.** Rules and overrides are wall-clock times in the workspace's
 IANA zone (``zoneinfo``). A 09:00 rule is 09:00 on the local clock on both sides
@@ -261,6 +261,26 @@ def _candidates(day: date, windows: list, service: ServiceSpec, tz: ZoneInfo) ->
             yield from _steady_candidates(day, window, service, tz, offset)
         else:
             yield from _exact_candidates(day, window, service, tz)
+
+
+def is_available(*, rules: Sequence[Rule], overrides: Sequence[Override], busy: Mapping[str, Busy],
+                 capacities: Mapping[str, int], service: ServiceSpec, now: datetime, start: datetime,
+                 tz: ZoneInfo, enforce_notice: bool = True) -> bool:
+    """True when ``start`` is one of the starts :func:`available_slots` gives for its day.
+
+    The same checks in the same order, for one start: on the grid of one of the
+    day's windows (existing, first occurrence, ending inside the window), within
+    notice and horizon, with room. Only that start's capacity is computed, so
+    ``busy`` need only cover its widened range.
+    """
+    day = start.astimezone(tz).date()
+    windows = windows_for(day, service.id, rules, overrides)
+    if not any(candidate[0] == start for candidate in _candidates(day, windows, service, tz)):
+        return False
+    if enforce_notice and not (now + timedelta(minutes=service.min_notice_minutes) <= start
+                               <= now + timedelta(days=service.booking_horizon_days)):
+        return False
+    return spare_capacity(service, start, busy, capacities) > 0
 
 
 def available_slots(*, rules: Sequence[Rule], overrides: Sequence[Override], busy: Mapping[str, Busy],

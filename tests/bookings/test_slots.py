@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from careops.bookings.slots import (Busy, Override, Rule, ServiceSpec, available_slots, spare_capacity,
+from careops.bookings.slots import (Busy, Override, Rule, ServiceSpec, available_slots, is_available, spare_capacity,
                                     wall_to_utc, windows_for)
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -272,3 +272,29 @@ def test_offered_slots_never_exceed_capacity(seed):
         assert (start in offered) == (worst < capacity), (start, worst, capacity)
         if start in offered:
             assert next(s for s in result if s.start == start).remaining == capacity - worst
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_is_available_agrees_with_available_slots(seed):
+    """One start checked alone is offered exactly when the whole day's list offers it, DST days included."""
+    rng = random.Random(seed)
+    day = rng.choice([MON, SPRING, FALL, date(2026, 3, 8), date(2026, 11, 1)])
+    tz = rng.choice([PARIS, NEW_YORK])
+    service = spec(duration_minutes=rng.choice([15, 30, 60]), slot_interval_minutes=rng.choice([None, 15, 20]),
+                   buffer_before_minutes=rng.choice([0, 10]), buffer_after_minutes=rng.choice([0, 5]),
+                   min_notice_minutes=rng.choice([0, 120]))
+    rules = [Rule(day.weekday(), time(rng.randint(0, 3), 0), time(rng.randint(4, 6), rng.choice([0, 30]))),
+             Rule(day.weekday(), time(9), time(12))]
+    overrides = [Override(day, False, time(1), time(4))] if rng.random() < 0.3 else []
+    day_start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    intervals = []
+    for _ in range(rng.randint(0, 10)):
+        s = day_start + timedelta(minutes=15 * rng.randint(0, 60))
+        intervals.append((s, s + timedelta(minutes=15 * rng.randint(1, 8))))
+    inputs = dict(rules=rules, overrides=overrides, busy={"r1": Busy(intervals)}, capacities={"r1": 2},
+                  service=service, now=day_start + timedelta(hours=rng.choice([-48, 2, 4])), tz=tz)
+    # On the UTC line: an ambiguous (fall-back) time never equals a time of another zone (PEP 495).
+    offered = {s.start.astimezone(UTC) for s in available_slots(first_day=day, last_day=day, **inputs)}
+    for minute in range(0, 24 * 60 + 120, 5):
+        start = day_start + timedelta(minutes=minute)
+        assert is_available(start=start, **inputs) == (start in offered), start
