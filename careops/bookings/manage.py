@@ -30,11 +30,16 @@ def issue_manage_token(workspace_id: str, booking_id: str) -> str:
     Added to the current transaction, not committed: the caller's commit (or the
     event dispatcher's, in a receiver) makes it valid.
     """
-    booking = WorkspaceRepository(workspace_id).get(Booking, booking_id)
-    token = secrets.token_urlsafe(32)
-    db.session.add(BookingManageToken(workspace_id=workspace_id, booking_id=booking.id,
-                                      token_hash=hash_token(token)))
+    token = new_manage_token(WorkspaceRepository(workspace_id).get(Booking, booking_id))
     db.session.flush()
+    return token
+
+
+def new_manage_token(booking: Booking) -> str:
+    """A new raw manage token for a booking the caller holds (no look-up; written at the next flush)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(BookingManageToken(workspace_id=booking.workspace_id, booking_id=booking.id,
+                                      token_hash=hash_token(token)))
     return token
 
 

@@ -59,11 +59,13 @@ def book(data, slug):
     not offered (any more) → 409 ``SLOT_UNAVAILABLE``.
     """
     workspace = public_workspace()
+    # Held for the answer; book() finds this same row in the session instead of reading it again.
+    booked = services.get_active(workspace.id, data["service_id"])
     contact = {"name": data["name"], "email": data.get("email"), "phone": data.get("phone")}
-    booking, token = service.book(workspace.id, service_id=data["service_id"], start=data["start"],
+    booking, token = service.book(workspace.id, service_id=booked.id, start=data["start"],
                                   contact=contact, notes=data.get("notes"), source="public", public=True,
                                   with_manage_token=True)
-    return {"booking": _public(workspace, booking), "manage_token": token}
+    return {"booking": _public(workspace, booking, booked), "manage_token": token}
 
 
 @public_blp.route("/bookings/<token>", methods=["GET"])
@@ -113,6 +115,6 @@ def calendar_feed(query, slug):
                              "Cache-Control": "private, max-age=300"})
 
 
-def _public(workspace, booking) -> dict:
-    return public_dict(booking, services.get(workspace.id, booking.service_id), workspace,
-                       manage.change_deadline(booking))
+def _public(workspace, booking, booked=None) -> dict:
+    booked = booked or services.get(workspace.id, booking.service_id)
+    return public_dict(booking, booked, workspace, manage.change_deadline(booking))

@@ -62,15 +62,16 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
     Returns ``(booking, manage_token)``; the token is None unless asked for.
     Raises :class:`SlotUnavailable` (409) when the time is not bookable.
     Runs and commits its own transaction (the lock must open it): call it with
-    nothing uncommitted in the session.
+    nothing uncommitted in the session. The booking, its service and workspace
+    stay loaded after the commit, for the answer.
     """
+    _nothing_pending()
     repo = WorkspaceRepository(workspace_id)
     service = services.get_active(workspace_id, service_id)
     if contact_id is not None:
         repo.get(Contact, contact_id)
     start = start.astimezone(timezone.utc)
     tz = workspace_tz(workspace_id)
-    db.session.rollback()  # the lock opens the write transaction; nothing is pending here
     for attempt in range(_ATTEMPTS):
         try:
             with booking_lock(service.resource_ids):
@@ -83,11 +84,11 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
                 booking = _insert(repo, service, start, customer_id, notes, source)
                 token = None
                 if with_manage_token:
-                    from careops.bookings.manage import issue_manage_token
+                    from careops.bookings.manage import new_manage_token
 
-                    token = issue_manage_token(workspace_id, booking.id)
+                    token = new_manage_token(booking)
                 events.emit("booking_created", workspace_id, booking_id=booking.id, source=source)
-                db.session.commit()
+                _commit_keeping_loaded()
             _count(source)
             return booking, token
         except sa.exc.IntegrityError:
@@ -177,6 +178,33 @@ def listing(workspace_id: str, filters: dict, today: date | None = None) -> sa.S
     return WorkspaceRepository(workspace_id).select(Booking, *criteria).order_by(Booking.start, Booking.id)
 
 
+def _nothing_pending() -> None:
+    """Refuse to run with unflushed changes: :func:`book` would commit them with the booking.
+
+    Checked instead of rolling back, which expired every loaded row and cost
+    the request a re-read of its service and workspace. Changes already
+    flushed make :func:`~careops.bookings.locking.booking_lock` refuse on SQLite.
+    """
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("book() runs its own transaction: commit or roll back first")
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what was loaded.
+
+    The booking was just written and its service and workspace read in this
+    transaction: expiring them (the session's default) made the answer re-read
+    all three, five SELECTs that could only return what we already hold.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def _check(workspace_id: str, service: Service, start: datetime, tz: ZoneInfo, public: bool,
            exclude_booking_id: str | None = None) -> None:
     if public:
@@ -196,10 +224,9 @@ def _place(booking: Booking, service: Service, start: datetime) -> None:
 
 
 def _insert(repo: WorkspaceRepository, service: Service, start: datetime, contact_id: str, notes, source) -> Booking:
-    reference = new_reference()
-    while repo.first(Booking, Booking.reference == reference) is not None:
-        reference = new_reference()
-    booking = Booking(reference=reference, service_id=service.id, contact_id=contact_id, notes=notes,
+    # No look-up of the reference first: a clash (one in 10^9 per existing
+    # booking) meets the unique constraint, and book() starts again.
+    booking = Booking(reference=new_reference(), service_id=service.id, contact_id=contact_id, notes=notes,
                       source=source, status="pending" if service.requires_confirmation else "confirmed")
     _place(booking, service, start)
     repo.add(booking)

@@ -28,7 +28,15 @@ def active_services(workspace_id: str) -> list[Service]:
 
 
 def get(workspace_id: str, service_id: str) -> Service:
-    return WorkspaceRepository(workspace_id).get(Service, service_id)
+    """The service (NotFound when missing or another workspace's).
+
+    Through the session's identity map: a booking request reads its service in
+    the view, the booking rules and the answer, and only the first read queries.
+    """
+    service = db.session.get(Service, service_id) if isinstance(service_id, str) and len(service_id) <= 36 else None
+    if service is None or service.workspace_id != workspace_id:
+        raise NotFound("Service not found")
+    return service
 
 
 def get_active(workspace_id: str, service_id: str) -> Service:

@@ -126,3 +126,18 @@ def test_not_before_activation(owner, client):
                              json={"service_id": service["id"], "start": "2030-01-01T10:00:00+00:00",
                                    "name": "A", "email": "a@example.com"}), 409, "WORKSPACE_NOT_ACTIVE")
     assert_error(client.post(f"/api/v1/public/{slug}/bookings", json={}), 409, "WORKSPACE_NOT_ACTIVE")
+
+
+def test_a_reference_clash_starts_the_booking_again(bookable, client, app, monkeypatch):
+    from careops.bookings import service
+
+    references = iter(["BK-222222", "BK-222222", "BK-333333"])
+    monkeypatch.setattr(service, "new_reference", lambda: next(references))
+    first = bookable.public_book(client, bookable.start("10:00"))
+    second = bookable.public_book(client, bookable.start("11:00"), email="dora@example.com")
+    assert second.status_code == 201, second.get_json()
+    assert [first.get_json()["booking"]["reference"], second.get_json()["booking"]["reference"]] == \
+        ["BK-222222", "BK-333333"]
+    assert count_bookings(app) == 2
+    # the clashing attempt was rolled back whole: one contact and one event each
+    assert len(outbox(app, "contact_created")) == 2 and len(outbox(app, "booking_created")) == 2
