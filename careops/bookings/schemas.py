@@ -154,6 +154,15 @@ def as_dict(booking, tz: ZoneInfo) -> dict:
             "forms": []}
 
 
+def as_json(booking, tz: ZoneInfo) -> dict:
+    """What ``BookingSchema().dump(as_dict(booking, tz))`` gives, built directly (for lists)."""
+    return {"id": booking.id, "reference": booking.reference, "service_id": booking.service_id,
+            "contact_id": booking.contact_id, "start": booking.start.astimezone(tz).isoformat(),
+            "end": booking.end.astimezone(tz).isoformat(), "status": booking.status, "notes": booking.notes,
+            "source": booking.source, "created_at": booking.created_at.isoformat(),
+            "updated_at": booking.updated_at.isoformat(), "forms": []}
+
+
 def public_dict(booking, service, workspace, changeable_until) -> dict:
     tz = ZoneInfo(workspace.timezone)
     return {"reference": booking.reference, "start": booking.start.astimezone(tz),

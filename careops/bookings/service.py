@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from careops import events
 from careops.bookings import offer
@@ -161,9 +162,13 @@ def set_status(workspace_id: str, booking_id: str, status: str, *, by: str = "st
     return booking
 
 
-def listing(workspace_id: str, filters: dict, today: date | None = None) -> sa.Select:
-    """Bookings matching ``filters`` (status, from, to, contact_id, service_id, day), by start."""
-    tz = workspace_tz(workspace_id)
+def listing(workspace_id: str, filters: dict, today: date | None = None, tz: ZoneInfo | None = None) -> sa.Select:
+    """Bookings matching ``filters`` (status, from, to, contact_id, service_id, day), by start.
+
+    ``tz`` is the workspace's zone when the caller has it already. The rows come
+    without their resources (loaded only if read): a list answers none of them.
+    """
+    tz = tz or workspace_tz(workspace_id)
     criteria = []
     first, last = filters.get("from_"), filters.get("to")
     if filters.get("day") == "today":
@@ -175,7 +180,8 @@ def listing(workspace_id: str, filters: dict, today: date | None = None) -> sa.S
     for key in ("status", "contact_id", "service_id"):
         if filters.get(key):
             criteria.append(getattr(Booking, key) == filters[key])
-    return WorkspaceRepository(workspace_id).select(Booking, *criteria).order_by(Booking.start, Booking.id)
+    return (WorkspaceRepository(workspace_id).select(Booking, *criteria).order_by(Booking.start, Booking.id)
+            .options(lazyload(Booking.resource_links)))
 
 
 def _nothing_pending() -> None:

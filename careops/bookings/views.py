@@ -2,13 +2,13 @@
 
 The public endpoints live in :mod:`careops.bookings.public_views` (``public_blp``).
 """
-from flask import current_app
+from flask import current_app, jsonify
 
 from careops.bookings import demo  # noqa: F401 - registers the demo step
 from careops.bookings import ics, service
 from careops.bookings.public_views import public_blp  # noqa: F401 - registered by create_app
 from careops.bookings.schemas import (BookingCreateSchema, BookingPatchSchema, BookingQuerySchema, BookingSchema,
-                                      CalendarTokenSchema, StatusSchema, as_dict)
+                                      CalendarTokenSchema, StatusSchema, as_dict, as_json)
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.idempotency import idempotent
@@ -28,8 +28,12 @@ def list_bookings(query, pagination_parameters):
     """Sorted by start. ``from``/``to`` are workspace dates (inclusive); ``day=today`` is today's."""
     workspace_id = current_workspace_id()
     tz = service.workspace_tz(workspace_id)
-    rows = WorkspaceRepository(workspace_id).page(service.listing(workspace_id, query), pagination_parameters)
-    return [as_dict(b, tz) for b in rows]
+    rows = WorkspaceRepository(workspace_id).page(service.listing(workspace_id, query, tz=tz),
+                                                  pagination_parameters)
+    # Built here rather than dumped through BookingSchema (which still documents it,
+    # and a test keeps the two equal): marshmallow's per-field dump was a tenth of
+    # this endpoint's time.
+    return jsonify([as_json(b, tz) for b in rows])
 
 
 @blp.route("/bookings", methods=["POST"])

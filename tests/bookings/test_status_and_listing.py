@@ -132,3 +132,22 @@ def test_staff_with_permission_reads(bookable, make_staff):
     assert_error(nope.get(f"/api/v1/bookings/{booking['id']}"), 403)
     assert_error(nope.post(f"/api/v1/bookings/{booking['id']}/status", json={"status": "completed"}), 403)
     assert_error(nope.patch(f"/api/v1/bookings/{booking['id']}", json={"notes": "x"}), 403)
+
+
+def test_the_list_answers_what_the_schema_dumps(bookable):
+    """The list builds its items without marshmallow: they must stay what BookingSchema gives."""
+    from zoneinfo import ZoneInfo
+
+    from careops.bookings.models import Booking
+    from careops.bookings.schemas import BookingSchema, as_dict, as_json
+    from careops.extensions import db
+
+    bookable.staff_book(bookable.owner, bookable.start("10:00"), notes="Knee")
+    bookable.staff_book(bookable.owner, bookable.start("11:00"), email="other@example.com")
+    listed = bookable.owner.get("/api/v1/bookings").get_json()
+    assert listed == [bookable.owner.get(f"/api/v1/bookings/{item['id']}").get_json() for item in listed]
+    tz = ZoneInfo(bookable.tz)
+    with bookable.app.app_context():
+        for item in listed:
+            booking = db.session.get(Booking, item["id"])
+            assert as_json(booking, tz) == BookingSchema().dump(as_dict(booking, tz)) == item
