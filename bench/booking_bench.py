@@ -138,6 +138,7 @@ def run(kind: str, bookings: int, requests_each: int) -> list[str]:
         with gunicorn("wsgi:app", env) as base:
             ws = setup_workspace(base)
             load_bookings(base, ws, bookings)
+            analyze(env)
             slug, service_id = ws["slug"], ws["service_id"]
             today = date.today()
             slots_url = (f"{base}/api/v1/public/{slug}/services/{service_id}/slots"
@@ -197,6 +198,17 @@ def _engine(env):
     from careops.config import database_url
 
     return sa.create_engine(database_url(env["CAREOPS_DATABASE_URL"]))
+
+
+def analyze(env) -> None:
+    """Fresh planner statistics after the bulk load, as autovacuum would soon give a real deployment."""
+    if "postgresql" not in env["CAREOPS_DATABASE_URL"]:
+        return
+    engine = _engine(env)
+    with engine.connect() as conn:
+        conn.execute(sa.text("ANALYZE"))
+        conn.commit()
+    engine.dispose()
 
 
 def sa_ids(env) -> list[str]:
