@@ -252,11 +252,14 @@ def _aware(value):
 
 
 def main():
+    global CLIENTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--bookings", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=400, help="requests per measured endpoint")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients (gunicorn has 2 workers)")
     args = parser.parse_args()
+    CLIENTS = args.clients
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     summary = []
     for kind in kinds:
