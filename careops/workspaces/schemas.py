@@ -4,6 +4,7 @@ from marshmallow import validate
 
 from careops.fields import Country, Email, Str, Timezone
 from careops.security import PERMISSIONS
+from careops.workspaces.service import RESERVED_SLUGS
 
 SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", error="Lower-case letters, digits and hyphens.")
 
@@ -27,7 +28,7 @@ class WorkspacePatchSchema(ma.Schema):
     country = Country()
     address = Str(300, allow_none=True)
     contact_email = Email(allow_none=True)
-    slug = Str(60, validate=SLUG)
+    slug = Str(60, validate=[SLUG, validate.NoneOf(RESERVED_SLUGS, error="This slug is reserved.")])
 
 
 class OnboardingStepSchema(ma.Schema):

@@ -21,6 +21,12 @@ def slugify(name: str) -> str:
     return slug[:SLUG_MAX].strip("-") or "workspace"
 
 
+#: First path segments under /public/ that are not workspaces: a business with
+#: one of these slugs would have public URLs that collide with the manage-link,
+#: form and inbound endpoints.
+RESERVED_SLUGS = frozenset({"bookings", "forms", "inbound"})
+
+
 def unique_slug(name: str, *, random_suffix: bool = False) -> str:
     """A slug for ``name`` that no workspace has yet.
 
@@ -32,6 +38,7 @@ def unique_slug(name: str, *, random_suffix: bool = False) -> str:
         return f"{base[:SLUG_MAX - 7]}-{secrets.token_hex(3)}"
     taken = set(db.session.scalars(
         sa.select(Workspace.slug).where(sa.or_(Workspace.slug == base, Workspace.slug.like(f"{base}-%")))))
+    taken |= RESERVED_SLUGS
     if base not in taken:
         return base
     n = 2

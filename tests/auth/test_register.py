@@ -102,6 +102,14 @@ def test_same_workspace_name_gets_a_unique_slug(client):
     assert slugs == ["olive-clinic", "olive-clinic-2", "olive-clinic-3"]
 
 
+def test_a_business_named_like_a_public_path_gets_another_slug(client):
+    # /public/bookings/… and /public/forms/… are manage-link and form paths, not workspaces.
+    made = client.post("/api/v1/auth/register", json=body(workspace_name="Bookings"))
+    slug = made.get_json()["workspace"]["slug"]
+    assert slug == "bookings-2"
+    assert client.get(f"/api/v1/public/{slug}").status_code == 409  # its own page: not active yet
+
+
 def test_email_race_lost_at_commit_is_409_and_writes_nothing(client, app, monkeypatch):
     """The loser of a race passes the email check, then meets the unique constraint."""
     assert client.post("/api/v1/auth/register", json=body()).status_code == 201

@@ -60,6 +60,7 @@ def test_keeping_ones_own_slug_is_fine(owner):
 
 @pytest.mark.parametrize("changes, field", [
     ({"slug": "Upper-Case"}, "slug"), ({"slug": "with space"}, "slug"), ({"slug": "-leading"}, "slug"),
+    ({"slug": "bookings"}, "slug"), ({"slug": "forms"}, "slug"), ({"slug": "inbound"}, "slug"),
     ({"slug": "trailing-"}, "slug"), ({"slug": "a" * 61}, "slug"), ({"slug": ""}, "slug"),
     ({"slug": "caf\u00e9"}, "slug"),
     ({"timezone": "Nowhere/City"}, "timezone"), ({"timezone": None}, "timezone"), ({"timezone": "x" * 500}, "timezone"),
