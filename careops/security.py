@@ -7,6 +7,7 @@ owner granted them.
 """
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 
 from flask import g
@@ -70,6 +71,15 @@ def require_permission(permission: str):
         return wrapper
 
     return decorator
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a secret link token (invitation, manage link, feed, inbound URL): its sha256.
+
+    A database leak then reveals no usable link; the tokens are long and random,
+    so no salt or slow hash is needed.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def token_jti() -> str:

@@ -1,7 +1,6 @@
 """Registration, login, invitations and staff management."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -13,7 +12,7 @@ from careops.auth.passwords import burn_time, check_password, hash_password
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import Conflict, NotFound, Unauthorized
 from careops.extensions import db
-from careops.security import PERMISSIONS
+from careops.security import PERMISSIONS, token_digest
 from careops.workspaces.service import create_workspace
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -60,10 +59,6 @@ def login(email: str, password: str) -> User:
     return user
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invite(workspace_id: str, inviter: User, *, email: str, full_name: str | None = None,
            permissions: dict | None = None):
     """Create a single-use invitation and email its link; returns (invitation, token)."""
@@ -73,7 +68,7 @@ def invite(workspace_id: str, inviter: User, *, email: str, full_name: str | Non
     repo = WorkspaceRepository(workspace_id)
     invitation = repo.add(Invitation(
         email=email, full_name=full_name, permissions={p: bool((permissions or {}).get(p)) for p in PERMISSIONS},
-        token_hash=_hash_token(token), expires_at=utcnow() + INVITATION_LIFETIME, invited_by_id=inviter.id))
+        token_hash=token_digest(token), expires_at=utcnow() + INVITATION_LIFETIME, invited_by_id=inviter.id))
     db.session.commit()
     messaging.send_system_email(
         workspace_id, to=email, subject="You are invited to CareOps",
@@ -103,7 +98,7 @@ INVITATION_GONE = "This invitation does not exist, has expired or was already us
 
 
 def _pending_invitation(token: str) -> Invitation | None:
-    stmt = sa.select(Invitation).where(Invitation.token_hash == _hash_token(token))
+    stmt = sa.select(Invitation).where(Invitation.token_hash == token_digest(token))
     invitation = db.session.scalars(stmt).first()
     return invitation if invitation is not None and invitation_status(invitation) == "pending" else None
 
@@ -120,7 +115,7 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
     db.session.rollback()
     claimed = db.session.execute(
         sa.update(Invitation)
-        .where(Invitation.token_hash == _hash_token(token), Invitation.status == "pending",
+        .where(Invitation.token_hash == token_digest(token), Invitation.status == "pending",
                Invitation.expires_at > utcnow())
         .values(status="accepted", accepted_at=utcnow())
         .execution_options(synchronize_session=False))
@@ -128,7 +123,7 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
         db.session.rollback()
         raise NotFound(INVITATION_GONE)
     invitation = db.session.scalars(
-        sa.select(Invitation).where(Invitation.token_hash == _hash_token(token))).one()
+        sa.select(Invitation).where(Invitation.token_hash == token_digest(token))).one()
     if _email_taken(invitation.email):
         db.session.rollback()
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")

@@ -5,7 +5,6 @@ is rotated); the workspace stores its sha256 in ``calendar_token_hash``.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
@@ -18,6 +17,7 @@ from careops.contacts.models import Contact
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import NotFound
 from careops.extensions import db
+from careops.security import token_digest
 from careops.services.models import Service
 from careops.workspaces.models import Workspace
 
@@ -82,15 +82,11 @@ def workspace_feed(workspace_id: str) -> bytes:
     return cal.to_ical()
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def rotate_calendar_token(workspace_id: str) -> str:
     """A new feed token; the previous one stops working. Committed."""
     token = secrets.token_urlsafe(32)
     db.session.execute(sa.update(Workspace).where(Workspace.id == workspace_id)
-                       .values(calendar_token_hash=_hash(token)))
+                       .values(calendar_token_hash=token_digest(token)))
     db.session.commit()
     return token
 
@@ -98,5 +94,5 @@ def rotate_calendar_token(workspace_id: str) -> str:
 def check_calendar_token(workspace: Workspace, token: str | None) -> None:
     """NotFound unless ``token`` opens this workspace's feed (the feed's existence is not revealed)."""
     if not token or not workspace.calendar_token_hash or len(token) > 128 \
-            or not hmac.compare_digest(_hash(token), workspace.calendar_token_hash):
+            or not hmac.compare_digest(token_digest(token), workspace.calendar_token_hash):
         raise NotFound("No such calendar")

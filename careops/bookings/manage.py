@@ -6,7 +6,6 @@ emails with :func:`issue_manage_token`.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,11 +16,8 @@ from careops.bookings.models import HOLDING, Booking, BookingManageToken
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import Conflict, NotFound
 from careops.extensions import db
+from careops.security import token_digest
 from careops.workspaces.models import Workspace
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_manage_token(workspace_id: str, booking_id: str) -> str:
@@ -39,7 +35,7 @@ def new_manage_token(booking: Booking) -> str:
     """A new raw manage token for a booking the caller holds (no look-up; written at the next flush)."""
     token = secrets.token_urlsafe(32)
     db.session.add(BookingManageToken(workspace_id=booking.workspace_id, booking_id=booking.id,
-                                      token_hash=hash_token(token)))
+                                      token_hash=token_digest(token)))
     return token
 
 
@@ -57,7 +53,7 @@ def by_token(token: str) -> tuple[Workspace, Booking]:
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
         row = db.session.scalars(sa.select(BookingManageToken)
-                                 .where(BookingManageToken.token_hash == hash_token(token))).first()
+                                 .where(BookingManageToken.token_hash == token_digest(token))).first()
     if row is None:
         raise NotFound("No booking for this link")
     workspace = get_active_by_slug(db.session.get(Workspace, row.workspace_id).slug)

@@ -14,7 +14,6 @@ integration by the token in their URL (see :func:`inbound_url`).
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 
@@ -31,6 +30,7 @@ from careops.integrations.models import Integration
 from careops.messaging import breaker, registry
 from careops.messaging.base import CHANNELS, OutboundMessage, ProviderError
 from careops.plugins import collect, hook
+from careops.security import token_digest
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +147,8 @@ def put_integration(workspace_id: str, key: str, data: dict) -> Integration:
 
 def _new_inbound_token(row: Integration) -> None:
     token = secrets.token_urlsafe(24)
-    row.inbound_token_hash = _hash(token)
+    row.inbound_token_hash = token_digest(token)
     row.inbound_token = crypto.encrypt(token)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def inbound_url(row: Integration) -> str | None:
@@ -172,7 +168,7 @@ def find_by_inbound_token(provider: str, token: str | None) -> Integration | Non
     if not token or len(token) > 200:
         return None
     return db.session.scalars(sa.select(Integration).where(
-        Integration.inbound_token_hash == _hash(token), Integration.provider == provider,
+        Integration.inbound_token_hash == token_digest(token), Integration.provider == provider,
         Integration.enabled.is_(True))).first()
 
 
