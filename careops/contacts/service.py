@@ -11,6 +11,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from careops import events
+from careops.bookings.models import Booking
 from careops.contacts.models import Contact
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import Conflict, ValidationFailed
@@ -170,18 +171,16 @@ def get(workspace_id: str, contact_id: str) -> Contact:
     return WorkspaceRepository(workspace_id).get(Contact, contact_id)
 
 
+RECENT_BOOKINGS = 10
+
+
 def detail(workspace_id: str, contact_id: str) -> dict:
-    """The contact with its conversation id and its 10 most recent bookings."""
+    """The contact with its conversation id and its most recent bookings."""
     repo = WorkspaceRepository(workspace_id)
     contact = repo.get(Contact, contact_id)
     conversation = repo.first(Conversation, Conversation.contact_id == contact.id)
-    bookings = []
-    try:
-        from careops.bookings.models import Booking
-    except ImportError:  # the booking engine is optional for contacts
-        Booking = None
-    if Booking is not None:
-        bookings = repo.all(Booking, Booking.contact_id == contact.id, order_by=Booking.start.desc())[:10]
+    bookings = list(db.session.scalars(repo.select(Booking, Booking.contact_id == contact.id)
+                                       .order_by(Booking.start.desc()).limit(RECENT_BOOKINGS)))
     return {**{c: getattr(contact, c) for c in ("id", "name", "email", "phone", "source", "tags", "created_at",
                                                 "last_activity_at")},
             "conversation_id": conversation.id if conversation else None, "bookings": bookings}
