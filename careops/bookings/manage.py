@@ -48,7 +48,7 @@ def manage_url(token: str) -> str:
 
 def by_token(token: str) -> tuple[Workspace, Booking]:
     """The booking behind a manage token; 404 for an unknown token, 409 before activation."""
-    from careops.workspaces.service import get_active_by_slug
+    from careops.workspaces.service import ensure_active
 
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
@@ -56,7 +56,7 @@ def by_token(token: str) -> tuple[Workspace, Booking]:
                                  .where(BookingManageToken.token_hash == token_digest(token))).first()
     if row is None:
         raise NotFound("No booking for this link")
-    workspace = get_active_by_slug(db.session.get(Workspace, row.workspace_id).slug)
+    workspace = ensure_active(db.session.get(Workspace, row.workspace_id))
     return workspace, WorkspaceRepository(workspace.id).get(Booking, row.booking_id)
 
 

@@ -114,7 +114,11 @@ def put_contact_form(workspace_id: str, data: dict) -> ContactForm:
 
 def get_active_by_slug(slug: str) -> Workspace:
     """The workspace behind a public page: 404 for an unknown slug, 409 before activation."""
-    workspace = get_by_slug(slug)
+    return ensure_active(get_by_slug(slug))
+
+
+def ensure_active(workspace: Workspace) -> Workspace:
+    """``workspace``, or 409 ``WORKSPACE_NOT_ACTIVE`` while it is still in setup."""
     if workspace.status != "active":
         raise Conflict("This business is not taking requests yet", error_code="WORKSPACE_NOT_ACTIVE")
     return workspace
