@@ -15,7 +15,8 @@ __version__ = "0.1.0"
 #: and whose ``views.blp`` (when present) is registered on the API.
 DOMAINS = (
     "auth", "workspaces", "resources", "services", "availability", "bookings", "contacts", "inbox", "forms",
-    "inventory", "alerts", "dashboard", "automation", "integrations", "public", "operations",
+    "inventory", "alerts", "dashboard", "automation", "integrations", "webhooks", "audit", "public",
+    "operations", "pages",
 )
 
 
@@ -92,6 +93,9 @@ def init_domains(app):
                     api.register_blueprint(getattr(views, name))
             if hasattr(views, "ops"):
                 api.register_blueprint(views.ops)
+            if hasattr(views, "site"):
+                # HTML pages for people, at the site root and outside the OpenAPI document.
+                app.register_blueprint(views.site)
     import careops.events_tasks  # noqa: F401 - the outbox's delivery tasks
 
     for blueprint in collect(hook().careops_blueprints(api=api)):
