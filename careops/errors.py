@@ -82,13 +82,26 @@ STATUS_CODES = {
 
 
 class ErrorSchema(ma.Schema):
-    """The error body of API.md (documentation; :func:`body` builds it)."""
+    """The error body of API.md (documentation; :func:`body` builds it).
+
+    Some errors carry more (an ``AppError``'s ``extra``): the known ones are
+    listed, and the schema admits others, so a client built from the document
+    does not reject an answer for a field it was not told about.
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: true
 
     detail = ma.fields.String(required=True)
     error_code = ma.fields.String(required=True)
     timestamp = ma.fields.DateTime(required=True)
     request_id = ma.fields.String(required=True)
     errors = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": "422 only: messages per field"})
+    missing = ma.fields.List(ma.fields.String(), metadata={
+        "description": "409 ACTIVATION_INCOMPLETE: the onboarding steps still to do"})
+    existing_id = ma.fields.String(metadata={"description": "409 CONFLICT on a contact: the contact that has it"})
+    service_names = ma.fields.List(ma.fields.String(), metadata={
+        "description": "409 on deleting a resource: the active services that use it"})
 
 
 def body(status: int, error_code: str, detail: str, *, errors: dict | None = None,

@@ -7,14 +7,25 @@ from flask_migrate import Migrate
 from flask_smorest import Api as _Api
 from flask_sqlalchemy import SQLAlchemy
 
+from careops import parsing, ratelimit_storage  # noqa: F401 - registers the careops+sqlite:// limits storage
 from careops.db import Base
 from careops.errors import ErrorSchema
+
+# Before any blueprint declares a view: every @blp.arguments gets the strict parser.
+parsing.install()
 
 
 class Api(_Api):
     """flask-smorest's Api, documenting our error body for its default error response."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, **kwargs):
+        super()._init_spec(**kwargs)
+        from careops.openapi import Spec
+
+        # The same document, finalized for generated clients (operationIds, required, …).
+        self.spec.__class__ = Spec
 
 
 db = SQLAlchemy(model_class=Base)

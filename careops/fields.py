@@ -15,10 +15,36 @@ from marshmallow import validate
 from marshmallow.validate import Length
 
 
-def Str(max_length: int, *, min_length: int = 0, validate=(), **kwargs) -> ma.fields.String:
-    """A string with a length limit (and, with ``min_length=1``, not blank), plus any other ``validate``."""
+#: From this length on a Str is free text (notes, descriptions, message bodies) unless told otherwise.
+MULTILINE_FROM = 500
+_CONTROL = {chr(c) for c in range(32)} | {"\x7f", "\u2028", "\u2029"}
+_SINGLE_LINE_REFUSED = frozenset(_CONTROL - {"\t"})
+_MULTILINE_REFUSED = frozenset(_CONTROL - {"\t", "\n", "\r"})
+
+
+def single_line(value: str) -> None:
+    """Refuse line breaks and control characters: names and subjects end up in mail headers."""
+    if any(ch in _SINGLE_LINE_REFUSED for ch in value):
+        raise ma.ValidationError("Line breaks and control characters are not allowed here.")
+
+
+def free_text(value: str) -> None:
+    if any(ch in _MULTILINE_REFUSED for ch in value):
+        raise ma.ValidationError("Control characters are not allowed.")
+
+
+def Str(max_length: int, *, min_length: int = 0, multiline: bool | None = None, validate=(),
+        **kwargs) -> ma.fields.String:
+    """A string with a length limit (and, with ``min_length=1``, not blank), plus any other ``validate``.
+
+    A Str is one line — no CR/LF or other control characters — unless
+    ``multiline=True`` or, when not said, ``max_length`` reaches :data:`MULTILINE_FROM`.
+    """
     extra = list(validate) if isinstance(validate, (list, tuple)) else [validate]
-    return ma.fields.String(validate=[Length(min=min_length, max=max_length), *extra], **kwargs)
+    if multiline is None:
+        multiline = max_length >= MULTILINE_FROM
+    lines = free_text if multiline else single_line
+    return ma.fields.String(validate=[Length(min=min_length, max=max_length), lines, *extra], **kwargs)
 
 
 def normalize_email(value: str) -> str:

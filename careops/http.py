@@ -17,8 +17,11 @@ from flask import g, request
 from flask_smorest import Blueprint as _Blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from careops import parsing
 from careops.errors import ErrorSchema
 from careops.security import authorize
+
+parsing.install()  # also for blueprints declared before the extensions are imported
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed JSON", 401: "Missing, invalid, expired or revoked token",
@@ -69,19 +72,83 @@ def init_app(app):
         # Echo a caller's id only when it is sane: it ends up in logs and headers.
         g.request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
+        # The route's template, not the path sent: tokens travel in paths and must not reach the logs.
         structlog.contextvars.bind_contextvars(request_id=g.request_id, method=request.method,
-                                               path=request.path)
+                                               path=request.url_rule.rule if request.url_rule else "unmatched")
+
+    # After the request id is assigned: the refusals carry it.
+    parsing.init_app(app)
+    refuse_shadowed_methods(app)  # every blueprint is registered by now (create_app's order)
 
     @app.teardown_request
     def forget_request_id(_exc):
         # Lines logged after the request (by the worker thread, say) must not carry its id.
         structlog.contextvars.clear_contextvars()
 
+    def retry_after_only_on_429(response):
+        # Flask-Limiter sets Retry-After on every answer of a limited endpoint; it means "wait" only on 429.
+        if response.status_code != 429:
+            response.headers.pop("Retry-After", None)
+        return response
+
+    # Flask runs after_request hooks last-registered first: at the front, this one runs after
+    # Flask-Limiter's (registered by limiter.init_app, before this).
+    app.after_request_funcs.setdefault(None, []).insert(0, retry_after_only_on_429)
+
     @app.after_request
     def send_request_id(response):
         rid = getattr(g, "request_id", None)
         if rid:
             response.headers["X-Request-ID"] = rid
+        return response
+
+
+def refuse_shadowed_methods(app) -> None:
+    """Answer 405 (with the right ``Allow``) where a static path is shadowed by a ``/<id>`` route.
+
+    ``PATCH /staff/invitations`` would otherwise reach ``PATCH /staff/<user_id>``
+    with the id ``invitations`` (404), and a 405 there would list that route's
+    methods too. Run once every blueprint is registered.
+    """
+    from werkzeug.exceptions import MethodNotAllowed
+
+    adapter = app.url_map.bind("localhost")
+    shadowed: dict[str, str] = {}  # path → its Allow header
+    static: dict[str, list] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments:
+            static.setdefault(rule.rule, []).append(rule)
+    for path, rules in static.items():
+        allowed = sorted(set().union(*(r.methods or () for r in rules)))
+        own = {r.endpoint for r in rules}
+        stolen = []
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            if method in allowed:
+                continue
+            try:
+                endpoint, _ = adapter.match(path, method=method)
+            except Exception:  # noqa: BLE001 - 404, 405, redirects: nothing shadows this path
+                continue
+            if endpoint not in own:
+                stolen.append(method)
+        if stolen:
+            shadowed[path] = ", ".join([*allowed, "OPTIONS"] if "OPTIONS" not in allowed else allowed)
+
+            def not_allowed(*_args, _allowed=tuple(allowed), **_kwargs):
+                raise MethodNotAllowed(valid_methods=list(_allowed))
+
+            # Every other method too: werkzeug's own 405 would list this rule's methods.
+            refused = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m not in allowed]
+            app.add_url_rule(path, endpoint=f"{rules[0].endpoint}.__not_allowed", view_func=not_allowed,
+                             methods=refused, provide_automatic_options=False)
+
+    @app.after_request
+    def allow_of_shadowed_paths(response):
+        # Flask's automatic OPTIONS answer lists every rule that matches the path, the /<id> ones too.
+        from flask import request
+
+        if request.method == "OPTIONS" and request.path in shadowed:
+            response.headers["Allow"] = shadowed[request.path]
         return response
 
 

@@ -8,6 +8,7 @@ each run gets a fresh app context, hence a fresh database session.
 from __future__ import annotations
 
 import logging
+import signal
 from functools import wraps
 
 from huey import Huey, crontab  # noqa: F401 - crontab re-exported for plugins
@@ -82,6 +83,26 @@ def _register_plugin_periodic_tasks() -> None:
         if f"{spec['run'].__module__}.{spec['name']}" in _periodic_names:
             continue
         periodic_task(spec["schedule"], name=spec["name"])(spec["run"])
+
+
+def consumer(*, workers: int = 2, periodic: bool = True, shutdown_timeout: float | None = 25.0):
+    """The Huey consumer of ``flask careops worker``, stopping gracefully on SIGTERM.
+
+    Huey stops at once on SIGTERM and gracefully only on SIGINT; but SIGTERM is
+    what ``systemctl stop``, ``docker stop`` and Kubernetes send. Stopped at once,
+    a worker thread dies between a provider's "accepted" and the row's "sent",
+    and the message goes out again later. Here SIGTERM (like SIGINT) lets running
+    tasks finish for up to ``shutdown_timeout`` seconds and takes no new ones; a
+    second signal stops at once. Orchestrators should allow a little more than
+    ``shutdown_timeout`` before their SIGKILL.
+    """
+    from huey.consumer import Consumer
+
+    graceful = Consumer(huey, workers=workers, worker_type="thread", periodic=periodic,
+                        check_worker_health=True, shutdown_timeout=shutdown_timeout, graceful_signal="TERM")
+    # Huey maps only one signal to a graceful stop; SIGINT (Ctrl-C) stays graceful too.
+    graceful._signal_actions[signal.SIGINT] = (False, True)
+    return graceful
 
 
 def ping() -> None:

@@ -15,6 +15,7 @@ worker killed, lease expired).
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,10 @@ from careops.messaging.base import OutboundMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)  # longer than any provider's timeout
+#: A claim on a message lasts this long and is renewed every third of it while
+#: the providers are called: a worker that died mid-send (SIGKILL, power loss)
+#: holds the message for seconds, not minutes. ``CAREOPS_MESSAGE_LEASE_SECONDS`` changes it.
+LEASE = timedelta(seconds=30)
 #: A queued message due this long ago without being sent has lost its task.
 SWEEP_AFTER = timedelta(minutes=2)
 PAUSED = "Not sent: automation is paused for this conversation"
@@ -57,13 +61,18 @@ def deliver(message_id: str, now: datetime | None = None) -> Result:
     workspace_id, channel, attempt = message.workspace_id, message.channel, message.attempts
     candidates = chain.candidates(workspace_id, channel)
     db.session.rollback()  # hold no transaction while providers are called
-    result = chain.send(channel, outbound, candidates)
+    with LeaseKeeper(message_id, lease_length()):
+        result = chain.send(channel, outbound, candidates)
 
     message = db.session.get(Message, message_id)
     chain.record_outcomes(workspace_id, result.outcomes)
     if result.sent:
         _finish(message, status="sent", provider=result.provider, provider_message_id=result.provider_message_id,
                 sent_at=utcnow(), error=None)
+        if message.conversation_id:  # the contact is reachable again: an earlier failure is settled
+            from careops.alerts.service import resolve_for
+
+            resolve_for(workspace_id, "delivery_failed", "conversation", message.conversation_id)
         db.session.commit()
         _count(channel, "sent")
         return Result("sent")
@@ -86,10 +95,60 @@ def _claim(message_id: str, now: datetime) -> bool:
         .where(Message.id == message_id, Message.status == "queued", Message.direction == "out",
                sa.or_(Message.lease_until.is_(None), Message.lease_until < now),
                sa.or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now + timedelta(seconds=1)))
-        .values(lease_until=now + LEASE, attempts=Message.attempts + 1)
+        .values(lease_until=now + lease_length(), attempts=Message.attempts + 1)
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return claimed == 1
+
+
+def lease_length() -> timedelta:
+    from flask import current_app
+
+    seconds = current_app.config.get("CAREOPS_MESSAGE_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
+
+
+class LeaseKeeper:
+    """Renews the claim on a message while its providers are called (a slow provider keeps it).
+
+    A daemon thread with its own connection pushes ``lease_until`` forward every
+    third of the lease, only while the message is still ``queued`` and leased
+    (it never revives a lease that ran out and may now be another worker's).
+    When this process dies, the renewals stop and the lease runs out within
+    one lease length.
+    """
+
+    def __init__(self, message_id: str, length: timedelta):
+        self.message_id, self.length = message_id, length
+        self.engine = db.engine
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lease-{message_id[:8]}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _run(self):
+        interval = max(self.length.total_seconds() / 3, 0.2)
+        while not self.stopped.wait(interval):
+            try:
+                self.renew()
+            except Exception:  # noqa: BLE001 - a failed renewal shortens the lease, no more
+                log.warning("could not renew the lease of message %s", self.message_id, exc_info=True)
+
+    def renew(self) -> bool:
+        now = utcnow()
+        with self.engine.begin() as connection:
+            renewed = connection.execute(
+                sa.update(Message.__table__)
+                .where(Message.__table__.c.id == self.message_id, Message.__table__.c.status == "queued",
+                       Message.__table__.c.lease_until >= now)
+                .values(lease_until=now + self.length)).rowcount
+        return renewed == 1
 
 
 def _outbound(message: Message) -> OutboundMessage:
@@ -120,7 +179,10 @@ def fail(message: Message, error: str) -> None:
         entity_type, entity_id, link = "conversation", message.conversation_id, \
             f"/api/v1/conversations/{message.conversation_id}"
     else:
-        entity_type, entity_id, link = "message", message.id, None
+        # A message to someone who is not a contact: an invitation, else a notice to the owner.
+        entity_type, entity_id = "message", message.id
+        invitation = (message.automation_key or "").startswith("invitation:")
+        link = "/api/v1/staff/invitations" if invitation else "/api/v1/integrations"
     raise_alert(message.workspace_id, kind="delivery_failed", severity="warning",
                 title=f"A {message.channel} message could not be sent", detail=error[:2000], link=link,
                 entity_type=entity_type, entity_id=entity_id)

@@ -12,8 +12,10 @@ are read first, sent to, and their outcomes are written afterwards by
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -61,7 +63,9 @@ def candidates(workspace_id: str, channel: str) -> list[Candidate]:
     found = []
     for row in integrations.chain(workspace_id, channel):
         try:
-            found.append(Candidate(row.id, row.key, row.provider, integrations.build_provider(row)))
+            provider = integrations.build_provider(row)
+            provider.inbound_url = integrations.inbound_url(row)  # its status-callback address
+            found.append(Candidate(row.id, row.key, row.provider, provider))
         except ProviderError as exc:
             found.append(Candidate(row.id, row.key, row.provider, None, str(exc)))
     return found
@@ -72,6 +76,7 @@ def send(channel: str, message: OutboundMessage, chain: list[Candidate]) -> Chai
     if not chain:
         return ChainResult(False, error=f"No {channel} provider is configured: add one under /integrations",
                            retryable=False)
+    message = header_safe(message)
     errors, retryable, outcomes = [], False, []
     for c in chain:
         if c.provider is None:
@@ -99,6 +104,25 @@ def send(channel: str, message: OutboundMessage, chain: list[Candidate]) -> Chai
     return ChainResult(False, error="; ".join(errors)[:4000], retryable=retryable, outcomes=outcomes)
 
 
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def header_safe(message: OutboundMessage) -> OutboundMessage:
+    """``message`` with every line break and control character of its header-bound fields made a space.
+
+    The API refuses them in single-line fields already; this is the last line of
+    defence for what was stored before, rendered from a template, or came from a
+    plugin: a CR/LF in a subject or a sender name must never become a new mail header.
+    """
+    def one_line(value):
+        return _HEADER_BREAKS.sub(" ", value).strip() if isinstance(value, str) else value
+
+    headers = {one_line(k): one_line(v) for k, v in (message.headers or {}).items()}
+    return dataclasses.replace(message, to=one_line(message.to), subject=one_line(message.subject),
+                               from_name=one_line(message.from_name), reply_to=one_line(message.reply_to),
+                               headers=headers)
+
+
 def record_outcomes(workspace_id: str, outcomes: list[Outcome]) -> None:
     """Write each provider's result on its integration, and alert when a breaker opened. Not committed."""
     from careops.alerts.service import raise_alert, resolve_for
@@ -118,7 +142,7 @@ def record_outcomes(workspace_id: str, outcomes: list[Outcome]) -> None:
             record_outcome(row, outcome.error)
             raise_alert(workspace_id, kind="integration_error", severity="critical",
                         title=f"The '{row.key}' provider ({row.provider}) keeps failing",
-                        detail=outcome.error, link=f"/api/v1/integrations/{row.key}/test",
+                        detail=outcome.error, link="/api/v1/integrations",
                         entity_type="integration", entity_id=row.id)
         else:
             row.last_error = outcome.error  # one failure is not yet an outage: status unchanged
