@@ -20,7 +20,9 @@ Start = ma.fields.AwareDateTime  # RFC 3339 with an offset; a naive time is refu
 class BookingFormSchema(ma.Schema):
     id = ma.fields.String()
     template_id = ma.fields.String()
+    name = ma.fields.String()
     status = ma.fields.String()
+    due_at = ma.fields.DateTime()
 
 
 class BookingSchema(ma.Schema):
@@ -151,7 +153,7 @@ def as_dict(booking, tz: ZoneInfo) -> dict:
             "contact_id": booking.contact_id, "start": booking.start.astimezone(tz),
             "end": booking.end.astimezone(tz), "status": booking.status, "notes": booking.notes,
             "source": booking.source, "created_at": booking.created_at, "updated_at": booking.updated_at,
-            "forms": []}
+            "forms": _forms(booking, tz)}
 
 
 def as_json(booking, tz: ZoneInfo) -> dict:
@@ -160,7 +162,15 @@ def as_json(booking, tz: ZoneInfo) -> dict:
             "contact_id": booking.contact_id, "start": booking.start.astimezone(tz).isoformat(),
             "end": booking.end.astimezone(tz).isoformat(), "status": booking.status, "notes": booking.notes,
             "source": booking.source, "created_at": booking.created_at.isoformat(),
-            "updated_at": booking.updated_at.isoformat(), "forms": []}
+            "updated_at": booking.updated_at.isoformat(),
+            "forms": [{**f, "due_at": f["due_at"].isoformat()} for f in _forms(booking, tz)]}
+
+
+def _forms(booking, tz: ZoneInfo) -> list[dict]:
+    """The booking's forms ``{id, template_id, name, status, due_at}`` (the forms domain's read model)."""
+    from careops.forms.service import booking_forms
+
+    return [{**f, "due_at": f["due_at"].astimezone(tz)} for f in booking_forms(booking.workspace_id, booking.id)]
 
 
 def public_dict(booking, service, workspace, changeable_until) -> dict:

@@ -51,6 +51,8 @@ def create(workspace_id: str, data: dict) -> Service:
     repo = WorkspaceRepository(workspace_id)
     resource_ids = data.get("resource_ids") or _default_resource_ids(repo)
     _check_resources(repo, resource_ids)
+    _check_form_templates(workspace_id, data.get("form_template_ids"))
+    _check_inventory(workspace_id, data.get("inventory_usage"))
     service = Service(**{k: data[k] for k in _COLUMNS if k in data})
     service.slot_interval = data.get("slot_interval_minutes")
     service.resource_ids = resource_ids
@@ -70,6 +72,8 @@ def update(workspace_id: str, service_id: str, changes: dict) -> Service:
         if not service.resource_ids:
             raise ValidationFailed({"resource_ids": ["An active service needs at least one resource."]})
         _check_resources(repo, service.resource_ids)
+    _check_form_templates(workspace_id, changes.get("form_template_ids"))
+    _check_inventory(workspace_id, changes.get("inventory_usage"))
     if "slot_interval_minutes" in changes:
         service.slot_interval = changes["slot_interval_minutes"]
     for key in _COLUMNS:
@@ -92,6 +96,24 @@ def _default_resource_ids(repo: WorkspaceRepository) -> list[str]:
     if first is None:
         raise ValidationFailed({"resource_ids": ["The workspace has no active resource; create one first."]})
     return [first.id]
+
+
+def _check_form_templates(workspace_id: str, template_ids) -> None:
+    """Only the workspace's active form templates may be sent after booking (the forms domain decides)."""
+    from careops.forms.templates import unknown_template_ids
+
+    unknown = unknown_template_ids(workspace_id, template_ids)
+    if unknown:
+        raise ValidationFailed({"form_template_ids": [f"Unknown form template: {t}" for t in unknown]})
+
+
+def _check_inventory(workspace_id: str, usage) -> None:
+    """Every item a service uses is an item of the workspace (the inventory domain decides)."""
+    from careops.inventory.service import unknown_item_ids
+
+    unknown = unknown_item_ids(workspace_id, [u["item_id"] for u in usage or []])
+    if unknown:
+        raise ValidationFailed({"inventory_usage": [f"Unknown inventory item: {i}" for i in unknown]})
 
 
 def _check_resources(repo: WorkspaceRepository, resource_ids: list[str]) -> None:

@@ -18,11 +18,14 @@ def test_defaults(owner):
 
 def test_every_field_is_stored(owner):
     room = owner.post("/api/v1/resources", json={"name": "Room", "capacity": 2}).get_json()
+    gel = owner.post("/api/v1/inventory", json={"name": "Gel", "unit": "ml"}).get_json()
+    tpl_1, tpl_2 = (owner.post("/api/v1/form-templates", json={"name": name, "fields": [
+        {"key": "ok", "label": "OK?", "type": "checkbox"}]}).get_json()["id"] for name in ("One", "Two"))
     body = {"name": "Facial", "description": "Deep clean", "duration_minutes": 90, "location": "Room 1",
             "resource_ids": [room["id"], first_resource_id(owner)], "buffer_before_minutes": 10,
             "buffer_after_minutes": 15, "min_notice_minutes": 120, "booking_horizon_days": 30,
             "slot_interval_minutes": 30, "requires_confirmation": True, "is_active": True,
-            "form_template_ids": ["tpl-1", "tpl-2"], "inventory_usage": [{"item_id": "item-1", "quantity": 2.5}]}
+            "form_template_ids": [tpl_1, tpl_2], "inventory_usage": [{"item_id": gel["id"], "quantity": 2.5}]}
     service = owner.post(URL, json=body).get_json()
     assert {k: service[k] for k in body} == body
     assert owner.get(f"{URL}/{service['id']}").get_json() == service
