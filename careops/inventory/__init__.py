@@ -1,0 +1,1 @@
+"""Inventory: stock items, their ledger, deductions on completed bookings, alerts and forecasts."""
