@@ -1,4 +1,4 @@
-"""Alert: one thing to act on, raised by a domain and resolved by a person (or by the domain)."""
+"""Alert: one thing to act on, raised by a domain and resolved by a person (or by the domain itself)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,4 +33,6 @@ class Alert(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "open_key", name="uq_alerts_workspace_open_key"),
         sa.Index("ix_alerts_workspace_status_created", "workspace_id", "status", "created_at"),
+        # The sweeps ask "was this entity alerted already?" (careops.alerts.conditions).
+        sa.Index("ix_alerts_workspace_entity", "workspace_id", "entity_id", "kind"),
     )

@@ -1,19 +1,43 @@
 """Raising and resolving alerts; other domains call :func:`raise_alert` and :func:`resolve_for`.
 
 An alert of one kind about one entity is raised once while it is open: a
-second :func:`raise_alert` returns None and changes nothing.
+second :func:`raise_alert` returns None and changes nothing. Opening an alert
+emits ``alert_raised`` (through the outbox, so webhooks and other receivers
+hear of it exactly once). A domain resolves its alert with :func:`resolve_for`
+when the condition clears; people resolve by hand with :func:`resolve`.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from careops import events
+from careops.alerts.access import may_see, visible
 from careops.alerts.models import KINDS, SEVERITIES, Alert
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
+from careops.errors import NotFound
 from careops.extensions import db
+
+#: Where to act on an entity, for callers that give no ``link``: API paths that answer GET.
+LINKS = {
+    "booking": "/api/v1/bookings/{id}",
+    "conversation": "/api/v1/conversations/{id}",
+    "contact": "/api/v1/contacts/{id}",
+    "form_submission": "/api/v1/form-submissions/{id}",
+    "inventory_item": "/api/v1/inventory/{id}",
+    "webhook_endpoint": "/api/v1/webhooks/{id}",
+    "webhook": "/api/v1/webhooks/{id}",
+    "integration": "/api/v1/integrations",
+    "message": "/api/v1/staff/invitations",
+}
 
 
 def _open_key(kind: str, entity_type: str | None, entity_id: str | None) -> str:
     return f"{kind}:{entity_type or '-'}:{entity_id or '-'}"
+
+
+def link_for(entity_type: str | None, entity_id: str | None) -> str | None:
+    template = LINKS.get(entity_type or "")
+    return template.format(id=entity_id) if template and entity_id else None
 
 
 def raise_alert(workspace_id: str, *, kind: str, title: str, severity: str = "warning",
@@ -25,16 +49,29 @@ def raise_alert(workspace_id: str, *, kind: str, title: str, severity: str = "wa
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity!r}")
     alert_id = new_id()
+    link = link or link_for(entity_type, entity_id)
     inserted = insert_or_ignore(Alert, {
         "id": alert_id, "workspace_id": workspace_id, "kind": kind, "severity": severity, "title": title[:200],
         "detail": detail, "link": link, "entity_type": entity_type, "entity_id": entity_id, "status": "open",
         "open_key": _open_key(kind, entity_type, entity_id), "created_at": utcnow()})
-    return db.session.get(Alert, alert_id) if inserted else None
+    if not inserted:
+        return None
+    events.emit("alert_raised", workspace_id, alert_id=alert_id, kind=kind, severity=severity,
+                entity_type=entity_type, entity_id=entity_id, link=link)
+    return db.session.get(Alert, alert_id)
 
 
-def resolve(workspace_id: str, alert_id: str) -> Alert:
-    """Resolve an alert (resolving a resolved alert changes nothing)."""
+def get(workspace_id: str, alert_id: str, permissions: frozenset[str] | None = None) -> Alert:
+    """The alert, or NotFound when it is another workspace's or outside the caller's areas."""
     alert = WorkspaceRepository(workspace_id).get(Alert, alert_id)
+    if not may_see(permissions, alert):
+        raise NotFound("Alert not found")
+    return alert
+
+
+def resolve(workspace_id: str, alert_id: str, permissions: frozenset[str] | None = None) -> Alert:
+    """Resolve an alert by hand (resolving a resolved alert changes nothing). Commits."""
+    alert = get(workspace_id, alert_id, permissions)
     _resolve(alert)
     db.session.commit()
     return alert
@@ -56,8 +93,10 @@ def _resolve(alert: Alert) -> None:
         alert.open_key = None
 
 
-def search(workspace_id: str, *, status: str | None = None, kind: str | None = None) -> sa.Select:
-    criteria = []
+def search(workspace_id: str, *, status: str | None = None, kind: str | None = None,
+           permissions: frozenset[str] | None = None) -> sa.Select:
+    """Alerts the caller may see, newest first (``permissions`` None: the owner's view, every alert)."""
+    criteria = visible(permissions)
     if status:
         criteria.append(Alert.status == status)
     if kind:

@@ -37,6 +37,8 @@ class Booking(IdMixin, TimestampMixin, WorkspaceMixin, Base):
         sa.UniqueConstraint("workspace_id", "reference", name="uq_bookings_workspace_reference"),
         sa.Index("ix_bookings_workspace_start", "workspace_id", "start"),
         sa.Index("ix_bookings_occupied", "status", "occupied_start", "occupied_end"),
+        # The dashboard's "pending confirmation" count and the unconfirmed-booking sweep.
+        sa.Index("ix_bookings_workspace_status_start", "workspace_id", "status", "start"),
     )
 
     @property

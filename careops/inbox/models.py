@@ -37,7 +37,12 @@ class Conversation(IdMixin, TimestampMixin, WorkspaceMixin, Base):
 
     contact = relationship("Contact", lazy="joined")
 
-    __table_args__ = (sa.Index("ix_conversations_workspace_last_message", "workspace_id", "last_message_at"),)
+    __table_args__ = (
+        sa.Index("ix_conversations_workspace_last_message", "workspace_id", "last_message_at"),
+        # Covers the dashboard's open/unanswered counts: answered from the index alone.
+        sa.Index("ix_conversations_workspace_waiting", "workspace_id", "status", "last_customer_message_at",
+                 "last_staff_reply_at"),
+    )
 
     @property
     def unanswered(self) -> bool:
@@ -81,4 +86,6 @@ class Message(IdMixin, TimestampMixin, WorkspaceMixin, Base):
                             name="uq_messages_provider_message"),
         sa.Index("ix_messages_status_next_attempt", "status", "next_attempt_at"),
         sa.Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        # The dashboard's "new inquiries in 24 hours": customer messages by time.
+        sa.Index("ix_messages_workspace_direction_created", "workspace_id", "direction", "created_at"),
     )

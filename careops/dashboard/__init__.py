@@ -1,0 +1,1 @@
+"""The dashboard: what needs attention now, counted with a few aggregate queries."""

@@ -1,0 +1,1 @@
+from tests.messaging.fixtures import active, console, providers  # noqa: F401 - shared fixtures
