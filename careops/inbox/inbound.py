@@ -15,14 +15,12 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from careops.contacts.service import find_or_create
-from careops.db import WorkspaceRepository, utcnow
 from careops.errors import Unauthorized, ValidationFailed
 from careops.extensions import db
 from careops.fields import normalize_email
-from careops.inbox.delivery import fail
-from careops.inbox.models import Message
+from careops.inbox import status
 from careops.inbox.service import append_inbound
-from careops.integrations.service import build_provider, find_by_inbound_token
+from careops.integrations.service import build_provider, find_by_inbound_token, inbound_url
 from careops.messaging.base import CHANNELS, ProviderError
 
 log = logging.getLogger(__name__)
@@ -35,7 +33,10 @@ def receive(provider_name: str, request) -> dict:
     if row is None:
         raise Unauthorized("Unknown inbound token")
     try:
-        parsed = build_provider(row).verify_inbound(request)
+        provider_instance = build_provider(row)
+        # Providers that sign the URL they posted to (Twilio) compare it with the one they were given.
+        provider_instance.inbound_url = inbound_url(row)
+        parsed = provider_instance.verify_inbound(request)
     except ProviderError as exc:
         log.warning("inbound for integration %s cannot be verified: %s", row.id, exc)
         parsed = None
@@ -46,14 +47,14 @@ def receive(provider_name: str, request) -> dict:
         raise Unauthorized("The request could not be verified")
     workspace_id, provider = row.workspace_id, row.provider
     if parsed.get("event") == "delivery":
-        _delivery_report(workspace_id, provider, parsed)
+        status.delivery_report(workspace_id, provider, parsed)
     else:
         _message(workspace_id, provider, parsed)
     db.session.commit()
     return {"ok": True}
 
 
-def _message(workspace_id: str, provider: str, parsed: dict) -> None:
+def _message(workspace_id: str, provider: str, parsed: dict):
     channel, sender, body = parsed.get("channel"), parsed.get("from"), parsed.get("body")
     errors = {}
     if channel not in CHANNELS:
@@ -62,6 +63,9 @@ def _message(workspace_id: str, provider: str, parsed: dict) -> None:
         errors["from"] = ["Missing sender."]
     if not isinstance(body, str):
         errors["body"] = ["Missing body."]
+    for optional in ("name", "subject"):  # a signed payload can still carry the wrong type
+        if parsed.get(optional) is not None and not isinstance(parsed[optional], str):
+            errors[optional] = ["Not a string."]
     if errors:
         raise ValidationFailed(errors)
     sender = sender.strip()
@@ -72,33 +76,55 @@ def _message(workspace_id: str, provider: str, parsed: dict) -> None:
             raise ValidationFailed({"from": exc.messages}) from None
     name = (parsed.get("name") or sender)[:120]
     for attempt in (1, 2):
-        contact, _ = find_or_create(workspace_id, name=name, source=SOURCE,
-                                    email=sender if channel == "email" else None,
-                                    phone=sender if channel == "sms" else None)
-        append_inbound(workspace_id, contact, channel=channel, body=body, subject=parsed.get("subject"),
-                       from_address=sender, provider=provider,
-                       provider_message_id=(str(parsed["provider_message_id"])[:200]
-                                            if parsed.get("provider_message_id") else None))
+        contact = answered_contact(workspace_id, parsed.get("thread_message_ids"))
+        if contact is None:
+            contact, _ = find_or_create(workspace_id, name=name, source=SOURCE,
+                                        email=sender if channel == "email" else None,
+                                        phone=sender if channel == "sms" else None)
+        stored = append_inbound(workspace_id, contact, channel=channel, body=body, subject=parsed.get("subject"),
+                                from_address=sender, provider=provider,
+                                provider_message_id=(str(parsed["provider_message_id"])[:200]
+                                                     if parsed.get("provider_message_id") else None))
+        if channel == "sms" and stored is not None:
+            status.apply_opt(contact, parsed, body)
         try:
             db.session.flush()
-            return
+            return stored
         except sa.exc.IntegrityError:
             db.session.rollback()  # the sender was created concurrently: found on the second pass
             if attempt == 2:
                 raise
 
 
-def _delivery_report(workspace_id: str, provider: str, parsed: dict) -> None:
-    """A provider reports what became of a message it sent: ``delivered`` or ``failed``."""
-    provider_message_id = parsed.get("provider_message_id")
-    if not provider_message_id:
-        return
-    message = WorkspaceRepository(workspace_id).first(
-        Message, Message.direction == "out", Message.provider == provider,
-        Message.provider_message_id == str(provider_message_id))
-    if message is None:
-        return
-    if parsed.get("status") == "delivered" and message.status == "sent":
-        message.status, message.delivered_at = "delivered", utcnow()
-    elif parsed.get("status") == "failed" and message.status in ("sent", "queued"):
-        fail(message, str(parsed.get("error") or "The provider reported the message undeliverable"))
+def store_message(workspace_id: str, provider: str, parsed: dict):
+    """Store what a provider fetched itself (the SMTP plugin's IMAP polling), as :func:`receive` does. Not committed.
+
+    ``parsed`` is what :meth:`~careops.messaging.base.CommunicationProvider.verify_inbound`
+    returns: an inbound message — the stored message is returned, or None when
+    this ``provider_message_id`` was stored before; invalid input raises
+    ``ValidationFailed`` — or a delivery report (a bounce) — the message it
+    was about is returned, or None when it is not one of ours.
+    """
+    if parsed.get("event") == "delivery":
+        return status.delivery_report(workspace_id, provider, parsed)
+    return _message(workspace_id, provider, parsed)
+
+
+def answered_contact(workspace_id: str, message_ids):
+    """The contact whose conversation holds the first of ``message_ids`` that is an outgoing message here.
+
+    A reply names the message it answers (an email's In-Reply-To/References):
+    it belongs in that conversation even when the customer writes from another address.
+    """
+    from careops.db import WorkspaceRepository
+    from careops.inbox.models import Conversation, Message
+
+    repo = WorkspaceRepository(workspace_id)
+    for message_id in (message_ids or [])[:20]:
+        if not isinstance(message_id, str) or len(message_id) > 36:
+            continue
+        message = repo.first(Message, Message.id == message_id, Message.direction == "out",
+                             Message.conversation_id.is_not(None))
+        if message is not None:
+            return repo.get(Conversation, message.conversation_id).contact
+    return None

@@ -239,15 +239,18 @@ def _send_test(workspace_id: str, row: Integration, *, to: str | None, default_e
             to = normalize_email(to) if to else default_email
     except ma.ValidationError as exc:
         raise ValidationFailed({"to": exc.messages}) from None
+    workspace = db.session.get(Workspace, workspace_id)
     message = OutboundMessage(channel=row.kind, to=to, subject="CareOps test message",
-                              body=f"This is a test of the '{row.key}' integration ({row.provider}).")
+                              body=f"This is a test of the '{row.key}' integration ({row.provider}).",
+                              from_name=workspace.name, reply_to=workspace.contact_email)
     try:
-        provider_id = build_provider(row).send(message)
+        # send_test: a provider may report more than its message id (the SMTP server's answer).
+        detail = build_provider(row).send_test(message)
     except ProviderError as exc:
         return False, str(exc)[:500]
     except Exception as exc:  # noqa: BLE001 - a plugin may raise anything; the owner sees it
         return False, f"{exc.__class__.__name__}: {exc}"[:500]
-    return True, f"Test {row.kind} sent to {to} (provider id {provider_id})"
+    return True, f"Test {row.kind} sent to {to} ({detail})"[:500]
 
 
 def _ping(workspace_id: str, row: Integration) -> tuple[bool, str]:

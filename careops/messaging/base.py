@@ -76,6 +76,10 @@ class CommunicationProvider:
     config_schema: ClassVar[type[ma.Schema]] = ma.Schema
     #: A line for the dashboard's provider picker.
     description: ClassVar[str] = ""
+    #: This integration's public webhook URL (``…/public/inbound/<provider>?token=…``), set by the core
+    #: before ``send`` and ``verify_inbound``: a provider gives it as its status-callback address, and
+    #: one that signs the URL it posts to (Twilio) checks the signature against it.
+    inbound_url: str | None = None
 
     def __init__(self, config: dict | None = None):
         self.config = config or {}
@@ -101,11 +105,28 @@ class CommunicationProvider:
         and nothing is stored. Otherwise return either an inbound message::
 
             {"channel": "email"|"sms", "from": address, "body": str,
-             "subject"?: str, "name"?: sender's name, "provider_message_id"?: str}
+             "subject"?: str, "name"?: sender's name, "provider_message_id"?: str,
+             "thread_message_ids"?: [CareOps message ids the message answers, e.g. from
+                                     an email's In-Reply-To/References; the first one of an
+                                     outgoing message of the workspace puts the message in
+                                     that conversation whatever the sender's address]}
 
         or a delivery report for a message this provider sent::
 
             {"event": "delivery", "provider_message_id": str,
-             "status": "delivered"|"failed", "error"?: str}
+             "status": "delivered"|"failed", "error"?: str,
+             "message_id"?: CareOps's message id (OutboundMessage.idempotency_key) when the provider echoes it,
+             "bounce"?: "hard" (the address does not exist: the contact's email is marked undeliverable)}
+
+        An inbound SMS may add ``"opt": "out"|"in"`` when the provider
+        recognised an opt-out/opt-in keyword (the core also recognises STOP/START).
         """
         return None
+
+    def send_test(self, message: OutboundMessage) -> str:
+        """Optional: send the owner's test message (``POST /integrations/{key}/test``); return what to show.
+
+        Override it to report more than the message id — the SMTP provider
+        returns the server's answer. Raise like :meth:`send`.
+        """
+        return f"provider id {self.send(message)}"
