@@ -44,6 +44,12 @@ def format_start(start: datetime, timezone: str) -> str:
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({local.tzname()})"
 
 
+def format_start_short(start: datetime, timezone: str) -> str:
+    """``Mon 30 Mar 09:00`` in the workspace's timezone: the time for an SMS."""
+    local = start.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
 def values(workspace_id: str, booking, *, manage_link: str | None = None) -> dict:
     from careops.contacts.models import Contact
     from careops.services.models import Service
@@ -54,6 +60,7 @@ def values(workspace_id: str, booking, *, manage_link: str | None = None) -> dic
     contact = repo.get(Contact, booking.contact_id)
     return {"contact_name": contact.name, "business": workspace.name, "service": service.name,
             "start": format_start(booking.start, workspace.timezone), "reference": booking.reference,
+            "start_short": format_start_short(booking.start, workspace.timezone),
             "location": service.location or "", "manage_link": manage_link or ""}
 
 

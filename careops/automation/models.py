@@ -24,6 +24,7 @@ class AutomationRule(IdMixin, WorkspaceMixin, Base):
     channel: Mapped[str | None] = mapped_column(sa.String(10))
     subject: Mapped[str | None] = mapped_column(sa.String(200))
     template: Mapped[str | None] = mapped_column(sa.Text)
+    sms_template: Mapped[str | None] = mapped_column(sa.Text)
     offset_minutes: Mapped[int | None] = mapped_column(sa.Integer)
 
     __table_args__ = (sa.UniqueConstraint("workspace_id", "key", name="uq_automation_rules_workspace_key"),)

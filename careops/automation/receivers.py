@@ -5,7 +5,7 @@ must not commit. Each message is keyed (rule, subject, occurrence), so a
 second delivery of an event sends nothing more.
 """
 from careops import events
-from careops.automation import booking_messages, contact_messages
+from careops.automation import booking_messages, contact_messages, inventory_messages
 
 CONTACT_FORM = "contact_form"
 
@@ -34,8 +34,13 @@ def on_booking_cancelled(sender, *, workspace_id, booking_id, **_):
     booking_messages.cancel_reminders(workspace_id, booking_id)
 
 
+def on_inventory_low(sender, *, workspace_id, event_id, item_id, quantity, threshold, **_):
+    inventory_messages.send_inventory_alert(workspace_id, event_id, item_id, quantity, threshold)
+
+
 events.contact_created.connect(on_contact_created)
 events.booking_created.connect(on_booking_created)
 events.booking_status_changed.connect(on_booking_status_changed)
 events.booking_rescheduled.connect(on_booking_rescheduled)
 events.booking_cancelled.connect(on_booking_cancelled)
+events.inventory_low.connect(on_inventory_low)

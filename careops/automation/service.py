@@ -13,7 +13,8 @@ from careops.db import WorkspaceRepository
 from careops.errors import NotFound, ValidationFailed
 from careops.extensions import db
 
-EDITABLE = ("enabled", "channel", "subject", "template", "offset_minutes")
+EDITABLE = ("enabled", "channel", "subject", "template", "sms_template", "offset_minutes")
+TEMPLATES = ("subject", "template", "sms_template")
 
 
 def effective(workspace_id: str, key: str) -> dict:
@@ -27,13 +28,18 @@ def effective(workspace_id: str, key: str) -> dict:
 
 def _merge(rule, row: AutomationRule | None) -> dict:
     merged = {"key": rule.key, "description": rule.description, "enabled": True, "channel": rule.channel,
-              "subject": rule.subject, "template": rule.template, "offset_minutes": rule.offset_minutes,
+              "subject": rule.subject, "template": rule.template, "sms_template": rule.sms_template,
+              "offset_minutes": rule.offset_minutes,
               "placeholders": list(rule.placeholders)}
     if row is not None:
         merged["enabled"] = row.enabled
-        for field in ("channel", "subject", "template", "offset_minutes"):
+        for field in ("channel", "subject", "template", "sms_template", "offset_minutes"):
             if getattr(row, field) is not None:
                 merged[field] = getattr(row, field)
+        if row.template is not None and row.sms_template is None:
+            # Before SMS templates existed, ``template`` was the body on every channel: an owner's own
+            # text still wins over the default SMS text until they write an SMS one.
+            merged["sms_template"] = row.template
     return merged
 
 
@@ -53,12 +59,12 @@ def patch_rule(workspace_id: str, key: str, changes: dict) -> dict:
         raise NotFound(f"No automation rule '{key}'")
     errors = {}
     if rule.channel is None:
-        for field in ("channel", "subject", "template"):
+        for field in ("channel", *TEMPLATES):
             if field in changes:
                 errors[field] = ["This rule sends no message."]
     if "offset_minutes" in changes and rule.offset_minutes is None:
         errors["offset_minutes"] = ["Only reminders have an offset."]
-    for field in ("subject", "template"):
+    for field in TEMPLATES:
         unknown = templates.unknown_placeholders(changes.get(field) or "", rule.placeholders)
         if unknown and field not in errors:
             errors[field] = [f"Unknown placeholder {{{name}}}; allowed: "
@@ -76,14 +82,31 @@ def patch_rule(workspace_id: str, key: str, changes: dict) -> dict:
 
 def send_rule_message(workspace_id: str, key: str, contact_id: str, values: dict, *, automation_key: str,
                       attachments=()):
-    """Queue rule ``key``'s message to a contact, unless the rule is off; the Message or None. Not committed."""
-    from careops.inbox.sending import send_to_contact
+    """Queue rule ``key``'s message to a contact, unless the rule is off; the Message or None. Not committed.
+
+    The channel is chosen first (the rule's, else the one the contact can be
+    reached on), then that channel's template is rendered: an SMS gets the
+    short template, short links and no attachments.
+    """
+    from careops.contacts.models import Contact
+    from careops.inbox.models import Message
+    from careops.inbox.sending import choose_channel, send_to_contact
 
     rule = effective(workspace_id, key)
     if not rule["enabled"] or not rule["template"]:
         return None
-    return send_to_contact(
-        workspace_id, contact_id, channel=rule["channel"],
-        subject=templates.render(rule["subject"] or "", values)[:300] or None,
-        body=templates.render(rule["template"], values), author=f"automation:{key}",
-        automation_key=automation_key, attachments=attachments)
+    repo = WorkspaceRepository(workspace_id)
+    if repo.first(Message, Message.automation_key == automation_key) is not None:
+        return None  # sent before: no short link is made for a message that will not go
+    channel, _ = choose_channel(workspace_id, repo.get(Contact, contact_id), rule["channel"])
+    if channel == "sms":
+        from careops.public.short_links import shorten_links
+
+        subject, body = None, templates.render(rule["sms_template"] or rule["template"],
+                                               shorten_links(workspace_id, values))
+        attachments = ()
+    else:
+        subject = templates.render(rule["subject"] or "", values)[:300] or None
+        body = templates.render(rule["template"], values)
+    return send_to_contact(workspace_id, contact_id, channel=channel, fallback=False, subject=subject, body=body,
+                           author=f"automation:{key}", automation_key=automation_key, attachments=attachments)

@@ -71,6 +71,10 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
     service = services.get_active(workspace_id, service_id)
     if contact_id is not None:
         repo.get(Contact, contact_id)
+    if public and contact is not None:  # a customer we could never confirm to is refused up front
+        from careops.inbox.reachability import require_reachable
+
+        require_reachable(workspace_id, email=contact.get("email"), phone=contact.get("phone"))
     start = start.astimezone(timezone.utc)
     tz = workspace_tz(workspace_id)
     for attempt in range(_ATTEMPTS):

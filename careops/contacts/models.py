@@ -18,6 +18,11 @@ class Contact(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     source: Mapped[str] = mapped_column(sa.String(40), nullable=False, default="staff")
     tags: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    #: The customer texted STOP (START undoes it): no SMS goes to this number (careops.inbox.status).
+    sms_opted_out: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+    #: The email address hard-bounced: nothing is emailed to it until the address changes.
+    email_undeliverable: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                                      server_default=sa.false())
 
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "email", name="uq_contacts_workspace_email"),

@@ -3,6 +3,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from careops.fields import Email, PhoneRaw, Str
+from careops.forms.schemas import ContactSubmissionSchema
 
 
 class ContactSchema(ma.Schema):
@@ -14,6 +15,9 @@ class ContactSchema(ma.Schema):
     tags = ma.fields.List(ma.fields.String())
     created_at = ma.fields.DateTime()
     last_activity_at = ma.fields.DateTime()
+    sms_opted_out = ma.fields.Boolean(metadata={"description": "The customer texted STOP: no SMS is sent to them"})
+    email_undeliverable = ma.fields.Boolean(metadata={"description": "The email address hard-bounced: nothing is "
+                                                                     "emailed to it until it changes"})
 
 
 class ContactBookingSchema(ma.Schema):
@@ -28,6 +32,8 @@ class ContactBookingSchema(ma.Schema):
 class ContactDetailSchema(ContactSchema):
     conversation_id = ma.fields.String()
     bookings = ma.fields.List(ma.fields.Nested(ContactBookingSchema))
+    forms = ma.fields.List(ma.fields.Nested(ContactSubmissionSchema),
+                           metadata={"description": "Recent forms; data holds the answers once completed"})
 
 
 Tag = Str(40, min_length=1)

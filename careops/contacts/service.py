@@ -31,7 +31,9 @@ def _phone(workspace_id: str, phone: str | None) -> str | None:
     try:
         return normalize_phone(phone, country)
     except ma.ValidationError as exc:
-        raise ValidationFailed({"phone": exc.messages}) from None
+        # Say which country a number without "+<code>" was read in: the customer sees what to fix.
+        raise ValidationFailed({"phone": [f"{m} Without a country code it is read as a number in {country}; "
+                                          "write it as +<country code> <number>." for m in exc.messages]}) from None
 
 
 def _clash(repo: WorkspaceRepository, email: str | None, phone: str | None, exclude_id: str | None = None):
@@ -124,6 +126,8 @@ def update(workspace_id: str, contact_id: str, changes: dict) -> Contact:
     existing = _clash(repo, changes.get("email"), changes.get("phone"), exclude_id=contact.id)
     if existing:
         raise _conflict(existing)
+    if "email" in changes and changes["email"] != contact.email:
+        contact.email_undeliverable = False  # a new address has not bounced
     for key, value in changes.items():
         setattr(contact, key, value)
     try:
@@ -182,5 +186,13 @@ def detail(workspace_id: str, contact_id: str) -> dict:
     bookings = list(db.session.scalars(repo.select(Booking, Booking.contact_id == contact.id)
                                        .order_by(Booking.start.desc()).limit(RECENT_BOOKINGS)))
     return {**{c: getattr(contact, c) for c in ("id", "name", "email", "phone", "source", "tags", "created_at",
-                                                "last_activity_at")},
-            "conversation_id": conversation.id if conversation else None, "bookings": bookings}
+                                                "last_activity_at", "sms_opted_out", "email_undeliverable")},
+            "conversation_id": conversation.id if conversation else None, "bookings": bookings,
+            "forms": _forms(workspace_id, contact.id)}
+
+
+def _forms(workspace_id: str, contact_id: str) -> list:
+    """The contact's recent forms, with the answers of completed ones (the forms domain's read model)."""
+    from careops.forms.service import contact_forms
+
+    return contact_forms(workspace_id, contact_id)

@@ -17,6 +17,7 @@ from careops.contacts.service import find_or_create
 from careops.errors import NotFound, ValidationFailed
 from careops.extensions import db
 from careops.fields import Email, PhoneRaw, Str
+from careops.inbox.reachability import require_reachable
 from careops.inbox.service import append_inbound
 from careops.workspaces.service import get_active_by_slug, get_contact_form
 
@@ -92,6 +93,7 @@ def submit(slug: str, data: dict) -> dict:
         raise NotFound("This business has no contact form")
     fields, success_message = list(form.fields), form.success_message
     values = validate_submission(fields, data)
+    require_reachable(workspace.id, email=values.get("email"), phone=values.get("phone"))
     for attempt in (1, 2):
         contact, _ = find_or_create(workspace.id, name=values["name"], email=values.get("email"),
                                     phone=values.get("phone"), source=SOURCE)

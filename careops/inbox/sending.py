@@ -41,6 +41,11 @@ def send_to_contact(workspace_id: str, contact_id: str, *, channel: str | None =
     if automation_key and repo.first(Message, Message.automation_key == automation_key) is not None:
         return None
     channel, to = choose_channel(workspace_id, contact, channel, fallback=fallback)
+    if to is None and author.startswith("automation:") and blocked_channels(contact):
+        # The customer texted STOP or the address bounced: automation stays silent rather than failing.
+        log.info("contact %s unreachable (%s): %s not sent", contact.id, ", ".join(blocked_channels(contact)),
+                 automation_key or author)
+        return None
     message = _insert(workspace_id, conversation_id=conversation.id, channel=channel, to=to, subject=subject,
                       body=body, author=author, automation_key=automation_key, attachments=attachments)
     if message is None:
@@ -49,7 +54,9 @@ def send_to_contact(workspace_id: str, contact_id: str, *, channel: str | None =
     if to is None:
         from careops.inbox.delivery import fail
 
-        fail(message, "The contact has no email address or phone number")
+        blocked = blocked_channels(contact)
+        fail(message, f"The contact cannot be reached: {', '.join(blocked.values())}" if blocked
+             else "The contact has no email address or phone number")
     else:
         send_after_commit(message.id)
     return message
@@ -108,7 +115,9 @@ def choose_channel(workspace_id: str, contact: Contact, preferred: str | None, *
     """
     from careops.integrations.service import chain
 
-    address = {"email": contact.email, "sms": contact.phone}
+    blocked = blocked_channels(contact)
+    address = {"email": None if "email" in blocked else contact.email,
+               "sms": None if "sms" in blocked else contact.phone}
     if preferred and not fallback:
         return preferred, address.get(preferred)
     order = ([preferred] if preferred in CHANNELS else []) + [c for c in CHANNELS if c != preferred]
@@ -119,6 +128,16 @@ def choose_channel(workspace_id: str, contact: Contact, preferred: str | None, *
     if reachable:
         return reachable[0], address[reachable[0]]
     return order[0], None
+
+
+def blocked_channels(contact: Contact) -> dict[str, str]:
+    """``{channel: why}`` for the channels the contact has an address on but must not be sent to."""
+    blocked = {}
+    if contact.phone and contact.sms_opted_out:
+        blocked["sms"] = "opted out of SMS (STOP)"
+    if contact.email and contact.email_undeliverable:
+        blocked["email"] = "email address undeliverable (hard bounce)"
+    return blocked
 
 
 def touch(conversation: Conversation, message: Message) -> None:

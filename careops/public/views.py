@@ -3,6 +3,7 @@ import marshmallow as ma
 
 from careops.http import Blueprint, public_rate_limit
 from careops.public.access import active_workspace, public_workspace
+from careops.public.short_links import site  # noqa: F401 - /m/<code>, registered at the site root
 from careops.services import service as services
 from careops.services.schemas import PublicServiceSchema
 from careops.workspaces.service import get_contact_form

@@ -52,9 +52,11 @@ def test_confirmation_with_local_time_manage_link_and_ics(client, bookable, prov
     local = start.astimezone(ZoneInfo("Europe/Paris"))
     assert f"at {local:%H:%M} ({local.tzname()})" in sent.body and str(local.day) in sent.body
     link = [word for word in sent.body.split() if word.startswith("http://careops.test/")][0]
-    assert link.startswith("http://careops.test/api/v1/public/bookings/")
+    assert link.startswith("http://careops.test/manage/")  # the page; the JSON path keeps working
     managed = client.get(link.replace("http://careops.test", ""))
-    assert managed.status_code == 200, managed.get_json()
+    assert managed.status_code == 200, managed.get_data(as_text=True)
+    token = link.rsplit("/", 1)[1]
+    assert client.get(f"/api/v1/public/bookings/{token}").status_code == 200
     [(filename, content, mime)] = sent.attachments
     assert (filename, mime) == (f"{booking['reference']}.ics", "text/calendar")
     assert b"BEGIN:VCALENDAR" in content and booking["reference"].encode() in content
@@ -94,7 +96,7 @@ def test_a_reminder_fires_once(bookable, providers):
     assert booking_messages.run(reminder.id, now=reminder.due_at) == "queued"
     assert booking_messages.run(reminder.id, now=reminder.due_at) == "skipped"
     [sent] = [m for m in providers.to("alpha") if m.subject.startswith("Reminder")]
-    assert "Consultation" in sent.subject and "http://careops.test/api/v1/public/bookings/" in sent.body
+    assert "Consultation" in sent.subject and "http://careops.test/manage/" in sent.body
     assert len(messages(bookable.owner.workspace_id, author="automation:booking_reminder")) == 1
 
 

@@ -12,7 +12,8 @@ from careops.extensions import db
 from careops.inbox.models import Conversation
 from tests.conftest import assert_error
 
-FIELDS = {"id", "name", "email", "phone", "source", "tags", "created_at", "last_activity_at"}
+FIELDS = {"id", "name", "email", "phone", "source", "tags", "created_at", "last_activity_at", "sms_opted_out",
+          "email_undeliverable"}
 
 
 def create(actor, **fields):
