@@ -7,6 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from careops import messaging
+from careops.auth.country import country_for_timezone
 from careops.auth.models import Invitation, User
 from careops.auth.passwords import burn_time, check_password, hash_password
 from careops.db import WorkspaceRepository, utcnow
@@ -24,7 +25,8 @@ def _email_taken(email: str) -> bool:
     return db.session.scalars(sa.select(User.id).where(User.email == email)).first() is not None
 
 
-def register(*, email: str, password: str, full_name: str, workspace_name: str, timezone: str = "UTC"):
+def register(*, email: str, password: str, full_name: str, workspace_name: str, timezone: str = "UTC",
+             country: str | None = None):
     """Create a workspace in status ``setup`` and its owner.
 
     A registration racing another one for the same email gets ``EMAIL_TAKEN``;
@@ -33,9 +35,11 @@ def register(*, email: str, password: str, full_name: str, workspace_name: str, 
     if _email_taken(email):
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
     password_hash = hash_password(password)
+    country = country or country_for_timezone(timezone) or "US"
     for attempt in range(REGISTER_ATTEMPTS):
         try:
-            workspace = create_workspace(workspace_name, timezone=timezone, random_slug=attempt >= 2)
+            workspace = create_workspace(workspace_name, timezone=timezone, country=country,
+                                         random_slug=attempt >= 2)
             owner = User(workspace_id=workspace.id, email=email, password_hash=password_hash,
                          full_name=full_name, role="owner", permissions={p: True for p in PERMISSIONS})
             db.session.add(owner)
@@ -73,7 +77,7 @@ def invite(workspace_id: str, inviter: User, *, email: str, full_name: str | Non
     messaging.send_system_email(
         workspace_id, to=email, subject="You are invited to CareOps",
         text=(f"{inviter.full_name} invited you to join their team on CareOps.\n"
-              f"Accept the invitation within 7 days: {messaging.public_url('/accept-invitation')}?token={token}\n"),
+              f"Accept the invitation within 7 days: {messaging.public_url(f'/invitations/{token}')}\n"),
         purpose=f"invitation:{invitation.id}")
     return invitation, token
 
@@ -101,6 +105,14 @@ def _pending_invitation(token: str) -> Invitation | None:
     stmt = sa.select(Invitation).where(Invitation.token_hash == token_digest(token))
     invitation = db.session.scalars(stmt).first()
     return invitation if invitation is not None and invitation_status(invitation) == "pending" else None
+
+
+def pending_invitation(token: str) -> Invitation:
+    """The pending invitation behind ``token`` (the invitation page shows its email); else NotFound."""
+    invitation = _pending_invitation(token) if isinstance(token, str) and len(token) <= 128 else None
+    if invitation is None:
+        raise NotFound(INVITATION_GONE)
+    return invitation
 
 
 def accept_invitation(*, token: str, full_name: str, password: str) -> User:

@@ -40,10 +40,13 @@ def new_manage_token(booking: Booking) -> str:
 
 
 def manage_url(token: str) -> str:
-    """The API address of a manage token (a front end would link to its own page instead)."""
+    """The page a customer opens to see, cancel or move the booking (careops/pages).
+
+    API clients holding the token keep using ``/api/v1/public/bookings/{token}``.
+    """
     from flask import current_app
 
-    return f"{current_app.config['CAREOPS_PUBLIC_URL'].rstrip('/')}/api/v1/public/bookings/{token}"
+    return f"{current_app.config['CAREOPS_PUBLIC_URL'].rstrip('/')}/manage/{token}"
 
 
 def by_token(token: str) -> tuple[Workspace, Booking]:

@@ -29,6 +29,11 @@ class Workspace(IdMixin, TimestampMixin, Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: sha256 of the token that opens the iCalendar feed; rotated by the owner.
     calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Shown on the public pages (careops/pages): an https image URL and a ``#rrggbb`` colour.
+    logo_url: Mapped[str | None] = mapped_column(sa.String(500))
+    accent_color: Mapped[str | None] = mapped_column(sa.String(7))
+    #: The name of the inventory forecaster the workspace uses; None means the core's default.
+    inventory_forecaster: Mapped[str | None] = mapped_column(sa.String(60))
 
 
 class ContactForm(WorkspaceMixin, Base):

@@ -20,15 +20,21 @@ class WorkspaceSchema(ma.Schema):
     contact_email = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
     activated_at = ma.fields.DateTime(allow_none=True)
+    logo_url = ma.fields.String(allow_none=True)
+    accent_color = ma.fields.String(allow_none=True)
 
 
 class WorkspacePatchSchema(ma.Schema):
     name = Str(120, min_length=1)
     timezone = Timezone()
     country = Country()
-    address = Str(300, allow_none=True)
+    address = Str(300, allow_none=True, multiline=True)  # printed on several lines
     contact_email = Email(allow_none=True)
     slug = Str(60, validate=[SLUG, validate.NoneOf(RESERVED_SLUGS, error="This slug is reserved.")])
+    logo_url = Str(500, allow_none=True, validate=validate.URL(schemes={"https"}, require_tld=True,
+                                                               error="An https:// image address."))
+    accent_color = ma.fields.String(allow_none=True, validate=validate.Regexp(
+        r"^#[0-9a-fA-F]{6}$", error="A colour written #rrggbb."))
 
 
 class OnboardingStepSchema(ma.Schema):
@@ -98,7 +104,7 @@ class InvitationSchema(ma.Schema):
     email = ma.fields.String()
     full_name = ma.fields.String(allow_none=True)
     permissions = ma.fields.Dict()
-    token = ma.fields.String(metadata={"description": "Only in the answer to the creation"})
+    token = ma.fields.String(metadata={"description": "Only in the answer to the creation", "x-optional": True})
     expires_at = ma.fields.DateTime()
     status = ma.fields.String()
     created_at = ma.fields.DateTime()

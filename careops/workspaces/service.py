@@ -21,10 +21,12 @@ def slugify(name: str) -> str:
     return slug[:SLUG_MAX].strip("-") or "workspace"
 
 
-#: First path segments under /public/ that are not workspaces: a business with
-#: one of these slugs would have public URLs that collide with the manage-link,
-#: form and inbound endpoints.
-RESERVED_SLUGS = frozenset({"bookings", "forms", "inbound"})
+#: First path segments that are not workspaces: a business with one of these
+#: slugs would have public URLs that collide with the manage-link, form and
+#: inbound endpoints under /public/, or with the site-root paths of the pages
+#: (careops/pages), the API, static files and operations.
+RESERVED_SLUGS = frozenset({"bookings", "forms", "inbound", "api", "manage", "invitations", "static",
+                            "healthz", "readyz", "metrics", "accept-invitation", "m"})
 
 
 def unique_slug(name: str, *, random_suffix: bool = False) -> str:
