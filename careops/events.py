@@ -50,6 +50,8 @@ inventory_low = signals.signal(
 workspace_activated = signals.signal("workspace_activated", doc="A workspace was activated. Payload: none.")
 message_failed = signals.signal(
     "message_failed", doc="Every provider failed to send a message. Payload: message_id, error.")
+alert_raised = signals.signal(
+    "alert_raised", doc="An alert was opened. Payload: alert_id, kind, severity, entity_type, entity_id, link.")
 
 EVENTS = {name: signal for name, signal in signals.items()}
 
@@ -115,6 +117,15 @@ def _enqueue_committed(session):
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session):
     session.info.pop(_PENDING_KEY, None)
+
+
+def connect_plugin_receivers(pairs) -> None:
+    """Connect the ``(event_name, receiver)`` pairs of hook ``careops_event_receivers``."""
+    for name, receiver in pairs:
+        if name not in EVENTS:
+            raise ValueError(f"a plugin asked for unknown event {name!r}; known: {', '.join(sorted(EVENTS))}")
+        # Strong references: a plugin's function must not vanish with a garbage collection.
+        EVENTS[name].connect(receiver, weak=False)
 
 
 def receiver_key(receiver) -> str:

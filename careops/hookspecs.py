@@ -46,8 +46,9 @@ def careops_inventory_forecasters():
 
     Return a list of objects with a ``name`` and a method
     ``forecast(item, movements, upcoming_usage, days) -> dict`` giving
-    ``expected_use``, ``days_until_empty`` and ``reorder_suggested``. The
-    workspace's configured forecaster (default: the core's moving average) is used.
+    ``expected_use``, ``days_until_empty`` and ``reorder_suggested``
+    (:mod:`careops.inventory.forecasting` describes each argument). The
+    workspace's configured forecaster (default: the core's ``calendar_aware``) is used.
     """
 
 
@@ -97,4 +98,21 @@ def careops_startup(app):
 
     Use it to validate the plugin's own configuration (raise to refuse to
     start) or to connect blinker receivers. Return nothing.
+    """
+
+
+@hookspec
+def careops_event_receivers():
+    """Receivers of domain events (``careops.events``): how a plugin reacts to what happens.
+
+    Return a list of ``(event_name, receiver)`` pairs, ``event_name`` one of
+    :data:`careops.events.EVENTS` (``"booking_created"``, ``"message_received"``…).
+    ``receiver(sender, **kwargs)`` (a blinker receiver: ``sender`` is the
+    workspace id) is called in the task consumer after the transaction that
+    emitted the event committed, with the keyword arguments ``event_id``,
+    ``workspace_id``, ``occurred_at`` and the event's payload keys (listed in
+    ``careops/events.py``; accept ``**kwargs`` for keys added later). It runs at most once per event — its work is committed
+    together with a receipt keyed by the receiver's module and name — so it
+    must not commit itself; raising rolls its work back and the event is
+    delivered again later. Must be a module-level function (not a lambda).
     """

@@ -6,7 +6,9 @@ see a free slot and both take it — across threads, gunicorn workers and hosts.
 
 - **PostgreSQL**: ``pg_advisory_xact_lock`` on one 64-bit key per resource, taken
   in sorted order (two bookings of overlapping resource sets cannot deadlock).
-  The locks are released by the commit or rollback. Reads after the lock see
+  The locks are released by the commit or rollback. The wait is bounded by
+  ``SET LOCAL lock_timeout`` (``CAREOPS_BOOKING_LOCK_TIMEOUT_MS``, 10 s): past
+  it the request answers 503 ``SERVICE_UNAVAILABLE`` with ``Retry-After``. Reads after the lock see
   every booking committed before it (READ COMMITTED takes a snapshot per statement).
 - **SQLite**: ``BEGIN IMMEDIATE`` takes the database's write lock at the start of
   the transaction (pysqlite would otherwise begin lazily, at the first write,
@@ -23,7 +25,9 @@ import hashlib
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from flask import current_app
 
+from careops.errors import ServiceUnavailable
 from careops.extensions import db
 
 
@@ -44,8 +48,19 @@ def booking_lock(resource_ids):
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        for key in sorted({lock_key(rid) for rid in resource_ids}):
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        # A stuck transaction elsewhere must not hold requests forever: wait a
+        # bounded time, then answer 503 (the client retries) instead.
+        timeout_ms = int(current_app.config.get("CAREOPS_BOOKING_LOCK_TIMEOUT_MS", 10000))
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout_ms:d}")
+        try:
+            for key in sorted({lock_key(rid) for rid in resource_ids}):
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        except sa.exc.OperationalError as error:
+            session.rollback()
+            if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                raise ServiceUnavailable("The calendar is busy; please try again in a moment",
+                                         headers={"Retry-After": "1"}) from None
+            raise
     elif dialect == "sqlite":
         driver = connection.connection.driver_connection
         if driver.in_transaction:
