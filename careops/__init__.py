@@ -69,7 +69,8 @@ def init_extensions(app):
 def init_plugins(app):
     from careops import plugins
 
-    plugins.set_manager(plugins.build_manager(load_entrypoints=app.config["CAREOPS_LOAD_ENTRYPOINT_PLUGINS"]))
+    plugins.set_manager(plugins.build_manager(load_entrypoints=app.config["CAREOPS_LOAD_ENTRYPOINT_PLUGINS"],
+                                              disabled=app.config["CAREOPS_DISABLED_PLUGINS"].split(",")))
 
 
 def init_domains(app):
@@ -111,13 +112,15 @@ def init_tasks(app):
 def init_http(app):
     from careops import errors, http
     from careops.auth import tokens
-    from careops.operations import metrics
+    from careops.operations import access_log, metrics, outage
 
     http.init_app(app)
     metrics.init_app(app)
     tokens.init_app(app)
     # After api.init_app: ours replaces flask-smorest's HTTPException handler.
     errors.init_app(app)
+    outage.init_app(app)
+    access_log.init_app(app)
     _serve_swagger_assets(app)
 
 
@@ -138,8 +141,10 @@ def init_cli(app):
 
 
 def start_plugins(app):
-    from careops.plugins import hook
+    from careops.events import connect_plugin_receivers
+    from careops.plugins import collect, hook
 
+    connect_plugin_receivers(collect(hook().careops_event_receivers()))
     hook().careops_startup(app=app)
 
 

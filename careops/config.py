@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "CAREOPS_SECRET_KEY": "SECRET_KEY",
     "CAREOPS_RATELIMIT_PUBLIC": "CAREOPS_RATELIMIT_PUBLIC",
     "CAREOPS_RATELIMIT_LOGIN": "CAREOPS_RATELIMIT_LOGIN",
+    "CAREOPS_RATELIMIT_STORAGE_URI": "CAREOPS_RATELIMIT_STORAGE_URI",
     "CAREOPS_CORS_ORIGINS": "CAREOPS_CORS_ORIGINS",
     "CAREOPS_ACCESS_TOKEN_MINUTES": "CAREOPS_ACCESS_TOKEN_MINUTES",
     "CAREOPS_REFRESH_TOKEN_DAYS": "CAREOPS_REFRESH_TOKEN_DAYS",
@@ -29,8 +30,16 @@ ENVIRONMENT = {
     "CAREOPS_LOG_JSON": "CAREOPS_LOG_JSON",
     "CAREOPS_MAX_BODY_BYTES": "MAX_CONTENT_LENGTH",
     "CAREOPS_TRUSTED_PROXIES": "CAREOPS_TRUSTED_PROXIES",
+    "CAREOPS_REGISTRATION": "CAREOPS_REGISTRATION",
+    "CAREOPS_REGISTRATION_CODE": "CAREOPS_REGISTRATION_CODE",
+    "CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL": "CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL",
+    "CAREOPS_WORKER_METRICS_PORT": "CAREOPS_WORKER_METRICS_PORT",
+    "CAREOPS_DISABLED_PLUGINS": "CAREOPS_DISABLED_PLUGINS",
+    "CAREOPS_BOOKING_LOCK_TIMEOUT_MS": "CAREOPS_BOOKING_LOCK_TIMEOUT_MS",
+    "CAREOPS_WEBHOOKS_ALLOW_PRIVATE": "CAREOPS_WEBHOOKS_ALLOW_PRIVATE",
     # Messaging: read (and converted) where they are used, see docs/messaging.md.
     "CAREOPS_MESSAGE_MAX_ATTEMPTS": "CAREOPS_MESSAGE_MAX_ATTEMPTS",
+    "CAREOPS_MESSAGE_LEASE_SECONDS": "CAREOPS_MESSAGE_LEASE_SECONDS",
     "CAREOPS_MESSAGE_RETRY_BASE_SECONDS": "CAREOPS_MESSAGE_RETRY_BASE_SECONDS",
     "CAREOPS_MESSAGE_RETRY_MAX_SECONDS": "CAREOPS_MESSAGE_RETRY_MAX_SECONDS",
     "CAREOPS_BREAKER_THRESHOLD": "CAREOPS_BREAKER_THRESHOLD",
@@ -56,8 +65,25 @@ def defaults(instance_path: str) -> dict:
         "CAREOPS_REFRESH_TOKEN_DAYS": 14,
         "CAREOPS_PUBLIC_URL": "http://127.0.0.1:8000",
         "CAREOPS_LOG_LEVEL": "INFO",
-        "CAREOPS_LOG_JSON": False,
+        "CAREOPS_LOG_JSON": None,  # unset: JSON in production, readable lines in development
         "CAREOPS_LOAD_ENTRYPOINT_PLUGINS": True,
+        #: PostgreSQL: how long a booking waits for its resources' lock before answering 503.
+        "CAREOPS_BOOKING_LOCK_TIMEOUT_MS": 10000,
+        #: Comma-separated plugin names (entry point or distribution) not to load.
+        "CAREOPS_DISABLED_PLUGINS": "",
+        #: Who may create a workspace through POST /auth/register: ``open``,
+        #: ``invite`` (with CAREOPS_REGISTRATION_CODE) or ``closed``. Unset: open in
+        #: development, closed in production (the first owner comes from
+        #: ``flask careops create-owner``).
+        "CAREOPS_REGISTRATION": None,
+        "CAREOPS_REGISTRATION_CODE": None,
+        #: Production refuses a loopback CAREOPS_PUBLIC_URL (every customer link
+        #: would point at the customer's own machine) unless this is set.
+        "CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL": False,
+        #: Let webhook URLs reach loopback, private and link-local hosts (a test box, an intranet receiver).
+        "CAREOPS_WEBHOOKS_ALLOW_PRIVATE": False,
+        #: The task consumer serves its own /metrics on this port (0: off).
+        "CAREOPS_WORKER_METRICS_PORT": 0,
         # flask-smorest / OpenAPI
         "API_TITLE": "CareOps",
         "API_VERSION": "v1",
@@ -65,6 +91,8 @@ def defaults(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # Swagger UI would send the document to an outside validator for non-local hosts.
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
         "API_SPEC_OPTIONS": {
             # Paths in the document are absolute (/api/v1/…, /healthz): the server is the site root.
             "servers": [{"url": "/"}],
@@ -115,17 +143,80 @@ def load(app, overrides: dict | None) -> None:
     cfg["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=cfg["CAREOPS_REFRESH_TOKEN_DAYS"])
     cfg["JWT_TOKEN_LOCATION"] = ["headers"]
     cfg["JWT_ERROR_MESSAGE_KEY"] = "detail"
+    if cfg["CAREOPS_LOG_JSON"] is None:
+        cfg["CAREOPS_LOG_JSON"] = cfg["CAREOPS_ENV"] == "production"
     if isinstance(cfg["CAREOPS_LOG_JSON"], str):
         cfg["CAREOPS_LOG_JSON"] = cfg["CAREOPS_LOG_JSON"].lower() in ("1", "true", "yes")
+    for flag in ("CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL", "CAREOPS_WEBHOOKS_ALLOW_PRIVATE"):
+        if isinstance(cfg[flag], str):
+            cfg[flag] = cfg[flag].lower() in ("1", "true", "yes")
+    cfg["CAREOPS_WORKER_METRICS_PORT"] = int(cfg["CAREOPS_WORKER_METRICS_PORT"] or 0)
+    cfg["CAREOPS_BOOKING_LOCK_TIMEOUT_MS"] = int(cfg["CAREOPS_BOOKING_LOCK_TIMEOUT_MS"])
+    production = cfg["CAREOPS_ENV"] == "production"
+    cfg["CAREOPS_REGISTRATION"] = registration_mode(cfg["CAREOPS_REGISTRATION"], production,
+                                                    cfg["CAREOPS_REGISTRATION_CODE"])
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = development_secret(app)
+    if production:
+        check_public_url(cfg["CAREOPS_PUBLIC_URL"], cfg["CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL"])
     cfg["JWT_SECRET_KEY"] = cfg["SECRET_KEY"]
     cfg["RATELIMIT_ENABLED"] = cfg["CAREOPS_RATELIMIT_ENABLED"]
-    cfg["RATELIMIT_STORAGE_URI"] = cfg["CAREOPS_REDIS_URL"] or "memory://"
+    cfg["RATELIMIT_STORAGE_URI"] = ratelimit_storage(app, cfg)
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     # Redis down: keep limiting per process rather than failing every limited request.
     cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
     cfg["RATELIMIT_SWALLOW_ERRORS"] = True
+
+
+def ratelimit_storage(app, cfg) -> str:
+    """Where rate-limit counters live: Redis (every server), else a SQLite file (every worker of this machine).
+
+    A test app counts in memory: it is one process, and parallel test runs may
+    share the instance folder.
+    """
+    from pathlib import Path
+
+    if cfg.get("CAREOPS_RATELIMIT_STORAGE_URI"):
+        return cfg["CAREOPS_RATELIMIT_STORAGE_URI"]
+    if cfg["CAREOPS_REDIS_URL"]:
+        return cfg["CAREOPS_REDIS_URL"]
+    if cfg.get("TESTING"):
+        return "memory://"
+    return f"careops+sqlite:///{Path(app.instance_path).resolve() / 'ratelimits.db'}"
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the install unsafe or broken; its message is one line for the operator."""
+
+
+REGISTRATION_MODES = ("open", "invite", "closed")
+
+
+def registration_mode(value, production: bool, code) -> str:
+    mode = (value or ("closed" if production else "open")).strip().lower()
+    if mode not in REGISTRATION_MODES:
+        raise ConfigError(f"CAREOPS_REGISTRATION must be one of {', '.join(REGISTRATION_MODES)}, not {value!r}")
+    if mode == "invite" and not code:
+        raise ConfigError("CAREOPS_REGISTRATION=invite needs CAREOPS_REGISTRATION_CODE (the code new owners give)")
+    return mode
+
+
+def check_public_url(url: str, allow_loopback: bool) -> None:
+    """Refuse a production public URL that no customer could open."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"CAREOPS_PUBLIC_URL must be an http(s) URL customers can open, not {url!r}")
+    host = parts.hostname
+    try:
+        loopback = ip_address(host).is_loopback or ip_address(host).is_unspecified
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if loopback and not allow_loopback:
+        raise ConfigError(f"CAREOPS_PUBLIC_URL is {url}: customers' links would point at their own machine; "
+                          "set it to this site's public address (or CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL=true)")
 
 
 def database_url(url: str) -> str:
@@ -144,7 +235,8 @@ def development_secret(app) -> str:
     user out of the other instances.
     """
     if app.config["CAREOPS_ENV"] == "production":
-        raise RuntimeError("CAREOPS_SECRET_KEY must be set when CAREOPS_ENV=production")
+        raise ConfigError("CAREOPS_SECRET_KEY must be set when CAREOPS_ENV=production "
+                          "(a long random string, the same on every instance)")
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

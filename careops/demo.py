@@ -1,4 +1,9 @@
-"""The demo workspace that ``make run`` seeds on first start."""
+"""The demo workspace that ``make run`` seeds on first start: an owner and two staff members.
+
+Every demo user's password is the same, printed at start: the demo is for a
+machine of one's own, and ``flask careops demo`` refuses to run in production
+unless forced.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -20,12 +25,31 @@ def seed() -> tuple[bool, dict]:
         user, workspace = service.register(email=DEMO["email"], password=DEMO["password"],
                                            full_name=DEMO["full_name"], workspace_name=DEMO["workspace_name"],
                                            timezone=DEMO["timezone"])
+        _add_team(workspace.id)
         for step in _EXTRA_STEPS:
             step(workspace.id)
     from careops.workspaces.models import Workspace
 
     slug = db.session.get(Workspace, user.workspace_id).slug
     return created, {"email": DEMO["email"], "password": DEMO["password"], "slug": slug}
+
+
+#: The owner's two colleagues: what a staff member sees depends on the permissions the owner gave.
+STAFF = (
+    {"email": "reception@demo.careops.local", "full_name": "Rita Reception",
+     "permissions": {"inbox": True, "bookings": True, "forms": False, "inventory": False}},
+    {"email": "nurse@demo.careops.local", "full_name": "Noah Nurse",
+     "permissions": {"inbox": False, "bookings": True, "forms": True, "inventory": True}},
+)
+
+
+def _add_team(workspace_id: str) -> None:
+    from careops.auth.passwords import hash_password
+
+    password_hash = hash_password(DEMO["password"])
+    for member in STAFF:
+        db.session.add(User(workspace_id=workspace_id, role="staff", password_hash=password_hash, **member))
+    db.session.commit()
 
 
 #: Later domains add their demo data here (services, availability, activation).

@@ -26,7 +26,9 @@ def init_app(app):
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer = (structlog.processors.JSONRenderer() if app.config["CAREOPS_LOG_JSON"]
-                else structlog.dev.ConsoleRenderer(colors=False))
+                # Plain tracebacks whatever is installed: rich (a test tool's dependency)
+                # would otherwise draw boxes with source lines into the log.
+                else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback))
     structlog.configure(
         processors=shared + [structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -40,3 +42,6 @@ def init_app(app):
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # Dependencies' start-up chatter (alembic lists its plugins at INFO on import);
+    # migrations/env.py lets "Running upgrade …" through when a migration runs.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -39,6 +39,7 @@ def authorize(*, owner: bool = False, permission: str | None = None, refresh: bo
     verify_jwt_in_request(refresh=refresh, verify_type=not any_token)
     user = current_user()
     g.user_id = user.id
+    g.workspace_id = user.workspace_id
     if owner and user.role != "owner":
         raise Forbidden("Only the workspace owner may do this")
     if permission is not None:

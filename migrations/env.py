@@ -9,11 +9,25 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the app's loggers: a migration run inside a process (tests, `flask db`)
-# must not silence them.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Logging is the app's (create_app configured it: JSON in production, the
+# request id…); alembic.ini's fileConfig would replace its handlers. Of
+# alembic's INFO lines keep only the ones that say a migration ran: "Context
+# impl …" and "Will assume transactional DDL" on every start are noise.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+class _OnlyMigrationsRun(logging.Filter):
+    def filter(self, record):
+        return record.levelno >= logging.WARNING or record.getMessage().startswith(("Running upgrade",
+                                                                                     "Running downgrade"))
+
+
+_runtime_log = logging.getLogger('alembic.runtime.migration')
+if not getattr(_runtime_log, '_careops_filtered', False):  # env.py runs once per command, tests run many
+    _runtime_log.addFilter(_OnlyMigrationsRun())
+    _runtime_log._careops_filtered = True
+logging.getLogger('alembic').setLevel(logging.INFO)
 logger = logging.getLogger('alembic.env')
 
 

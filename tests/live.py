@@ -39,7 +39,8 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, env: dict, workers: int = 4, log_path: Path | None = None):
+    def __init__(self, env: dict, workers: int = 4, log_path: Path | None = None, extra_args: tuple = ()):
+        self.extra_args = tuple(extra_args)  # e.g. ("-c", "python:careops.gunicorn_conf")
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = env
@@ -51,7 +52,7 @@ class LiveServer:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [str(GUNICORN), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "120", "--graceful-timeout", "5", "wsgi:app"],
+             "--timeout", "120", "--graceful-timeout", "5", *self.extra_args, "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)  # its own process group: teardown stops master and workers together
         deadline = time.monotonic() + timeout

@@ -1,7 +1,7 @@
 """Request and response schemas of /auth."""
 import marshmallow as ma
 
-from careops.fields import Email, Str, Timezone
+from careops.fields import Country, Email, Str, Timezone
 from careops.workspaces.schemas import WorkspaceSchema
 
 Password = lambda **kw: Str(128, min_length=10, **kw)  # noqa: E731 - a field factory
@@ -23,6 +23,11 @@ class RegisterSchema(ma.Schema):
     full_name = Str(120, min_length=1, required=True)
     workspace_name = Str(120, min_length=1, required=True)
     timezone = Timezone(load_default="UTC")
+    country = Country(load_default=None, metadata={
+        "description": "ISO 3166 alpha-2: phone numbers without a country code are read in it. Default: the "
+                       "time zone's country where it has one, else US"})
+    #: Only where CAREOPS_REGISTRATION=invite: the code the operator handed out.
+    invite_code = Str(200, load_only=True)
 
 
 class LoginSchema(ma.Schema):

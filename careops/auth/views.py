@@ -2,7 +2,7 @@
 from flask import current_app
 from flask_jwt_extended import get_jwt
 
-from careops.auth import service, tokens
+from careops.auth import registration, service, tokens
 from careops.auth.schemas import (AcceptInvitationSchema, AccessTokenSchema, LoginSchema, RegisteredSchema,
                                   RegisterSchema, TokensSchema, UserSchema)
 from careops.extensions import limiter
@@ -20,9 +20,10 @@ def login_limit():
 @limiter.limit(login_limit)
 @blp.arguments(RegisterSchema)
 @blp.response(201, RegisteredSchema)
-@blp.errors(400, 409, 429)
+@blp.errors(400, 403, 409, 429)
 def register(data):
-    """Create an owner and a workspace in status setup."""
+    """Create an owner and a workspace in status setup (when CAREOPS_REGISTRATION allows it)."""
+    registration.check_allowed(data.pop("invite_code", None))
     user, workspace = service.register(**data)
     return {**tokens.issue(user), "user": user, "workspace": workspace}
 

@@ -48,7 +48,8 @@ def test_defaults_are_the_embedded_setup(clean_env, instance):
     assert cfg["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"timeout": 30}
     assert cfg["JWT_ACCESS_TOKEN_EXPIRES"] == timedelta(minutes=15)
     assert cfg["JWT_REFRESH_TOKEN_EXPIRES"] == timedelta(days=14)
-    assert cfg["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Shared by every worker of the machine (careops.ratelimit_storage).
+    assert cfg["RATELIMIT_STORAGE_URI"] == f"careops+sqlite:///{instance.resolve() / 'ratelimits.db'}"
     assert cfg["MAX_CONTENT_LENGTH"] == 1024 * 1024
 
 
@@ -100,6 +101,7 @@ def test_production_without_a_secret_key_refuses_to_start(clean_env, instance):
         load(instance)
     assert not (instance / "secret_key").exists()
     clean_env.setenv("CAREOPS_SECRET_KEY", "s" * 48)
+    clean_env.setenv("CAREOPS_PUBLIC_URL", "https://book.example.com")
     assert load(instance)["JWT_SECRET_KEY"] == "s" * 48
 
 
