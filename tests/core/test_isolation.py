@@ -136,6 +136,59 @@ def make_alert(w: World) -> dict:
         return {"id": alert.id}
 
 
+def make_audit_entry(w: World) -> dict:
+    """Audit entries are written by every write: make one, take the newest."""
+    ok(w.A.post(f"{API}/resources", json={"name": "Audited room"}), 201)
+    return {"id": ok(w.A.get(f"{API}/audit-log?page_size=1"))[0]["id"]}
+
+
+def make_inventory_item(w: World) -> dict:
+    return {"id": ok(w.A.post(f"{API}/inventory", json={"name": "Iso gloves", "quantity": 5}), 201)["id"]}
+
+
+def make_inventory_movement(w: World) -> dict:
+    item = make_inventory_item(w)
+    ok(w.A.post(f"{API}/inventory/{item['id']}/adjust", json={"delta": 2, "reason": "isolation"}))
+    return {"id": ok(w.A.get(f"{API}/inventory/{item['id']}/movements"))[0]["id"], "item_id": item["id"]}
+
+
+def make_form_template(w: World) -> dict:
+    return {"id": ok(w.A.post(f"{API}/form-templates", json={"name": "Iso form", "fields": [
+        {"key": "ok", "label": "OK?", "type": "checkbox"}]}), 201)["id"]}
+
+
+def make_form_submission(w: World) -> dict:
+    """Sent by the forms domain after a booking of a service with a template."""
+    template = make_form_template(w)
+    booking = make_booking(w)
+    service_id = ok(w.A.get(f"{API}/bookings/{booking['id']}"))["service_id"]
+    ok(w.A.patch(f"{API}/services/{service_id}", json={"form_template_ids": [template["id"]]}))
+    later = ok(w.A.get(f"{API}/bookings/{booking['id']}"))["start"].replace("T10:00", "T14:00")
+    booking = ok(w.A.post(f"{API}/bookings", json={"service_id": service_id, "start": later,
+                                                  "contact": {"name": "Iso Form", "email": "form@example.com"}}), 201)
+    return {"id": booking["forms"][0]["id"]}
+
+
+def make_webhook_endpoint(w: World) -> dict:
+    """Disabled and at a public address literal: nothing is ever sent from this test."""
+    return {"id": ok(w.A.post(f"{API}/webhooks", json={"url": "https://93.184.215.14/iso", "enabled": False,
+                                                       "events": ["inventory.low"]}), 201)["id"]}
+
+
+def make_webhook_delivery(w: World) -> dict:
+    """Deliveries are written by the outbox receivers: written directly, already failed (never sent)."""
+    from careops.db import new_id
+    from careops.webhooks.models import WebhookDelivery
+
+    endpoint = make_webhook_endpoint(w)
+    with w.app.app_context():
+        delivery = WebhookDelivery(workspace_id=w.A.workspace_id, endpoint_id=endpoint["id"], event_id=new_id(),
+                                   event_type="inventory.low", payload={}, status="failed")
+        db.session.add(delivery)
+        db.session.commit()
+        return {"id": delivery.id, "endpoint_id": endpoint["id"]}
+
+
 TAKE_OVER = {"name": "Taken over"}
 
 #: Models the API serves, keyed by table name.
@@ -170,6 +223,24 @@ EXPOSED: dict[str, Exposure] = {
     "automation_rules": Exposure(change_automation_rule, lists=(f"{API}/automation/rules",), ident=None),
     "alerts": Exposure(make_alert, lists=(f"{API}/alerts",), details=(
         ("POST", f"{API}/alerts/{{id}}/resolve", None),)),
+    "audit_log": Exposure(make_audit_entry, lists=(f"{API}/audit-log",)),
+    "form_templates": Exposure(make_form_template, lists=(f"{API}/form-templates",), details=(
+        ("GET", f"{API}/form-templates/{{id}}", None), ("PATCH", f"{API}/form-templates/{{id}}", TAKE_OVER),
+        ("DELETE", f"{API}/form-templates/{{id}}", None))),
+    "form_submissions": Exposure(make_form_submission, lists=(f"{API}/form-submissions",), details=(
+        ("GET", f"{API}/form-submissions/{{id}}", None),)),
+    "inventory_items": Exposure(make_inventory_item, lists=(f"{API}/inventory",), details=(
+        ("GET", f"{API}/inventory/{{id}}", None), ("PATCH", f"{API}/inventory/{{id}}", TAKE_OVER),
+        ("DELETE", f"{API}/inventory/{{id}}", None),
+        ("POST", f"{API}/inventory/{{id}}/adjust", {"delta": 1, "reason": "taken over"}))),
+    "inventory_movements": Exposure(make_inventory_movement, lists=(f"{API}/inventory/{{item_id}}/movements",)),
+    "webhook_endpoints": Exposure(make_webhook_endpoint, lists=(f"{API}/webhooks",), details=(
+        ("GET", f"{API}/webhooks/{{id}}", None), ("PATCH", f"{API}/webhooks/{{id}}", {"description": "Taken over"}),
+        ("DELETE", f"{API}/webhooks/{{id}}", None), ("POST", f"{API}/webhooks/{{id}}/rotate-secret", None),
+        ("POST", f"{API}/webhooks/{{id}}/test", None), ("GET", f"{API}/webhooks/{{id}}/deliveries", None))),
+    "webhook_deliveries": Exposure(make_webhook_delivery, lists=(f"{API}/webhooks/{{endpoint_id}}/deliveries",),
+                                   details=(("POST", f"{API}/webhooks/{{endpoint_id}}/deliveries/{{id}}/redeliver",
+                                             None),)),
 }
 
 #: Workspace models the API never serves, with the reason.
@@ -177,6 +248,9 @@ NOT_EXPOSED: dict[str, str] = {
     "outbox_events": "the internal queue of domain events; delivered to receivers, never served",
     "scheduled_automations": "automation's internal schedule; seen only as the messages it sends",
     "booking_manage_tokens": "hashes of customers' manage links; reached by the token under /public, never by id",
+    "form_access_tokens": "hashes of customers' form links; reached by the token under /public, never by id",
+    "short_links": "hashed codes of the short links in SMS; reached by the code at /m/<code>, never by id",
+    "inventory_booking_deductions": "the once-per-booking key of a deduction; seen as the movement it wrote",
 }
 
 #: Routes with a path parameter that is not a row of a workspace model.

@@ -301,7 +301,7 @@ def test_a_failing_invitation_email_does_not_break_the_invitation(owner, provide
 
 
 def test_alerts_endpoint(owner, other_owner, contact, two_providers, make_staff):
-    staff = make_staff(owner)  # its invitation email goes out before the providers break
+    staff = make_staff(owner, inbox=True)  # its invitation email goes out before the providers break
     two_providers.fail("alpha", retryable=False)
     two_providers.fail("beta", retryable=False)
     delivery.deliver(queue(owner, contact))
