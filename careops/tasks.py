@@ -11,13 +11,25 @@ import logging
 import signal
 from functools import wraps
 
+import structlog
+
 from huey import Huey, crontab  # noqa: F401 - crontab re-exported for plugins
 from huey.storage import RedisStorage, SqliteStorage
 
 log = logging.getLogger(__name__)
 
+class CareOpsHuey(Huey):
+    """Huey that carries the enqueuing request's id into the task, so the worker's lines join the request's."""
+
+    def enqueue(self, task):
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if request_id and getattr(task, "carries_request_id", False) and "_request_id" not in task.kwargs:
+            task.kwargs = {**task.kwargs, "_request_id": request_id}
+        return super().enqueue(task)
+
+
 # Results are never read back: storing them would only grow Redis.
-huey = Huey("careops", results=False, immediate=True, utc=True)
+huey = CareOpsHuey("careops", results=False, immediate=True, utc=True)
 _app = None
 _periodic_names: set[str] = set()  # module-qualified, as Huey's registry keys them
 
@@ -52,12 +64,27 @@ def in_app_context(fn):
     return run
 
 
+def with_request_id(fn):
+    """Run ``fn`` with the request id it was enqueued under (if any) bound to every log line."""
+
+    @wraps(fn)
+    def run(*args, _request_id=None, **kwargs):
+        if not _request_id:
+            return fn(*args, **kwargs)
+        with structlog.contextvars.bound_contextvars(request_id=_request_id):
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def task(**options):
-    """``@task()``: a Huey task that runs ``fn`` inside an app context."""
+    """``@task()``: a Huey task that runs ``fn`` inside an app context, under its request's id."""
 
     def decorator(fn):
         options.setdefault("name", fn.__qualname__)  # Huey prefixes the module itself
-        return huey.task(**options)(in_app_context(fn))
+        wrapper = huey.task(**options)(in_app_context(with_request_id(fn)))
+        wrapper.task_class.carries_request_id = True
+        return wrapper
 
     return decorator
 

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry()
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # A CLI command or a consumer may start before gunicorn created the directory.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     multiprocess.MultiProcessCollector(REGISTRY)
     _registry = None  # metrics go to the multiprocess files
 else:

@@ -360,3 +360,26 @@ def test_the_consumer_serves_task_queue_and_outbox_metrics(app, app_config, tmp_
     finally:
         consumer.terminate()
         consumer.wait(timeout=30)
+
+
+def test_a_task_caused_by_a_request_logs_under_its_request_id(app, caplog):
+    import structlog
+
+    from careops.tasks import huey, task
+
+    seen = []
+
+    @task(name="self_hosting_probe")
+    def probe(value):
+        seen.append((value, structlog.contextvars.get_contextvars().get("request_id")))
+        logging.getLogger("careops.test").warning("probe ran")
+
+    with structlog.contextvars.bound_contextvars(request_id="rq-into-task"):
+        queued = probe.s(7)
+        assert queued.kwargs == {}  # added when enqueued, so a retry keeps it
+        probe(7)  # immediate mode: enqueued and run here
+    assert seen == [(7, "rq-into-task")]
+    assert structlog.contextvars.get_contextvars().get("request_id") is None  # restored after the task
+    probe(8)  # outside any request: no id, no error
+    assert seen[-1] == (8, None)
+    huey._registry.unregister(probe.task_class)
