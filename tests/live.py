@@ -22,7 +22,9 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,38 @@ def start_server(app, app_config, tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+@contextmanager
+def running_worker(app_config: dict, queue_url: str, log_path: Path, **extra_env):
+    """A real ``flask careops worker`` on the test database and ``queue_url``, stopped (SIGTERM) on exit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREOPS_")}
+    env.update({"CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"], "CAREOPS_TASK_QUEUE": queue_url,
+                "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"], "CAREOPS_PUBLIC_URL": app_config["CAREOPS_PUBLIC_URL"],
+                "CAREOPS_LOG_LEVEL": "INFO"})
+    if app_config.get("CAREOPS_REDIS_URL"):
+        env["CAREOPS_REDIS_URL"] = app_config["CAREOPS_REDIS_URL"]
+    env.update({k: str(v) for k, v in extra_env.items()})
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "careops", "worker", "-w", "2"],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(predicate, timeout: float = 30.0):
+    """The first truthy answer of ``predicate`` within ``timeout`` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.2)
+    return None

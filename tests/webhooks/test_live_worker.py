@@ -8,15 +8,13 @@ retry — no worker sleeps in between.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_REDIS_URL
+from tests.live import running_worker
 from tests.webhooks.conftest import create_contact, create_endpoint, deliveries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,27 +34,8 @@ def config_overrides(queue_url):
 @pytest.fixture
 def worker(app, app_config, queue_url, tmp_path):
     log_path = tmp_path / "worker.log"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CAREOPS_")},
-           "CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-           "CAREOPS_TASK_QUEUE": queue_url,
-           "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"],
-           "CAREOPS_PUBLIC_URL": app_config["CAREOPS_PUBLIC_URL"],
-           "CAREOPS_WEBHOOKS_ALLOW_PRIVATE": "true",
-           "CAREOPS_LOG_LEVEL": "INFO"}
-    if TEST_REDIS_URL:
-        env["CAREOPS_REDIS_URL"] = TEST_REDIS_URL
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "careops", "worker", "-w", "2"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with running_worker(app_config, queue_url, log_path, CAREOPS_WEBHOOKS_ALLOW_PRIVATE="true") as process:
         yield process, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_the_retry_is_an_eta_task_run_by_the_consumer(owner, receiver, worker):

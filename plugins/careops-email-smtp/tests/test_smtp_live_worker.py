@@ -10,16 +10,13 @@ minute's schedule) against dovecot.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from smtp_helpers import FROM_EMAIL, Clinic, imap_config
 
 from tests.conftest import TEST_REDIS_URL
+from tests.live import running_worker, wait_for
 from tests.messaging.fixtures import messages
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,36 +37,9 @@ def config_overrides(queue_url):
 @pytest.fixture
 def worker(app, app_config, queue_url, tmp_path):
     log_path = tmp_path / "worker.log"
-    env = {**os.environ,
-           "CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-           "CAREOPS_TASK_QUEUE": queue_url,
-           "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"],
-           "CAREOPS_PUBLIC_URL": app_config["CAREOPS_PUBLIC_URL"],
-           "CAREOPS_LOG_LEVEL": "INFO"}
-    if TEST_REDIS_URL:
-        env["CAREOPS_REDIS_URL"] = TEST_REDIS_URL
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "careops", "worker", "-w", "2"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with running_worker(app_config, queue_url, log_path) as process:
         yield process, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    return None
 
 
 def test_a_public_booking_emails_its_confirmation_and_the_reply_comes_back(client, owner, smtp_server, certificate,
