@@ -86,8 +86,9 @@ def init_app(app):
         structlog.contextvars.clear_contextvars()
 
     def retry_after_only_on_429(response):
-        # Flask-Limiter sets Retry-After on every answer of a limited endpoint; it means "wait" only on 429.
-        if response.status_code != 429:
+        # Flask-Limiter sets Retry-After on every answer of a limited endpoint; it means "wait" only on
+        # 429, and on the 503s that set it themselves (a dependency down, the calendar busy).
+        if response.status_code not in (429, 503):
             response.headers.pop("Retry-After", None)
         return response
 
