@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/setup.cfg)))
 PORT   ?= 8000
 
-.PHONY: run test install install-dev worker migrate bench clean
+.PHONY: run test install install-dev system-deps worker migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,19 @@ run: install
 worker: install
 	$(BIN)/flask --app wsgi careops worker
 
-test: install-dev
+# Debian packages the tests drive for real: Chromium (the pages' browser tests)
+# and dovecot (the SMTP + IMAP plugin's IMAP server).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "make test needs these Debian packages:$$missing (sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	fi
+
+test: install-dev system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
