@@ -110,8 +110,9 @@ def careops_event_receivers():
     ``receiver(sender, **kwargs)`` (a blinker receiver: ``sender`` is the
     workspace id) is called in the task consumer after the transaction that
     emitted the event committed, with the keyword arguments ``event_id``,
-    ``workspace_id``, ``occurred_at`` and the event's payload keys (listed in
-    ``careops/events.py``; accept ``**kwargs`` for keys added later). It runs at most once per event — its work is committed
+    ``workspace_id``, ``occurred_at``, ``event`` (the payload as its typed
+    dataclass from :mod:`careops.event_types`) and the payload's fields (listed
+    in ``docs/events.md``; accept ``**kwargs`` for keys added later). It runs at most once per event — its work is committed
     together with a receipt keyed by the receiver's module and name — so it
     must not commit itself; raising rolls its work back and the event is
     delivered again later. Must be a module-level function (not a lambda).

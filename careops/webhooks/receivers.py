@@ -11,7 +11,8 @@ from careops.webhooks.payloads import EVENT_TYPES
 
 
 def _receiver(name: str):
-    def receive(sender, *, event_id, workspace_id, occurred_at, **payload):
+    # ``event`` (the typed dataclass) is taken out: the body is built from the stored JSON payload.
+    def receive(sender, *, event_id, workspace_id, occurred_at, event=None, **payload):
         fan_out(workspace_id, event_id, name, occurred_at, payload)
 
     # Each its own name: the receipt key is the receiver's qualified name.

@@ -20,7 +20,7 @@ def test_low_stock_sends_inventory_low_and_alert_raised(app, owner, receiver):
     alerts = {b["data"]["alert"]["kind"]: b["data"]["alert"] for b in bodies if b["type"] == "alert.raised"}
     assert alerts["low_inventory"]["entity_id"] == item["id"]
     assert alerts["low_inventory"]["link"] == f"/api/v1/inventory/{item['id']}"
-    assert set(b["type"] for b in bodies) == {"inventory.low", "alert.raised"}
+    assert {b["type"] for b in bodies} == {"inventory.low", "alert.raised"}
 
 
 def test_a_customer_message_sends_message_received(app, owner, client, receiver):
