@@ -50,12 +50,14 @@ def init_logging(app):
 
 
 def init_extensions(app):
+    from careops import rls
     from careops.db import tune_sqlite
     from careops.extensions import api, cors, db, jwt, limiter, migrate
 
     db.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)
+        rls.install(db.engine)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     jwt.init_app(app)
     limiter.init_app(app)

@@ -55,14 +55,16 @@ def create_owner(email, password, full_name, workspace_name, timezone):
         data = RegisterSchema().load({"email": email, "password": password, "full_name": full_name,
                                       "workspace_name": workspace_name, "timezone": timezone})
     except ma.ValidationError as exc:
-        raise click.ClickException(json.dumps(exc.messages))
+        raise click.ClickException(json.dumps(exc.messages)) from None
     try:
+        # Runs with no tenant scope: the registration binds the workspace it creates.
         user, workspace = service.register(**data)
     except AppError as exc:  # e.g. EMAIL_TAKEN: a message, not a traceback
         raise click.ClickException(exc.detail) from None
-    base = current_app.config["CAREOPS_PUBLIC_URL"].rstrip("/")
-    click.echo(f"Created {user.email}, owner of '{workspace.name}'. Sign in with POST {base}/api/v1/auth/login; "
-               f"the public page will be {base}/{workspace.slug} once the workspace is activated.")
+    from careops.messaging import public_url
+
+    click.echo(f"Created {user.email}, owner of '{workspace.name}'. Sign in with POST {public_url('/api/v1/auth/login')}; "
+               f"the public page will be {public_url('/' + workspace.slug)} once the workspace is activated.")
 
 
 @careops_cli.command("demo")
@@ -78,12 +80,13 @@ def demo(force):
     created, info = seed()
     if created:
         click.echo("Demo workspace created.")
-    base = current_app.config["CAREOPS_PUBLIC_URL"].rstrip("/")
+    from careops.messaging import public_url
+
     click.echo(f"Demo owner login: {info['email']} / {info['password']}")
     for member in STAFF:
         granted = ", ".join(p for p, on in member["permissions"].items() if on)
         click.echo(f"Demo staff login: {member['email']} / {info['password']}  ({granted})")
-    click.echo(f"Public page: {base}/{info['slug']}  (JSON: {base}/api/v1/public/{info['slug']})")
+    click.echo(f"Public page: {public_url('/' + info['slug'])}  (JSON: {public_url('/api/v1/public/' + info['slug'])})")
 
 
 @careops_cli.command("backup")

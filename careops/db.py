@@ -1,19 +1,46 @@
 """The model base, the UTC datetime type and tenant scoping (:class:`WorkspaceRepository`).
 
-Every workspace-owned row is read through ``WorkspaceRepository(workspace_id)``:
-it adds the workspace filter and turns a miss into :class:`~careops.errors.NotFound`,
-so a row of another workspace is answered 404 and cannot be told apart from a
-row that does not exist.
+Tenant scoping is on by default: a session-level ``do_orm_execute`` listener
+(:func:`_scope_workspace_rows`) adds ``workspace_id = <the workspace in scope>``
+(:mod:`careops.scoping`) to every ORM SELECT, UPDATE and DELETE of a model with
+:class:`WorkspaceMixin` — joined, aliased and lazily loaded ones included — so
+a query that names no workspace still sees only the current one. Under
+:func:`~careops.scoping.unscoped` nothing is added; with no scope set such a
+query raises :class:`~careops.scoping.ScopeError` instead of returning every
+workspace's rows. Nothing else writes a tenant filter by hand.
+
+What the listener does not see, by SQLAlchemy's design:
+
+- ``session.get()`` answered from the identity map runs no SQL: an object
+  already loaded in the session comes back whatever the scope is now. A unit
+  of work keeps one scope, so only an object loaded under :func:`unscoped`
+  and fetched again after binding a workspace can escape; use
+  :meth:`WorkspaceRepository.get` (a SELECT) where that matters.
+- refreshes of an already loaded object's expired or deferred columns are
+  left alone: the object was admitted when it was first loaded.
+- Core statements on ``Table`` objects and ``sa.text``: PostgreSQL's
+  row-level security (:mod:`careops.rls`) is the guard there.
+
+Tables that hold a ``workspace_id`` but are plumbing rather than a
+workspace's rows (the outbox, :class:`careops.events.OutboxEvent`; the
+association tables) do not use :class:`WorkspaceMixin`; the code reading
+them is cross-workspace and runs :func:`~careops.scoping.unscoped`.
+
+``WorkspaceRepository(workspace_id)`` stays the API for "this workspace's row
+or 404": a miss, or a row of another workspace, is :class:`~careops.errors.NotFound`,
+indistinguishable from a row that does not exist.
 """
 from __future__ import annotations
 
+import typing
 import uuid
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 from sqlalchemy.types import TypeDecorator
 
+from careops import scoping
 from careops.errors import NotFound
 
 
@@ -83,8 +110,47 @@ class WorkspaceMixin:
     )
 
 
+def _touches_workspace_rows(state: ORMExecuteState) -> bool:
+    """The statement reads or writes a workspace model's table, in any FROM, join or subquery.
+
+    Only asked when no scope is set (the refusal), so the walk costs nothing on the usual path.
+    """
+    if any(issubclass(mapper.class_, WorkspaceMixin) for mapper in state.all_mappers):
+        return True
+    workspace_tables = {mapper.local_table for mapper in Base.registry.mappers
+                        if issubclass(mapper.class_, WorkspaceMixin)}
+    statement = typing.cast(sa.ClauseElement, state.statement)
+    return any(table in workspace_tables for table in sa.sql.util.find_tables(
+        statement, check_columns=True, include_aliases=True, include_joins=True, include_crud=True))
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _scope_workspace_rows(state: ORMExecuteState) -> None:
+    """Limit the statement's workspace rows to the workspace in scope (see the module docstring)."""
+    if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
+        return
+    scope = scoping.current()
+    if scope is scoping.ALL:
+        return
+    if scope is None:
+        if _touches_workspace_rows(state):
+            raise scoping.ScopeError(
+                "workspace rows queried with no workspace in scope: bind one (careops.scoping) "
+                "or say unscoped() for cross-workspace work")
+        return
+    # Lazy loads get it too: their parent may have been loaded before the scope was bound.
+    # The lambda is cached by SQLAlchemy with ``scope`` as a bound parameter, not baked in.
+    state.statement = state.statement.options(with_loader_criteria(
+        WorkspaceMixin, lambda cls: cls.workspace_id == scope, include_aliases=True))
+
+
 class WorkspaceRepository:
-    """Reads and writes of one workspace's rows; the only place tenant filters are written."""
+    """One workspace's rows: "the row or 404" reads, and adds that stamp the workspace.
+
+    The filter itself comes from the scope (the listener above); the repository
+    refuses to work for a workspace other than the one in scope, which would
+    otherwise see nothing and answer 404 for the wrong reason.
+    """
 
     def __init__(self, workspace_id: str):
         self.workspace_id = workspace_id
@@ -93,10 +159,30 @@ class WorkspaceRepository:
     def session(self):
         from careops.extensions import db
 
+        self._check_scope()
         return db.session
 
+    def _check_scope(self) -> None:
+        scope = scoping.current()
+        if scope is None:
+            raise scoping.ScopeError(f"a repository of workspace {self.workspace_id} used with no scope bound")
+        if isinstance(scope, str) and scope != self.workspace_id:
+            raise scoping.ScopeError(
+                f"a repository of workspace {self.workspace_id} used in the scope of workspace {scope}")
+
+    def criteria(self, model) -> tuple:
+        """The workspace criteria a statement on ``model`` still needs, for ``.where(*…)``.
+
+        None in the workspace's own scope (the listener adds the filter); under
+        :func:`~careops.scoping.unscoped` — a sweep working on one workspace's
+        rows — ``workspace_id = <this workspace>``. For UPDATE, DELETE and
+        column selects, which :meth:`select` does not build.
+        """
+        self._check_scope()
+        return (model.workspace_id == self.workspace_id,) if scoping.is_unscoped() else ()
+
     def select(self, model, *criteria) -> sa.Select:
-        return sa.select(model).where(model.workspace_id == self.workspace_id, *criteria)
+        return sa.select(model).where(*self.criteria(model), *criteria)
 
     def get(self, model, id_: str, *, for_update: bool = False):
         """The row ``id_`` of ``model`` in this workspace, or :class:`NotFound`."""
@@ -124,8 +210,7 @@ class WorkspaceRepository:
         ids = list(dict.fromkeys(ids))
         if not ids:
             return []
-        found = set(self.session.scalars(sa.select(model.id).where(
-            model.workspace_id == self.workspace_id, model.id.in_(ids))))
+        found = set(self.session.scalars(sa.select(model.id).where(*self.criteria(model), model.id.in_(ids))))
         return [i for i in ids if i not in found]
 
     def add(self, obj):
@@ -135,9 +220,10 @@ class WorkspaceRepository:
 
     def page(self, stmt: sa.Select, pagination) -> list:
         """One page of ``stmt``; sets the total on flask-smorest's pagination parameters."""
-        total = self.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+        session = self.session
+        total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
         pagination.item_count = total
-        return list(self.session.scalars(
+        return list(session.scalars(
             stmt.offset((pagination.page - 1) * pagination.page_size).limit(pagination.page_size)))
 
 
@@ -152,10 +238,11 @@ def insert_or_ignore(model, values: dict) -> bool:
     from careops.extensions import db
 
     session = db.session
+    # Both dialects' insert() have on_conflict_do_nothing(); the generic one has not.
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     # RETURNING rather than rowcount: drivers do not all report a rowcount for INSERT.
     inserted = session.execute(insert(model).values(**values).on_conflict_do_nothing()
                                .returning(*sa.inspect(model).primary_key)).first()

@@ -9,56 +9,67 @@ failed is re-delivered by the periodic sweep (:func:`sweep`).
 
 Each receiver runs in its own transaction together with an :class:`EventReceipt`
 keyed by (event id, receiver), so a second delivery of the same event runs no
-receiver twice. Receivers must not commit: the dispatcher commits their work
-with the receipt, or rolls both back when the receiver raises.
+receiver twice, and in the event's workspace scope (:mod:`careops.scoping`).
+The outbox itself is plumbing, not a workspace's rows: :class:`OutboxEvent`
+has a ``workspace_id`` but no ``WorkspaceMixin``, so the ORM scope leaves it
+alone (PostgreSQL's row-level security still covers it). Receivers must not
+commit: the dispatcher commits their work with the receipt, or rolls both back
+when the receiver raises.
 
+Each event's payload is a frozen dataclass of :mod:`careops.event_types` (catalogue:
+``docs/events.md``); the outbox stores its JSON form and rebuilds it at delivery.
 Every signal is sent with the workspace id as sender and these keyword
-arguments: ``event_id``, ``workspace_id``, ``occurred_at`` (an aware datetime)
-and the payload keys listed in its docstring.
+arguments: ``event_id``, ``workspace_id``, ``occurred_at`` (an aware datetime),
+``event`` (the rebuilt dataclass) and the payload's fields as stored in the
+outbox JSON (a datetime there is an ISO 8601 string), as before the dataclasses.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from blinker import Namespace
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from careops import event_types, scoping, sweeps
+from careops.after_commit import call_after_commit
 from careops.db import Base, UTCDateTime, new_id, utcnow
+from careops.event_types import Event
 
 log = logging.getLogger(__name__)
 signals = Namespace()
 
-contact_created = signals.signal("contact_created", doc="A contact was created. Payload: contact_id, source.")
-booking_created = signals.signal("booking_created", doc="A booking was made. Payload: booking_id, source.")
-booking_status_changed = signals.signal(
-    "booking_status_changed", doc="A booking changed status. Payload: booking_id, old_status, new_status.")
-booking_rescheduled = signals.signal(
-    "booking_rescheduled", doc="A booking moved. Payload: booking_id, old_start, new_start (ISO strings).")
-booking_cancelled = signals.signal(
-    "booking_cancelled", doc="A booking was cancelled. Payload: booking_id, by ('customer' or 'staff').")
-message_received = signals.signal(
-    "message_received", doc="A customer message arrived. Payload: message_id, conversation_id, contact_id, channel.")
-staff_replied = signals.signal(
-    "staff_replied", doc="Staff replied in a conversation. Payload: message_id, conversation_id, user_id.")
-form_sent = signals.signal("form_sent", doc="A form request was sent. Payload: submission_id, booking_id.")
-form_submitted = signals.signal("form_submitted", doc="A customer submitted a form. Payload: submission_id.")
-form_overdue = signals.signal("form_overdue", doc="A form passed its due time. Payload: submission_id.")
-inventory_low = signals.signal(
-    "inventory_low", doc="An item fell to or below its threshold. Payload: item_id, quantity, threshold.")
-workspace_activated = signals.signal("workspace_activated", doc="A workspace was activated. Payload: none.")
-message_failed = signals.signal(
-    "message_failed", doc="Every provider failed to send a message. Payload: message_id, error.")
-alert_raised = signals.signal(
-    "alert_raised", doc="An alert was opened. Payload: alert_id, kind, severity, entity_type, entity_id, link.")
 
-EVENTS = {name: signal for name, signal in signals.items()}
+def _signal(cls: type[Event]):
+    # The dataclass is the one description of the event and its payload (docs/events.md).
+    fields = ", ".join(f.name for f in dataclasses.fields(cls)) or "none"
+    return signals.signal(cls.name, doc=f"{cls.__doc__} Payload ({cls.__name__}): {fields}.")
 
-#: Undelivered events older than this are picked up by the sweep.
-SWEEP_AFTER = timedelta(minutes=1)
+
+contact_created = _signal(event_types.ContactCreated)
+booking_created = _signal(event_types.BookingCreated)
+booking_status_changed = _signal(event_types.BookingStatusChanged)
+booking_rescheduled = _signal(event_types.BookingRescheduled)
+booking_cancelled = _signal(event_types.BookingCancelled)
+message_received = _signal(event_types.MessageReceived)
+staff_replied = _signal(event_types.StaffReplied)
+form_sent = _signal(event_types.FormSent)
+form_submitted = _signal(event_types.FormSubmitted)
+form_overdue = _signal(event_types.FormOverdue)
+inventory_low = _signal(event_types.InventoryLow)
+workspace_activated = _signal(event_types.WorkspaceActivated)
+message_failed = _signal(event_types.MessageFailed)
+alert_raised = _signal(event_types.AlertRaised)
+
+EVENTS = dict(signals.items())
+if set(EVENTS) != set(event_types.EVENT_CLASSES):  # a signal without its dataclass, or the reverse
+    raise RuntimeError(f"events and event_types disagree: {sorted(set(EVENTS) ^ set(event_types.EVENT_CLASSES))}")
+
+#: Undelivered events older than this are picked up by the sweep (the grace all catch-up sweeps share).
+SWEEP_AFTER = sweeps.GRACE
 MAX_ATTEMPTS = 10
-_PENDING_KEY = "careops_outbox_pending"
 
 
 class OutboxEvent(Base):
@@ -88,35 +99,36 @@ class EventReceipt(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
-def emit(name: str, workspace_id: str, **payload) -> str:
-    """Record event ``name`` in the current transaction; it is delivered after the commit."""
-    if name not in EVENTS:
-        raise ValueError(f"unknown event {name!r}")
+def emit(event: Event | str, workspace_id: str, **payload) -> str:
+    """Record ``event`` in the current transaction; it is delivered after the commit. Returns its id.
+
+    ``event`` is an :mod:`careops.event_types` dataclass (``emit(BookingCreated(booking_id=…,
+    source=…), workspace_id)``). The older spelling ``emit("booking_created", workspace_id,
+    booking_id=…, source=…)`` builds the same dataclass. Either way a wrong payload raises
+    :class:`TypeError` (an unknown name :class:`ValueError`) here, before anything is written.
+    """
+    if isinstance(event, str):
+        event = event_types.build(event, payload)
+    elif payload:
+        raise TypeError(f"emit({type(event).__name__}(...)) takes no keyword payload; got {sorted(payload)}")
+    elif not isinstance(event, Event) or event.name not in EVENTS:
+        raise TypeError(f"emit() needs an event from careops.event_types, not {event!r}")
     from careops.extensions import db
 
-    event = OutboxEvent(id=new_id(), workspace_id=workspace_id, name=name, payload=payload)
-    db.session.add(event)
-    db.session.info.setdefault(_PENDING_KEY, []).append(event.id)
-    return event.id
+    row = OutboxEvent(id=new_id(), workspace_id=workspace_id, name=event.name, payload=event.to_payload())
+    db.session.add(row)
+    # The same after-commit queue as every other post-commit call (one listener pair, calls
+    # in the order queued): a second queue ran all events before, or after, everything else.
+    # A failed enqueue is logged there; the sweep delivers the event.
+    call_after_commit(_enqueue_delivery, row.id)
+    return row.id
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _enqueue_committed(session):
-    pending = session.info.pop(_PENDING_KEY, None)
-    if not pending:
-        return
-    from careops.events_tasks import deliver_event
+def _enqueue_delivery(event_id: str) -> None:
+    # Looked up at call time: events.py imports no queue (and tests swap the task).
+    from careops import events_tasks
 
-    for event_id in pending:
-        try:
-            deliver_event(event_id)
-        except Exception:  # noqa: BLE001 - the sweep delivers what could not be enqueued
-            log.exception("could not enqueue event %s; the sweep will deliver it", event_id)
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session):
-    session.info.pop(_PENDING_KEY, None)
+    events_tasks.deliver_event(event_id)
 
 
 def connect_plugin_receivers(pairs) -> None:
@@ -135,8 +147,15 @@ def receiver_key(receiver) -> str:
 def deliver(event_id: str) -> bool:
     """Send event ``event_id``'s signal to each receiver not yet run for it.
 
-    Returns True when every receiver has handled the event.
+    Returns True when every receiver has handled the event. The outbox is read
+    unscoped (an event id may be of any workspace, whoever delivers it); each
+    receiver runs in the event's workspace.
     """
+    with scoping.unscoped():
+        return _deliver(event_id)
+
+
+def _deliver(event_id: str) -> bool:
     from careops.extensions import db
 
     session = db.session
@@ -146,9 +165,9 @@ def deliver(event_id: str) -> bool:
         return event is not None
     signal = EVENTS[event.name]
     kwargs = {**event.payload, "event_id": event.id, "workspace_id": event.workspace_id,
-              "occurred_at": event.created_at}
+              "occurred_at": event.created_at, "event": _typed(event)}
     workspace_id, name = event.workspace_id, event.name
-    done = {r for r in session.scalars(sa.select(EventReceipt.receiver).where(EventReceipt.event_id == event_id))}
+    done = set(session.scalars(sa.select(EventReceipt.receiver).where(EventReceipt.event_id == event_id)))
     session.rollback()
     errors = []
     for receiver in list(signal.receivers_for(workspace_id)):
@@ -162,14 +181,19 @@ def deliver(event_id: str) -> bool:
             session.rollback()  # another delivery ran this receiver
             continue
         try:
-            receiver(workspace_id, **kwargs)
-            session.commit()
+            # Each receiver works for the event's workspace, whoever delivers it (the
+            # enqueuing request's task, or the unscoped sweep).
+            with scoping.workspace_scope(workspace_id):
+                receiver(workspace_id, **kwargs)
+                session.commit()
         except Exception as exc:  # noqa: BLE001 - one receiver's failure must not stop the others
             # Including an IntegrityError of the receiver's own work: it failed, its receipt goes too.
             session.rollback()
             log.exception("receiver %s failed for event %s %s", key, name, event_id)
             errors.append(f"{key}: {exc}")
     event = session.get(OutboxEvent, event_id)
+    if event is None:  # deleted meanwhile with its workspace: nothing left to record against
+        return not errors
     event.attempts += 1
     if errors:
         event.last_error = "; ".join(errors)[:2000]
@@ -180,17 +204,26 @@ def deliver(event_id: str) -> bool:
     return not errors
 
 
+def _typed(row: OutboxEvent) -> Event | None:
+    """The dataclass of outbox row ``row``; None for a row that no longer fits it.
+
+    Rows written before the payloads were typed have the same JSON shape and rebuild
+    as well. One that cannot (a key since removed, a value of another type) is still
+    delivered: its receivers get the stored keyword arguments and ``event=None``.
+    """
+    try:
+        return event_types.from_payload(row.name, row.payload or {})
+    except (TypeError, ValueError) as exc:
+        log.warning("outbox event %s (%s) does not fit its dataclass, delivered without it: %s",
+                    row.id, row.name, exc)
+        return None
+
+
 def sweep(now: datetime | None = None) -> int:
     """Deliver every event left undelivered for longer than :data:`SWEEP_AFTER`; return how many."""
-    from careops.extensions import db
-
     cutoff = (now or utcnow()) - SWEEP_AFTER
-    ids = list(db.session.scalars(
+    return sweeps.sweep_ids(
         sa.select(OutboxEvent.id)
         .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.created_at <= cutoff,
                OutboxEvent.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxEvent.created_at).limit(500)))
-    db.session.rollback()
-    for event_id in ids:
-        deliver(event_id)
-    return len(ids)
+        .order_by(OutboxEvent.created_at), deliver, what="event")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import uuid
 from functools import wraps
+from typing import ClassVar
 
 import structlog
 from flask import g, request
 from flask_smorest import Blueprint as _Blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from careops import parsing
+from careops import parsing, scoping
 from careops.errors import ErrorSchema
 from careops.security import authorize
 
@@ -33,7 +34,7 @@ ERROR_DESCRIPTIONS = {
 
 class Blueprint(_Blueprint):
     #: API.md: ``page_size`` defaults to 20, at most 100 (flask-smorest's own default is 10).
-    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+    DEFAULT_PAGINATION_PARAMETERS: ClassVar[dict[str, int]] = {"page": 1, "page_size": 20, "max_page_size": 100}
 
     def errors(self, *statuses: int):
         def decorator(fn):
@@ -65,6 +66,21 @@ def init_app(app):
         # Behind a load balancer the client address (rate limits, logs) is in X-Forwarded-For;
         # trust exactly as many hops as there are proxies, or a client could choose its own address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.before_request
+    def clear_tenant_scope():
+        # First of all: nothing a request reads is scoped until its authorisation (or its
+        # public lookup) binds a workspace; a scope left by the caller's thread never leaks in.
+        g.careops_scope_token = scoping.clear()
+
+    @app.teardown_request
+    def restore_tenant_scope(_exc):
+        token = g.pop("careops_scope_token", None)
+        if token is not None:
+            try:
+                scoping.reset(token)
+            except ValueError:  # torn down in another context (a streamed answer): leave nothing bound
+                scoping.clear()
 
     @app.before_request
     def assign_request_id():

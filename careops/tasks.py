@@ -4,6 +4,16 @@
 (production; several consumers share it) or ``immediate`` (tests: a task runs
 synchronously where it is enqueued). Tasks take ids, never ORM objects, and
 each run gets a fresh app context, hence a fresh database session.
+
+Tenant scope (:mod:`careops.scoping`): a task runs in the scope it was
+enqueued under — the workspace of the request, task or event receiver that
+enqueued it, or :func:`~careops.scoping.unscoped` when a cross-workspace job
+did — carried in the task's ``_scope`` keyword and bound by :func:`in_scope`
+for the run, the previous scope coming back after (an immediate task runs in
+its enqueuer's thread). A task enqueued with no scope runs with none: it
+cannot read workspace rows. A task that carries nothing at all was queued
+before tenant scoping existed and runs unscoped, with a warning. Periodic tasks are sweeps across every workspace
+and run unscoped.
 """
 from __future__ import annotations
 
@@ -16,6 +26,8 @@ import structlog
 from huey import Huey, crontab  # noqa: F401 - crontab re-exported for plugins
 from huey.storage import RedisStorage, SqliteStorage
 
+from careops import scoping
+
 log = logging.getLogger(__name__)
 
 class CareOpsHuey(Huey):
@@ -25,7 +37,17 @@ class CareOpsHuey(Huey):
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         if request_id and getattr(task, "carries_request_id", False) and "_request_id" not in task.kwargs:
             task.kwargs = {**task.kwargs, "_request_id": request_id}
+        if getattr(task, "carries_scope", False) and "_scope" not in task.kwargs:
+            scope = scoping.current()
+            carried = NO_SCOPE if scope is None else UNSCOPED if scope is scoping.ALL else scope
+            task.kwargs = {**task.kwargs, "_scope": carried}
         return super().enqueue(task)
+
+
+#: How an unscoped enqueuer's scope travels in a task's kwargs (a workspace id travels as itself).
+UNSCOPED = "*"
+#: An enqueuer with no scope: the task runs with none either (it cannot read workspace rows).
+NO_SCOPE = "-"
 
 
 # Results are never read back: storing them would only grow Redis.
@@ -77,13 +99,53 @@ def with_request_id(fn):
     return run
 
 
+def in_scope(fn):
+    """Run ``fn`` in the tenant scope it was enqueued under (``_scope``); restore the previous one after."""
+
+    @wraps(fn)
+    def run(*args, _scope=None, **kwargs):
+        if _scope == NO_SCOPE:
+            token = scoping.clear()
+        elif _scope:
+            token = scoping.bind_unscoped() if _scope == UNSCOPED else scoping.bind_workspace(_scope)
+        elif scoping.current() is not None:
+            # A direct ``call_local``: it runs in its caller's scope, like any function call.
+            return fn(*args, **kwargs)
+        else:
+            # Nothing carried and no scope around: a task queued by a version before tenant
+            # scoping (a reminder scheduled days ahead). Its code filters by the workspace ids
+            # it was given (``WorkspaceRepository.criteria`` filters when unscoped), so it runs
+            # unscoped rather than failing once the upgrade lands.
+            log.warning("task %s carries no tenant scope (queued before the upgrade); running unscoped",
+                        getattr(fn, "__name__", fn))
+            token = scoping.bind_unscoped()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            scoping.reset(token)
+
+    return run
+
+
+def unscoped_task(fn):
+    """Run ``fn`` across every workspace (periodic sweeps); restore the previous scope after."""
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        with scoping.unscoped():
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def task(**options):
-    """``@task()``: a Huey task that runs ``fn`` inside an app context, under its request's id."""
+    """``@task()``: a Huey task that runs ``fn`` inside an app context, under its request's id and scope."""
 
     def decorator(fn):
         options.setdefault("name", fn.__qualname__)  # Huey prefixes the module itself
-        wrapper = huey.task(**options)(in_app_context(with_request_id(fn)))
+        wrapper = huey.task(**options)(in_app_context(in_scope(with_request_id(fn))))
         wrapper.task_class.carries_request_id = True
+        wrapper.task_class.carries_scope = True
         return wrapper
 
     return decorator
@@ -97,7 +159,7 @@ def periodic_task(schedule, **options):
         qualified = f"{fn.__module__}.{name}"  # Huey's registry key, unique across modules
         locked = huey.lock_task(qualified)(fn)
         _periodic_names.add(qualified)
-        return huey.periodic_task(schedule, **options)(in_app_context(locked))
+        return huey.periodic_task(schedule, **options)(in_app_context(unscoped_task(locked)))
 
     return decorator
 

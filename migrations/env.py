@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from careops import scoping
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -107,7 +109,10 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # Migrations work across every workspace: a data migration must see all
+    # rows, through the ORM's tenant filter and PostgreSQL's row-level
+    # security alike (careops.rls sets careops.unscoped when the transaction begins).
+    with scoping.unscoped(), connectable.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

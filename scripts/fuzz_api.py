@@ -57,8 +57,11 @@ def free_port() -> int:
 
 
 def build_schema(env: dict) -> None:
-    code = ("from careops import create_app\nfrom careops.extensions import db\n"
-            "app = create_app()\nwith app.app_context():\n    db.drop_all()\n    db.create_all()\n")
+    # create_all knows nothing of PostgreSQL's row-level security: the policies are added as the tests do.
+    code = ("from careops import create_app, rls\nfrom careops.extensions import db\n"
+            "app = create_app()\nwith app.app_context():\n    db.drop_all()\n    db.create_all()\n"
+            "    with db.engine.begin() as connection:\n"
+            "        rls.enable(connection, rls.workspace_tables(db.metadata))\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 

@@ -20,6 +20,23 @@ from careops.extensions import db
 TEST_DATABASE_URL = os.environ.get("CAREOPS_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("CAREOPS_TEST_REDIS_URL")
 PASSWORD = "correct-horse-battery"
+#: The role the app runs as on PostgreSQL. ``CAREOPS_TEST_DATABASE_URL`` names a
+#: superuser, and superusers skip row-level security even when it is forced: the
+#: app connects as this ordinary role instead, so every PostgreSQL test runs
+#: under the tenant policies as production does (docs/production.md).
+APP_ROLE = "careops_app"
+
+
+def is_postgresql(url: str | None) -> bool:
+    return bool(url) and url.startswith(("postgres://", "postgresql"))
+
+
+def app_role_url(url: str) -> str:
+    """``url`` with the app's role instead of its user (same password: trust or md5 alike)."""
+    return sa.engine.make_url(url).set(username=APP_ROLE).render_as_string(hide_password=False)
+
+
+APP_DATABASE_URL = app_role_url(TEST_DATABASE_URL) if is_postgresql(TEST_DATABASE_URL) else TEST_DATABASE_URL
 
 
 def base_config(tmp_path_factory) -> dict:
@@ -27,7 +44,7 @@ def base_config(tmp_path_factory) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
-        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{root / 'careops-test.db'}",
+        "SQLALCHEMY_DATABASE_URI": APP_DATABASE_URL or f"sqlite:///{root / 'careops-test.db'}",
         "CAREOPS_TASK_QUEUE": "immediate",
         "CAREOPS_REDIS_URL": TEST_REDIS_URL,
         "CAREOPS_BCRYPT_ROUNDS": 4,
@@ -41,12 +58,43 @@ def app_config(tmp_path_factory):
     return base_config(tmp_path_factory)
 
 
+def prepare_app_role(superuser_url: str) -> None:
+    """Create the app's role if missing, let it build tables, and drop what an earlier run left.
+
+    The tables are dropped as the superuser: an earlier run may have built them
+    under another owner, which the app's role could not drop.
+    """
+    from careops.config import database_url
+
+    password = sa.engine.make_url(superuser_url).password
+    engine = sa.create_engine(database_url(superuser_url))
+    try:
+        with engine.begin() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": APP_ROLE})
+            if not exists:
+                # Several test sessions may race to create it: the loser's error is harmless.
+                conn.exec_driver_sql(
+                    f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+                    + (f" PASSWORD '{password}'" if password else "")
+                    + " ; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
+            conn.exec_driver_sql(f"GRANT USAGE, CREATE ON SCHEMA public TO {APP_ROLE}")
+            db.metadata.drop_all(conn)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def _schema(app_config):
-    app = create_app(app_config)
+    from careops import rls
+
+    app = create_app(app_config)  # imports every model before the tables are dropped
+    if is_postgresql(TEST_DATABASE_URL):
+        prepare_app_role(TEST_DATABASE_URL)
     with app.app_context():
         db.drop_all()
         db.create_all()
+        with db.engine.begin() as conn:  # create_all knows nothing of row-level security
+            rls.enable(conn, rls.workspace_tables(db.metadata))
     yield
     with app.app_context():
         db.session.remove()
@@ -61,6 +109,21 @@ def empty_tables():
         for table in tables:
             db.session.execute(sa.text(f'DELETE FROM "{table}"'))
     db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def test_code_unscoped():
+    """Test code (fixtures, assertions reading the database) works across workspaces.
+
+    This does not mask app code that forgets its scope: every request clears the
+    scope at its start (``careops.http``) and every task sets its own
+    (``careops.tasks``), so only the test's own statements run unscoped.
+    Tests of the scope itself (tests/core/test_scoping.py) clear it where they need to.
+    """
+    from careops import scoping
+
+    with scoping.unscoped():
+        yield
 
 
 @pytest.fixture

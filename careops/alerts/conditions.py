@@ -13,17 +13,23 @@ alert resolved by hand is not raised again for the same customer message or
 booking. The receivers in ``careops.alerts.receivers`` resolve alerts as soon
 as a reply is sent or the booking confirmed; the sweep also resolves any
 alert whose condition cleared some other way (a closed conversation).
+
+Each kind is decided by the domain owning its entity, registered with
+:func:`register_condition` (``careops.inbox.alerting``,
+``careops.bookings.alerting``): this module knows only alerts.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from careops.alerts.models import Alert
-from careops.alerts.service import raise_alert, resolve_for
+from careops.alerts.service import resolve_for
 from careops.db import utcnow
 from careops.extensions import db
 
@@ -40,16 +46,8 @@ def threshold(key: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-def _unanswered():
-    from careops.inbox.models import Conversation
-
-    return sa.and_(Conversation.status == "open", Conversation.last_customer_message_at.is_not(None),
-                   sa.or_(Conversation.last_staff_reply_at.is_(None),
-                          Conversation.last_staff_reply_at < Conversation.last_customer_message_at))
-
-
-def _alerted(kind: str, entity_type: str, entity_id, workspace_id, since=None):
-    """An alert of ``kind`` exists for the entity (raised at or after ``since``)."""
+def alerted(kind: str, entity_type: str, entity_id, workspace_id, since=None):
+    """An EXISTS criterion: an alert of ``kind`` exists for the entity (raised at or after ``since``)."""
     criteria = [Alert.workspace_id == workspace_id, Alert.kind == kind, Alert.entity_type == entity_type,
                 Alert.entity_id == entity_id]
     if since is not None:
@@ -57,83 +55,57 @@ def _alerted(kind: str, entity_type: str, entity_id, workspace_id, since=None):
     return sa.select(Alert.id).where(*criteria).exists()
 
 
-def raise_missed_messages(now: datetime) -> int:
-    from careops.contacts.models import Contact
-    from careops.inbox.models import Conversation
-
-    hours = threshold("CAREOPS_ALERT_MISSED_MESSAGE_HOURS")
-    rows = db.session.execute(
-        sa.select(Conversation.id, Conversation.workspace_id, Contact.name)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .where(_unanswered(), Conversation.last_customer_message_at <= now - hours,
-               ~_alerted("missed_message", "conversation", Conversation.id, Conversation.workspace_id,
-                         since=Conversation.last_customer_message_at))
-        .order_by(Conversation.last_customer_message_at).limit(BATCH)).all()
-    raised = 0
-    for conversation_id, workspace_id, name in rows:
-        raised += raise_alert(
-            workspace_id, kind="missed_message", severity="warning",
-            title=f"{name or 'A customer'} has waited over {_hours(hours)} for a reply",
-            detail="A customer message has had no reply from staff (automated messages do not count).",
-            entity_type="conversation", entity_id=conversation_id) is not None
-    return raised
+@dataclass(frozen=True)
+class Condition:
+    """A time-based alert kind, decided by the domain that owns its entity."""
+    kind: str
+    entity_type: str
+    raise_due: Callable[[datetime], int]  # raise the alerts due at ``now``; how many were raised
+    cleared: Callable[[], list[tuple[str, str]]]  # (workspace_id, entity_id) of open alerts that no longer hold
 
 
-def raise_unconfirmed_bookings(now: datetime) -> int:
-    from careops.bookings.models import Booking
+_CONDITIONS: dict[str, Condition] = {}
 
-    hours = threshold("CAREOPS_ALERT_UNCONFIRMED_BOOKING_HOURS")
-    rows = db.session.execute(
-        sa.select(Booking.id, Booking.workspace_id, Booking.reference)
-        .where(Booking.status == "pending", Booking.created_at <= now - hours,
-               ~_alerted("unconfirmed_booking", "booking", Booking.id, Booking.workspace_id))
-        .order_by(Booking.created_at).limit(BATCH)).all()
-    raised = 0
-    for booking_id, workspace_id, reference in rows:
-        raised += raise_alert(
-            workspace_id, kind="unconfirmed_booking", severity="warning",
-            title=f"Booking {reference} has waited over {_hours(hours)} for confirmation",
-            detail="Confirm or cancel it: the customer does not know yet whether it stands.",
-            entity_type="booking", entity_id=booking_id) is not None
-    return raised
+
+def register_condition(kind: str, *, entity_type: str, raise_due: Callable[[datetime], int],
+                       cleared: Callable[[], list[tuple[str, str]]]) -> None:
+    """Add a time-based alert kind to :func:`sweep` (registering a kind again replaces it).
+
+    The inbox registers ``missed_message`` and bookings ``unconfirmed_booking``
+    (from their ``receivers.py``): alerts imports neither.
+    """
+    _CONDITIONS[kind] = Condition(kind, entity_type, raise_due, cleared)
+
+
+def open_alerts(kind: str, entity_type: str) -> sa.Select:
+    """``(workspace_id, entity_id)`` of the open alerts of ``kind``; join the entity on ``entity_id``."""
+    return sa.select(Alert.workspace_id, Alert.entity_id).where(
+        Alert.status == "open", Alert.kind == kind, Alert.entity_type == entity_type)
 
 
 def resolve_cleared() -> int:
     """Resolve open time-based alerts whose condition no longer holds (however it cleared)."""
-    from careops.bookings.models import Booking
-    from careops.inbox.models import Conversation
-
-    answered = db.session.execute(
-        sa.select(Alert.workspace_id, Alert.entity_id)
-        .join(Conversation, Conversation.id == Alert.entity_id)
-        .where(Alert.status == "open", Alert.kind == "missed_message", Alert.entity_type == "conversation",
-               ~_unanswered())).all()
-    settled = db.session.execute(
-        sa.select(Alert.workspace_id, Alert.entity_id)
-        .join(Booking, Booking.id == Alert.entity_id)
-        .where(Alert.status == "open", Alert.kind == "unconfirmed_booking", Alert.entity_type == "booking",
-               Booking.status != "pending")).all()
     count = 0
-    for workspace_id, conversation_id in answered:
-        count += resolve_for(workspace_id, "missed_message", "conversation", conversation_id)
-    for workspace_id, booking_id in settled:
-        count += resolve_for(workspace_id, "unconfirmed_booking", "booking", booking_id)
+    for condition in _CONDITIONS.values():
+        for workspace_id, entity_id in condition.cleared():
+            count += resolve_for(workspace_id, condition.kind, condition.entity_type, entity_id)
     return count
 
 
 def sweep(now: datetime | None = None) -> dict:
     """Raise due time-based alerts and resolve cleared ones, committing each step."""
     now = now or utcnow()
-    result = {"missed_message": raise_missed_messages(now)}
-    db.session.commit()
-    result["unconfirmed_booking"] = raise_unconfirmed_bookings(now)
-    db.session.commit()
+    result = {}
+    for condition in _CONDITIONS.values():
+        result[condition.kind] = condition.raise_due(now)
+        db.session.commit()
     result["resolved"] = resolve_cleared()
     db.session.commit()
     return result
 
 
-def _hours(delta: timedelta) -> str:
+def hours_text(delta: timedelta) -> str:
+    """``4 hours``, ``1 hour``, ``30 minutes``: a delay as alert titles say it."""
     hours = delta.total_seconds() / 3600
     if hours < 1:
         return f"{round(hours * 60)} minutes"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from careops import messaging
+from careops import messaging, scoping
 from careops.auth.country import country_for_timezone
 from careops.auth.models import Invitation, User
 from careops.auth.passwords import burn_time, check_password, hash_password
@@ -22,7 +22,9 @@ BAD_CREDENTIALS = "Wrong email or password"
 
 
 def _email_taken(email: str) -> bool:
-    return db.session.scalars(sa.select(User.id).where(User.email == email)).first() is not None
+    # An email is one account across every workspace.
+    with scoping.unscoped():
+        return db.session.scalars(sa.select(User.id).where(User.email == email)).first() is not None
 
 
 def register(*, email: str, password: str, full_name: str, workspace_name: str, timezone: str = "UTC",
@@ -54,12 +56,15 @@ def register(*, email: str, password: str, full_name: str, workspace_name: str, 
 
 
 def login(email: str, password: str) -> User:
-    user = db.session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
+    """The active user of ``email`` and ``password``; the request is then scoped to the user's workspace."""
+    with scoping.unscoped():  # the email tells which workspace this is
+        user = db.session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
     if user is None:
         burn_time(password)
         raise Unauthorized(BAD_CREDENTIALS)
     if not check_password(password, user.password_hash) or not user.is_active:
         raise Unauthorized(BAD_CREDENTIALS)
+    scoping.bind_workspace(user.workspace_id)
     return user
 
 
@@ -102,9 +107,14 @@ INVITATION_GONE = "This invitation does not exist, has expired or was already us
 
 
 def _pending_invitation(token: str) -> Invitation | None:
+    """The pending invitation of ``token``; the unit of work is then scoped to its workspace."""
     stmt = sa.select(Invitation).where(Invitation.token_hash == token_digest(token))
-    invitation = db.session.scalars(stmt).first()
-    return invitation if invitation is not None and invitation_status(invitation) == "pending" else None
+    with scoping.unscoped():  # the token tells which workspace this is
+        invitation = db.session.scalars(stmt).first()
+    if invitation is None or invitation_status(invitation) != "pending":
+        return None
+    scoping.bind_workspace(invitation.workspace_id)
+    return invitation
 
 
 def pending_invitation(token: str) -> Invitation:

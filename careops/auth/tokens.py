@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 
+from careops import scoping
 from careops.auth.models import RevokedToken, User
 from careops.errors import body
 from careops.extensions import db, jwt
@@ -92,9 +93,15 @@ def purge_expired_revocations(now: datetime | None = None) -> int:
 def init_app(app):
     @jwt.user_lookup_loader
     def load_user(_header, payload):
-        user = db.session.get(User, payload["sub"])
+        # The token is the authority on whose request this is: the user is read across
+        # workspaces, then the request is scoped to the user's workspace.
+        with scoping.unscoped():
+            user = db.session.get(User, payload["sub"])
         # A deactivated user's tokens stop working at once.
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active:
+            return None
+        scoping.bind_workspace(user.workspace_id)  # undone by the request's teardown
+        return user
 
     @jwt.token_in_blocklist_loader
     def check_revoked(_header, payload):

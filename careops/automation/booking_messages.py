@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from careops import sweeps
 from careops.after_commit import call_after_commit
 from careops.automation.models import ScheduledAutomation
 from careops.automation.service import effective, send_rule_message
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 REMINDERS = ("booking_reminder", "booking_reminder_short")
 #: A scheduled reminder not run this long after it was due has lost its task: the sweep runs it.
-SWEEP_AFTER = timedelta(minutes=1)
+SWEEP_AFTER = sweeps.GRACE
 
 
 def _booking(workspace_id: str, booking_id: str):
@@ -113,7 +114,7 @@ def schedule_reminders(workspace_id: str, booking_id: str, now: datetime | None 
                 "due_at": due_at, "status": "pending", "created_at": now}):
             # Moved back to a time it had before: revive that reminder (sent ones stay sent).
             job_id = db.session.scalar(sa.select(ScheduledAutomation.id).where(
-                ScheduledAutomation.workspace_id == workspace_id,
+                *WorkspaceRepository(workspace_id).criteria(ScheduledAutomation),
                 ScheduledAutomation.automation_key == automation_key, ScheduledAutomation.status == "cancelled"))
             if job_id is None:
                 continue
@@ -134,7 +135,7 @@ def cancel_reminders(workspace_id: str, booking_id: str) -> int:
     """Cancel the booking's pending reminders. Not committed."""
     return db.session.execute(
         sa.update(ScheduledAutomation)
-        .where(ScheduledAutomation.workspace_id == workspace_id, ScheduledAutomation.subject_type == "booking",
+        .where(*WorkspaceRepository(workspace_id).criteria(ScheduledAutomation), ScheduledAutomation.subject_type == "booking",
                ScheduledAutomation.subject_id == booking_id, ScheduledAutomation.status == "pending")
         .values(status="cancelled", outcome="booking cancelled or moved")
         .execution_options(synchronize_session=False)).rowcount
@@ -173,16 +174,8 @@ def run(job_id: str, now: datetime | None = None) -> str:
 
 def sweep(now: datetime | None = None) -> int:
     """Run every pending reminder whose task was missed (it is past due); return how many ran."""
-    now = now or utcnow()
-    ids = list(db.session.scalars(
+    sweep_now = now or utcnow()
+    return sweeps.sweep_ids(
         sa.select(ScheduledAutomation.id)
-        .where(ScheduledAutomation.status == "pending", ScheduledAutomation.due_at <= now - SWEEP_AFTER)
-        .order_by(ScheduledAutomation.due_at).limit(200)))
-    db.session.rollback()
-    for job_id in ids:
-        try:
-            run(job_id, now)
-        except Exception:  # noqa: BLE001 - one broken reminder must not stop the others
-            db.session.rollback()
-            log.exception("scheduled automation %s failed", job_id)
-    return len(ids)
+        .where(ScheduledAutomation.status == "pending", ScheduledAutomation.due_at <= sweep_now - SWEEP_AFTER)
+        .order_by(ScheduledAutomation.due_at), lambda job_id: run(job_id, sweep_now), what="scheduled automation")

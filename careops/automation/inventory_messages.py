@@ -24,7 +24,7 @@ def recipient(workspace_id: str) -> str | None:
     if workspace.contact_email:
         return workspace.contact_email
     return db.session.scalars(sa.select(User.email).where(
-        User.workspace_id == workspace_id, User.role == "owner").order_by(User.created_at)).first()
+        *WorkspaceRepository(workspace_id).criteria(User), User.role == "owner").order_by(User.created_at)).first()
 
 
 def send_inventory_alert(workspace_id: str, event_id: str, item_id: str, quantity: float, threshold: float):

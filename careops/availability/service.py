@@ -27,7 +27,7 @@ def put_rules(workspace_id: str, new_rules: list[dict]) -> list[AvailabilityRule
     """Replace every weekly rule (the schema has refused overlaps already)."""
     repo = WorkspaceRepository(workspace_id)
     _check_services(repo, [sid for rule in new_rules for sid in (rule.get("service_ids") or [])])
-    db.session.execute(sa.delete(AvailabilityRule).where(AvailabilityRule.workspace_id == workspace_id))
+    db.session.execute(sa.delete(AvailabilityRule).where(*WorkspaceRepository(workspace_id).criteria(AvailabilityRule)))
     for position, rule in enumerate(new_rules):
         repo.add(AvailabilityRule(weekday=rule["weekday"], start=rule["start"], end=rule["end"],
                                   service_ids=_ids(rule.get("service_ids")), position=position))

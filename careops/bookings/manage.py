@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from careops import scoping
 from careops.bookings import service as bookings
 from careops.bookings.models import HOLDING, Booking, BookingManageToken
 from careops.db import WorkspaceRepository, utcnow
@@ -34,7 +35,7 @@ def issue_manage_token(workspace_id: str, booking_id: str) -> str:
 def new_manage_token(booking: Booking) -> str:
     """A new raw manage token for a booking the caller holds (no look-up; written at the next flush)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(BookingManageToken(workspace_id=booking.workspace_id, booking_id=booking.id,
+    db.session.add(BookingManageToken(workspace_id=booking.workspace_id, booking=booking,
                                       token_hash=token_digest(token)))
     return token
 
@@ -44,9 +45,9 @@ def manage_url(token: str) -> str:
 
     API clients holding the token keep using ``/api/v1/public/bookings/{token}``.
     """
-    from flask import current_app
+    from careops.messaging import public_url
 
-    return f"{current_app.config['CAREOPS_PUBLIC_URL'].rstrip('/')}/manage/{token}"
+    return public_url(f"/manage/{token}")
 
 
 def by_token(token: str) -> tuple[Workspace, Booking]:
@@ -55,11 +56,13 @@ def by_token(token: str) -> tuple[Workspace, Booking]:
 
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
-        row = db.session.scalars(sa.select(BookingManageToken)
-                                 .where(BookingManageToken.token_hash == token_digest(token))).first()
+        with scoping.unscoped():  # the token tells which workspace this is
+            row = db.session.scalars(sa.select(BookingManageToken)
+                                     .where(BookingManageToken.token_hash == token_digest(token))).first()
     if row is None:
         raise NotFound("No booking for this link")
-    workspace = ensure_active(db.session.get(Workspace, row.workspace_id))
+    scoping.bind_workspace(row.workspace_id)
+    workspace = ensure_active(db.session.get_one(Workspace, row.workspace_id))
     return workspace, WorkspaceRepository(workspace.id).get(Booking, row.booking_id)
 
 
@@ -67,7 +70,7 @@ def change_deadline(booking: Booking) -> datetime:
     """Until when a customer may cancel or move the booking online: the service's minimum notice."""
     from careops.services.models import Service
 
-    notice = db.session.get(Service, booking.service_id).min_notice_minutes
+    notice = db.session.get_one(Service, booking.service_id).min_notice_minutes
     return booking.start - timedelta(minutes=notice)
 
 

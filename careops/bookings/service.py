@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,8 +23,9 @@ from careops.bookings.locking import booking_lock
 from careops.bookings.models import HOLDING, Booking, BookingResource
 from careops.contacts import service as contacts
 from careops.contacts.models import Contact
-from careops.db import WorkspaceRepository, utcnow
+from careops.db import WorkspaceRepository, new_id, utcnow
 from careops.errors import Conflict
+from careops.event_types import BookingCancelled, BookingCreated, BookingRescheduled, BookingStatusChanged
 from careops.extensions import db
 from careops.services import service as services
 from careops.services.models import Service
@@ -44,7 +46,7 @@ class InvalidTransition(Conflict):
 
 
 def workspace_tz(workspace_id: str) -> ZoneInfo:
-    return ZoneInfo(db.session.get(Workspace, workspace_id).timezone)
+    return ZoneInfo(db.session.get_one(Workspace, workspace_id).timezone)
 
 
 def new_reference() -> str:
@@ -82,6 +84,7 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
             with booking_lock(service.resource_ids):
                 _check(workspace_id, service, start, tz, public)
                 if contact_id is None:
+                    assert contact is not None, "a booking needs contact_id or contact"
                     customer, _ = contacts.find_or_create(workspace_id, source=source, **contact)
                     customer_id = customer.id
                 else:
@@ -92,7 +95,7 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
                     from careops.bookings.manage import new_manage_token
 
                     token = new_manage_token(booking)
-                events.emit("booking_created", workspace_id, booking_id=booking.id, source=source)
+                events.emit(BookingCreated(booking_id=booking.id, source=source), workspace_id)
                 _commit_keeping_loaded()
             _count(source)
             return booking, token
@@ -124,8 +127,8 @@ def reschedule(workspace_id: str, booking_id: str, start: datetime, *, public: b
                 raise SlotUnavailable("This service is no longer offered")
             _check(workspace_id, service, start, tz, public, exclude_booking_id=booking.id)
             _place(booking, service, start)
-            events.emit("booking_rescheduled", workspace_id, booking_id=booking.id,
-                        old_start=old_start.isoformat(), new_start=start.isoformat())
+            events.emit(BookingRescheduled(booking_id=booking.id, old_start=old_start, new_start=start),
+                        workspace_id)
         if set_notes:
             booking.notes = notes
         db.session.commit()
@@ -152,16 +155,16 @@ def set_status(workspace_id: str, booking_id: str, status: str, *, by: str = "st
         raise InvalidTransition(f"A {old} booking cannot become {status}")
     # Compare-and-set: of two concurrent transitions from the same status, one wins
     # on every database, without a lock.
-    changed = db.session.execute(
-        sa.update(Booking).where(Booking.id == booking.id, Booking.workspace_id == workspace_id,
+    changed = cast("sa.CursorResult", db.session.execute(
+        sa.update(Booking).where(Booking.id == booking.id, *WorkspaceRepository(workspace_id).criteria(Booking),
                                  Booking.status == old)
-        .values(status=status, updated_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        .values(status=status, updated_at=utcnow()).execution_options(synchronize_session=False))).rowcount
     if not changed:
         db.session.rollback()
         raise InvalidTransition("The booking changed meanwhile; reload it")
-    events.emit("booking_status_changed", workspace_id, booking_id=booking.id, old_status=old, new_status=status)
+    events.emit(BookingStatusChanged(booking_id=booking.id, old_status=old, new_status=status), workspace_id)
     if status == "cancelled":
-        events.emit("booking_cancelled", workspace_id, booking_id=booking.id, by=by)
+        events.emit(BookingCancelled(booking_id=booking.id, by=by), workspace_id)
     db.session.commit()
     return booking
 
@@ -235,12 +238,14 @@ def _place(booking: Booking, service: Service, start: datetime) -> None:
 
 def _insert(repo: WorkspaceRepository, service: Service, start: datetime, contact_id: str, notes, source) -> Booking:
     # No look-up of the reference first: a clash (one in 10^9 per existing
-    # booking) meets the unique constraint, and book() starts again.
-    booking = Booking(reference=new_reference(), service_id=service.id, contact_id=contact_id, notes=notes,
-                      source=source, status="pending" if service.requires_confirmation else "confirmed")
+    # booking) meets the unique constraint at the commit, and book() starts again.
+    # No flush here either: the id is given now, so the token and the events
+    # refer to it, and the booking, its resources, token and events go in the
+    # commit's one flush (one audit INSERT instead of two).
+    booking = Booking(id=new_id(), reference=new_reference(), service_id=service.id, contact_id=contact_id,
+                      notes=notes, source=source, status="pending" if service.requires_confirmation else "confirmed")
     _place(booking, service, start)
     repo.add(booking)
-    db.session.flush()
     return booking
 
 

@@ -4,7 +4,8 @@
 (WHERE …)`` over an index range of the workspace's rows (no row reaches
 Python except today's bookings, which the dashboard lists). Sections the
 caller holds no permission for are None: staff without ``bookings`` do not
-see the day's bookings here either.
+see the day's bookings here either. The workspace filter is the request's
+tenant scope (:mod:`careops.scoping`): no query here writes one.
 
 Forms and inventory are optional domains: forms are counted by
 ``careops.forms.service.counts`` when it exists, else from its model; when
@@ -76,16 +77,16 @@ def _bookings(workspace_id: str, tz: ZoneInfo, now, day_start, day_end) -> tuple
                                  Booking.status.in_(("pending", "confirmed")))).label("upcoming_7d"),
                   _count(sa.and_(is_today, Booking.status == "no_show")).label("no_show_today"),
                   _count(sa.and_(is_today, Booking.status == "completed")).label("completed_today"))
-        .where(Booking.workspace_id == workspace_id, Booking.start >= min(day_start, now),
+        .where(Booking.start >= min(day_start, now),
                Booking.start < max(day_end, week_end))).one()
     pending = db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
-        Booking.workspace_id == workspace_id, Booking.status == "pending"))
+        Booking.status == "pending"))
     # Plain rows, not ORM objects: the list is read-only and loading entities was most of its cost.
     rows = db.session.execute(
         sa.select(Booking.id, Booking.reference, Booking.service_id, Booking.contact_id, Booking.start,
                   Booking.end, Booking.status, Booking.notes, Booking.source, Booking.created_at,
                   Booking.updated_at)
-        .where(Booking.workspace_id == workspace_id, is_today, Booking.status != "cancelled")
+        .where(is_today, Booking.status != "cancelled")
         .order_by(Booking.start, Booking.id).limit(TODAY_LIMIT)).all()
     return ({"today": counts.today, "upcoming_7d": counts.upcoming_7d, "pending_confirmation": pending,
              "no_show_today": counts.no_show_today, "completed_today": counts.completed_today},
@@ -100,7 +101,7 @@ def _listed(workspace_id: str, rows: list, tz: ZoneInfo) -> list[dict]:
         for f in db.session.execute(
                 sa.select(submission.booking_id, submission.id, submission.template_id, submission.name,
                           submission.status, submission.due_at)
-                .where(submission.workspace_id == workspace_id, submission.booking_id.in_([b.id for b in rows]))
+                .where(submission.booking_id.in_([b.id for b in rows]))
                 .order_by(submission.created_at, submission.id)):
             forms.setdefault(f.booking_id, []).append(
                 {"id": f.id, "template_id": f.template_id, "name": f.name, "status": f.status,
@@ -119,9 +120,9 @@ def _inbox(workspace_id: str, now) -> dict:
                                 Conversation.last_staff_reply_at < Conversation.last_customer_message_at))
     counts = db.session.execute(
         sa.select(_count(Conversation.status == "open").label("open"), _count(unanswered).label("unanswered"))
-        .where(Conversation.workspace_id == workspace_id)).one()
+        ).one()
     inquiries = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
-        Message.workspace_id == workspace_id, Message.direction == "in",
+        Message.direction == "in",
         Message.created_at >= now - timedelta(hours=24)))
     return {"new_inquiries_24h": inquiries, "unanswered": counts.unanswered, "open": counts.open}
 
@@ -138,7 +139,7 @@ def _forms(workspace_id: str, now) -> dict:
                   _count(submission.status == "overdue").label("overdue"),
                   _count(sa.and_(submission.status == "completed",
                                  submission.completed_at >= now - timedelta(days=7))).label("completed_7d"))
-        .where(submission.workspace_id == workspace_id)).one()
+        ).one()
     return {"pending": counts.pending, "overdue": counts.overdue, "completed_7d": counts.completed_7d}
 
 
@@ -149,12 +150,12 @@ def _inventory(workspace_id: str) -> dict:
     counts = db.session.execute(
         sa.select(_count(sa.and_(item.quantity > 0, item.quantity <= item.low_stock_threshold)).label("low"),
                   _count(item.quantity <= 0).label("out"))
-        .where(item.workspace_id == workspace_id)).one()
+        ).one()
     return {"low": counts.low, "out": counts.out}
 
 
 def _alerts(workspace_id: str, permissions) -> dict:
     counts = db.session.execute(
         sa.select(sa.func.count().label("open"), _count(Alert.severity == "critical").label("critical"))
-        .where(Alert.workspace_id == workspace_id, Alert.status == "open", *visible(permissions))).one()
+        .where(Alert.status == "open", *visible(permissions))).one()
     return {"open": counts.open, "critical": counts.critical}

@@ -1,4 +1,5 @@
-"""Blinker receivers of the forms domain; also decides the ``forms`` step of onboarding.
+"""Blinker receivers of the forms domain; also decides the ``forms`` step of onboarding
+and which form templates a service may name.
 
 They run in the event dispatcher's transaction (:func:`careops.events.deliver`)
 and must not commit. A second delivery of ``booking_created`` creates nothing:
@@ -7,9 +8,12 @@ its receipt and the unique (booking, template) of submissions both hold.
 import sqlalchemy as sa
 
 from careops import events
+from careops.db import WorkspaceRepository
 from careops.extensions import db
 from careops.forms import service
 from careops.forms.models import FormTemplate
+from careops.forms.templates import unknown_template_ids
+from careops.services import service as services
 from careops.workspaces import onboarding
 
 
@@ -31,9 +35,13 @@ def forms_step(workspace_id: str) -> tuple[bool, str]:
     from careops.forms.templates import services_by_template
 
     active = list(db.session.scalars(sa.select(FormTemplate.id).where(
-        FormTemplate.workspace_id == workspace_id, FormTemplate.is_active.is_(True))))
+        *WorkspaceRepository(workspace_id).criteria(FormTemplate), FormTemplate.is_active.is_(True))))
     if not active:
         return False, "Optional: add intake forms sent after booking (import a form pack to start)"
     linked = services_by_template(workspace_id)
     sent = sum(1 for template_id in active if linked.get(template_id))
     return True, f"{len(active)} form template(s), {sent} sent after booking a service"
+
+
+# A service may send only the workspace's active templates after booking.
+services.register_reference("form_template_ids", unknown_template_ids)

@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from careops import events
+from careops import events, scoping
 from careops.bookings.models import HOLDING, Booking
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.errors import Conflict, NotFound
+from careops.event_types import FormOverdue, FormSent, FormSubmitted
 from careops.extensions import db
 from careops.forms.answers import check_answers
 from careops.forms.models import OPEN, FormAccessToken, FormSubmission, FormTemplate
@@ -95,7 +96,7 @@ def send_for_booking(workspace_id: str, booking_id: str, now: datetime | None = 
             continue  # sent before: a second delivery of the event
         submission = db.session.get(FormSubmission, submission_id)
         form_messages.request(workspace_id, booking, submission, form_url(issue_token(submission)))
-        events.emit("form_sent", workspace_id, submission_id=submission.id, booking_id=booking.id)
+        events.emit(FormSent(submission_id=submission.id, booking_id=booking.id), workspace_id)
         created.append(submission_id)
     return created
 
@@ -105,7 +106,7 @@ def close_for_cancelled_booking(workspace_id: str, booking_id: str) -> int:
     from careops.alerts.service import resolve_for
 
     ids = list(db.session.scalars(sa.select(FormSubmission.id).where(
-        FormSubmission.workspace_id == workspace_id, FormSubmission.booking_id == booking_id,
+        *WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.booking_id == booking_id,
         FormSubmission.status == "overdue")))
     return sum(resolve_for(workspace_id, ALERT_KIND, ENTITY, submission_id) for submission_id in ids)
 
@@ -153,7 +154,7 @@ def mark_overdue(submission_id: str, now: datetime | None = None) -> bool:
                 detail=f"{submission.name} for booking {booking.reference} was due "
                        f"{submission.due_at.isoformat()} and is still not filled in.",
                 link=api_path(submission.id), entity_type=ENTITY, entity_id=submission.id)
-    events.emit("form_overdue", workspace_id, submission_id=submission.id)
+    events.emit(FormOverdue(submission_id=submission.id), workspace_id)
     db.session.commit()
     return True
 
@@ -165,10 +166,12 @@ def _by_token(token: str) -> tuple[Workspace, FormSubmission]:
 
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
-        row = db.session.scalars(sa.select(FormAccessToken)
-                                 .where(FormAccessToken.token_hash == token_digest(token))).first()
+        with scoping.unscoped():  # the token tells which workspace this is
+            row = db.session.scalars(sa.select(FormAccessToken)
+                                     .where(FormAccessToken.token_hash == token_digest(token))).first()
     if row is None:
         raise NotFound("No form for this link")
+    scoping.bind_workspace(row.workspace_id)
     workspace = ensure_active(db.session.get(Workspace, row.workspace_id))
     return workspace, WorkspaceRepository(workspace.id).get(FormSubmission, row.submission_id)
 
@@ -218,7 +221,7 @@ def submit_by_token(token: str, data: dict) -> dict:
         db.session.rollback()
         raise FormClosed("This form has already been submitted")
     resolve_for(workspace.id, ALERT_KIND, ENTITY, submission.id)
-    events.emit("form_submitted", workspace.id, submission_id=submission.id)
+    events.emit(FormSubmitted(submission_id=submission.id), workspace.id)
     db.session.commit()
     db.session.refresh(submission)
     return _public(workspace, submission)
@@ -243,10 +246,30 @@ def booking_forms(workspace_id: str, booking_id: str) -> list[dict]:
     rows = db.session.execute(
         sa.select(FormSubmission.id, FormSubmission.template_id, FormSubmission.name, FormSubmission.status,
                   FormSubmission.due_at)
-        .where(FormSubmission.workspace_id == workspace_id, FormSubmission.booking_id == booking_id)
+        .where(*WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.booking_id == booking_id)
         .order_by(FormSubmission.created_at, FormSubmission.id))
     return [{"id": r.id, "template_id": r.template_id, "name": r.name, "status": r.status, "due_at": r.due_at}
             for r in rows]
+
+
+def forms_by_booking(workspace_id: str, booking_ids: list[str]) -> dict[str, list[dict]]:
+    """:func:`booking_forms` for a page of bookings in one query: ``{booking id: [form, ...]}``.
+
+    Every id is a key (an empty list when the booking has no form), so a list
+    of bookings costs one statement instead of one per booking.
+    """
+    forms: dict[str, list[dict]] = {booking_id: [] for booking_id in booking_ids}
+    if not booking_ids:
+        return forms
+    rows = db.session.execute(
+        sa.select(FormSubmission.booking_id, FormSubmission.id, FormSubmission.template_id, FormSubmission.name,
+                  FormSubmission.status, FormSubmission.due_at)
+        .where(*WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.booking_id.in_(booking_ids))
+        .order_by(FormSubmission.created_at, FormSubmission.id))
+    for r in rows:
+        forms[r.booking_id].append({"id": r.id, "template_id": r.template_id, "name": r.name, "status": r.status,
+                                    "due_at": r.due_at})
+    return forms
 
 
 RECENT_FORMS = 20
@@ -264,9 +287,9 @@ def counts(workspace_id: str, now: datetime | None = None) -> dict:
     now = now or utcnow()
     rows = dict(db.session.execute(
         sa.select(FormSubmission.status, sa.func.count()).where(
-            FormSubmission.workspace_id == workspace_id, FormSubmission.status.in_(OPEN))
+            *WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.status.in_(OPEN))
         .group_by(FormSubmission.status)).all())
     completed = db.session.scalar(sa.select(sa.func.count()).select_from(FormSubmission).where(
-        FormSubmission.workspace_id == workspace_id, FormSubmission.status == "completed",
+        *WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.status == "completed",
         FormSubmission.completed_at >= now - timedelta(days=7)))
     return {"pending": rows.get("pending", 0), "overdue": rows.get("overdue", 0), "completed_7d": completed or 0}

@@ -32,7 +32,7 @@ def services_by_template(workspace_id: str) -> dict[str, list[str]]:
     """``{template id: [service ids]}`` from the workspace's services (in their creation order)."""
     linked: dict[str, list[str]] = {}
     rows = db.session.execute(sa.select(Service.id, Service.form_template_ids)
-                              .where(Service.workspace_id == workspace_id)
+                              .where(*WorkspaceRepository(workspace_id).criteria(Service))
                               .order_by(Service.created_at, Service.id))
     for service_id, template_ids in rows:
         for template_id in template_ids or ():
@@ -71,7 +71,7 @@ def unknown_template_ids(workspace_id: str, template_ids) -> list[str]:
     if not ids:
         return []
     found = set(db.session.scalars(sa.select(FormTemplate.id).where(
-        FormTemplate.workspace_id == workspace_id, FormTemplate.id.in_(ids), FormTemplate.is_active.is_(True))))
+        *WorkspaceRepository(workspace_id).criteria(FormTemplate), FormTemplate.id.in_(ids), FormTemplate.is_active.is_(True))))
     return [i for i in ids if i not in found]
 
 
@@ -195,7 +195,7 @@ def import_pack(workspace_id: str, pack_key: str) -> list[dict]:
             "updated_at": created})
         if not inserted:
             db.session.execute(sa.update(FormTemplate).where(
-                FormTemplate.workspace_id == workspace_id, FormTemplate.pack_key == pack_key,
+                *WorkspaceRepository(workspace_id).criteria(FormTemplate), FormTemplate.pack_key == pack_key,
                 FormTemplate.pack_template == spec["name"], FormTemplate.is_active.is_(False))
                 .values(is_active=True, updated_at=now))
     db.session.commit()

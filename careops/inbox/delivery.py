@@ -14,6 +14,7 @@ worker killed, lease expired).
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from dataclasses import dataclass
@@ -21,10 +22,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from careops import events
+from careops import events, sweeps
 from careops.db import utcnow
+from careops.event_types import MessageFailed
 from careops.extensions import db
 from careops.inbox.models import Conversation, Message
+from careops.integrations import service as integrations
 from careops.messaging import chain
 from careops.messaging.base import OutboundMessage
 
@@ -34,8 +37,9 @@ log = logging.getLogger(__name__)
 #: the providers are called: a worker that died mid-send (SIGKILL, power loss)
 #: holds the message for seconds, not minutes. ``CAREOPS_MESSAGE_LEASE_SECONDS`` changes it.
 LEASE = timedelta(seconds=30)
-#: A queued message due this long ago without being sent has lost its task.
-SWEEP_AFTER = timedelta(minutes=2)
+#: A queued message due this long ago without being sent has lost its task (the grace all
+#: catch-up sweeps share; the lease, not the grace, keeps a message from being sent twice).
+SWEEP_AFTER = sweeps.GRACE
 PAUSED = "Not sent: automation is paused for this conversation"
 
 
@@ -59,13 +63,13 @@ def deliver(message_id: str, now: datetime | None = None) -> Result:
         return Result("failed")
     outbound = _outbound(message)
     workspace_id, channel, attempt = message.workspace_id, message.channel, message.attempts
-    candidates = chain.candidates(workspace_id, channel)
+    candidates = integrations.provider_candidates(workspace_id, channel)
     db.session.rollback()  # hold no transaction while providers are called
     with LeaseKeeper(message_id, lease_length()):
         result = chain.send(channel, outbound, candidates)
 
     message = db.session.get(Message, message_id)
-    chain.record_outcomes(workspace_id, result.outcomes)
+    integrations.record_outcomes(workspace_id, result.outcomes)
     if result.sent:
         _finish(message, status="sent", provider=result.provider, provider_message_id=result.provider_message_id,
                 sent_at=utcnow(), error=None)
@@ -122,7 +126,10 @@ class LeaseKeeper:
         self.message_id, self.length = message_id, length
         self.engine = db.engine
         self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"lease-{message_id[:8]}", daemon=True)
+        # The thread works in a copy of this context: it keeps the tenant scope, which
+        # PostgreSQL's row-level security reads when its transactions begin (careops.rls).
+        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
+                                       name=f"lease-{message_id[:8]}", daemon=True)
 
     def __enter__(self):
         self.thread.start()
@@ -186,7 +193,7 @@ def fail(message: Message, error: str) -> None:
     raise_alert(message.workspace_id, kind="delivery_failed", severity="warning",
                 title=f"A {message.channel} message could not be sent", detail=error[:2000], link=link,
                 entity_type=entity_type, entity_id=entity_id)
-    events.emit("message_failed", message.workspace_id, message_id=message.id, error=error[:500])
+    events.emit(MessageFailed(message_id=message.id, error=error[:500]), message.workspace_id)
     _count(message.channel, "failed")
 
 
@@ -201,16 +208,9 @@ def sweep(now: datetime | None = None) -> int:
     from careops.inbox.tasks import send_message
 
     now = now or utcnow()
-    ids = list(db.session.scalars(
+    return sweeps.sweep_ids(
         sa.select(Message.id)
         .where(Message.status == "queued", Message.direction == "out",
                Message.next_attempt_at <= now - SWEEP_AFTER,
                sa.or_(Message.lease_until.is_(None), Message.lease_until < now))
-        .order_by(Message.next_attempt_at).limit(200)))
-    db.session.rollback()
-    for message_id in ids:
-        try:
-            send_message(message_id)
-        except Exception:  # noqa: BLE001 - the next sweep tries again
-            log.exception("could not enqueue message %s", message_id)
-    return len(ids)
+        .order_by(Message.next_attempt_at), send_message, what="message")

@@ -19,16 +19,18 @@ import secrets
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import current_app
 
+from careops import scoping
+from careops.alerts.service import raise_alert, resolve_for
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import NotFound, ValidationFailed
 from careops.extensions import db
 from careops.fields import normalize_email, normalize_phone
 from careops.integrations import crypto
 from careops.integrations.models import Integration
-from careops.messaging import breaker, registry
+from careops.messaging import breaker, public_url, registry
 from careops.messaging.base import CHANNELS, OutboundMessage, ProviderError
+from careops.messaging.chain import Candidate, Outcome
 from careops.plugins import collect, hook
 from careops.security import token_digest
 
@@ -159,17 +161,23 @@ def inbound_url(row: Integration) -> str | None:
         token = crypto.decrypt(row.inbound_token)
     except crypto.SecretUnreadable:
         return None
-    base = current_app.config["CAREOPS_PUBLIC_URL"].rstrip("/")
-    return f"{base}/api/v1/public/inbound/{row.provider}?token={token}"
+    return public_url(f"/api/v1/public/inbound/{row.provider}?token={token}")
 
 
 def find_by_inbound_token(provider: str, token: str | None) -> Integration | None:
-    """The enabled integration of ``provider`` that this inbound token belongs to (any workspace)."""
+    """The enabled integration of ``provider`` that this inbound token belongs to (any workspace).
+
+    The inbound webhook's workspace lookup: the unit of work is then scoped to its workspace.
+    """
     if not token or len(token) > 200:
         return None
-    return db.session.scalars(sa.select(Integration).where(
-        Integration.inbound_token_hash == token_digest(token), Integration.provider == provider,
-        Integration.enabled.is_(True))).first()
+    with scoping.unscoped():
+        row = db.session.scalars(sa.select(Integration).where(
+            Integration.inbound_token_hash == token_digest(token), Integration.provider == provider,
+            Integration.enabled.is_(True))).first()
+    if row is not None:
+        scoping.bind_workspace(row.workspace_id)
+    return row
 
 
 def chain(workspace_id: str, channel: str) -> list[Integration]:
@@ -202,9 +210,41 @@ def record_outcome(row: Integration, error: str | None) -> None:
         row.last_checked_at = utcnow()
 
 
+def provider_candidates(workspace_id: str, channel: str) -> list[Candidate]:
+    """The configured providers of ``channel``, built and ready for :func:`careops.messaging.chain.send`."""
+    found = []
+    for row in chain(workspace_id, channel):
+        try:
+            provider = build_provider(row)
+            provider.inbound_url = inbound_url(row)  # its status-callback address
+            found.append(Candidate(row.id, row.key, row.provider, provider))
+        except ProviderError as exc:
+            found.append(Candidate(row.id, row.key, row.provider, None, str(exc)))
+    return found
+
+
+def record_outcomes(workspace_id: str, outcomes: list[Outcome]) -> None:
+    """Write each provider's result on its integration, and alert when a breaker opened. Not committed."""
+    repo = WorkspaceRepository(workspace_id)
+    for outcome in outcomes:
+        row = repo.first(Integration, Integration.id == outcome.integration_id)
+        if row is None:
+            continue
+        if outcome.error is None:
+            record_outcome(row, None)
+            resolve_for(workspace_id, "integration_error", "integration", row.id)
+        elif outcome.circuit_opened:
+            record_outcome(row, outcome.error)
+            raise_alert(workspace_id, kind="integration_error", severity="critical",
+                        title=f"The '{row.key}' provider ({row.provider}) keeps failing",
+                        detail=outcome.error, link="/api/v1/integrations",
+                        entity_type="integration", entity_id=row.id)
+        else:
+            row.last_error = outcome.error  # one failure is not yet an outage: status unchanged
+
+
 def test_integration(workspace_id: str, key: str, *, to: str | None, default_email: str) -> dict:
     """Send a test message (or ping a non-messaging integration); record and return ``{ok, detail}``."""
-    from careops.alerts.service import resolve_for
 
     row = get_by_key(workspace_id, key)
     if row.kind in COMMUNICATION_KINDS:

@@ -116,7 +116,7 @@ def _history(workspace_id: str, now: datetime, tz: ZoneInfo, item_ids: list[str]
         sa.select(StockMovement.item_id, StockMovement.created_at, StockMovement.delta, StockMovement.booking_id,
                   Booking.start, Booking.created_at)
         .outerjoin(Booking, Booking.id == StockMovement.booking_id)
-        .where(StockMovement.workspace_id == workspace_id, StockMovement.item_id.in_(item_ids),
+        .where(*WorkspaceRepository(workspace_id).criteria(StockMovement), StockMovement.item_id.in_(item_ids),
                StockMovement.created_at >= since)
         .order_by(StockMovement.item_id, StockMovement.sequence))
     history: dict[str, list[Movement]] = {}

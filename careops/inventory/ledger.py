@@ -27,7 +27,9 @@ import sqlalchemy as sa
 
 from careops import events
 from careops.alerts.service import raise_alert, resolve_for
+from careops.db import WorkspaceRepository
 from careops.errors import Conflict, NotFound
+from careops.event_types import InventoryLow
 from careops.extensions import db
 from careops.inventory.models import SCALE, InventoryItem, StockMovement
 
@@ -58,7 +60,7 @@ def lock_item(workspace_id: str, item_id: str) -> InventoryItem:
     """The item, freshly read and locked until the transaction ends (NotFound in another workspace)."""
     session = db.session
     connection = session.connection()
-    stmt = sa.select(InventoryItem).where(InventoryItem.id == item_id, InventoryItem.workspace_id == workspace_id)
+    stmt = sa.select(InventoryItem).where(InventoryItem.id == item_id, *WorkspaceRepository(workspace_id).criteria(InventoryItem))
     if connection.dialect.name == "sqlite":
         if not connection.connection.driver_connection.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -105,8 +107,8 @@ def settle(item: InventoryItem, before: str) -> None:
     if after in ALERT_KIND:
         raise_stock_alert(item, after)
     if before == "ok":
-        events.emit("inventory_low", item.workspace_id, item_id=item.id, quantity=float(item.quantity),
-                     threshold=float(item.low_stock_threshold))
+        events.emit(InventoryLow(item_id=item.id, quantity=float(item.quantity),
+                                 threshold=float(item.low_stock_threshold)), item.workspace_id)
 
 
 def raise_stock_alert(item: InventoryItem, kind_state: str, detail: str | None = None) -> None:

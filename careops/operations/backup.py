@@ -7,7 +7,10 @@
   copies the backup back page by page through the same API.
 - **PostgreSQL**: ``pg_dump --format=custom`` and ``pg_restore --clean``
   (the client tools of the server's major version must be installed). The
-  same commands work by hand; ``docs/backup.md`` lists them.
+  same commands work by hand; ``docs/backup.md`` lists them. The app's role is
+  bound by row-level security (:mod:`careops.rls`), so the dump runs with it
+  enabled and the session unscoped: every workspace's rows, not an error.
+  Restore needs nothing: pg_restore loads the rows before the policies.
 
 The task queue is not backed up: it holds only work that the outbox sweep
 and the reminder sweeps recreate from the database.
@@ -40,7 +43,10 @@ def backup(path: str | os.PathLike, url: sa.URL | None = None) -> str:
             copy.close()
             source.close()
     elif url.get_backend_name() == "postgresql":
-        _run("pg_dump", "--format=custom", "--no-owner", f"--file={partial}", url=url)
+        # pg_dump refuses a table whose policy would hide rows unless told to apply it;
+        # careops.unscoped=on makes the policy show every row.
+        _run("pg_dump", "--format=custom", "--no-owner", "--enable-row-security", f"--file={partial}", url=url,
+             options="-c careops.unscoped=on")
     else:
         raise ValueError(f"no backup method for {url.get_backend_name()}")
     os.replace(partial, target)
@@ -75,10 +81,12 @@ def _sqlite_file(url: sa.URL) -> str:
     return url.database
 
 
-def _run(tool: str, *args: str, url: sa.URL) -> None:
+def _run(tool: str, *args: str, url: sa.URL, options: str | None = None) -> None:
     if shutil.which(tool) is None:
         raise RuntimeError(f"{tool} is not installed: install the PostgreSQL client tools of your server's version")
     env = dict(os.environ)
+    if options:  # server settings for the tool's session
+        env["PGOPTIONS"] = " ".join(filter(None, (env.get("PGOPTIONS"), options)))
     if url.password:
         env["PGPASSWORD"] = str(url.password)  # not on the command line, where `ps` would show it
     plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)

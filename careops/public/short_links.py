@@ -14,12 +14,14 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect
+from flask import Blueprint, abort, redirect
 from sqlalchemy.orm import Mapped, mapped_column
 
+from careops import scoping
 from careops.db import Base, IdMixin, TimestampMixin, UTCDateTime, WorkspaceMixin, utcnow
 from careops.extensions import db
 from careops.http import public_rate_limit
+from careops.messaging import public_url
 from careops.security import token_digest
 
 #: 10 URL-safe characters: 60 random bits, answered only behind the public rate limit.
@@ -46,7 +48,7 @@ def shorten(workspace_id: str, url: str, now: datetime | None = None) -> str:
     now = now or utcnow()
     db.session.add(ShortLink(workspace_id=workspace_id, code_hash=token_digest(code), target=crypto.encrypt(url),
                              expires_at=now + LIFETIME))
-    return f"{current_app.config['CAREOPS_PUBLIC_URL'].rstrip('/')}{PREFIX}{code}"
+    return public_url(f"{PREFIX}{code}")
 
 
 def shorten_links(workspace_id: str, values: dict) -> dict:
@@ -61,7 +63,8 @@ def resolve(code: str, now: datetime | None = None) -> str | None:
 
     if not isinstance(code, str) or len(code) != CODE_LENGTH:
         return None
-    row = db.session.scalars(sa.select(ShortLink).where(ShortLink.code_hash == token_digest(code))).first()
+    with scoping.unscoped():  # a short link is public: its code finds it in any workspace
+        row = db.session.scalars(sa.select(ShortLink).where(ShortLink.code_hash == token_digest(code))).first()
     if row is None or row.expires_at <= (now or utcnow()):
         return None
     try:

@@ -7,9 +7,11 @@ import unicodedata
 
 import sqlalchemy as sa
 
+from careops import scoping
+from careops.db import new_id
 from careops.errors import Conflict, NotFound
 from careops.extensions import db
-from careops.resources.models import Resource
+from careops.resources import service as resources
 from careops.workspaces.models import ContactForm, Workspace
 
 SLUG_MAX = 60
@@ -57,10 +59,13 @@ def create_workspace(name: str, timezone: str = "UTC", country: str = "US", *,
     same slug first; the caller rolls back and tries again.
     """
     slug = unique_slug(name, random_suffix=random_slug)
-    workspace = Workspace(name=name, slug=slug, timezone=timezone, country=country, status="setup")
+    workspace = Workspace(id=new_id(), name=name, slug=slug, timezone=timezone, country=country, status="setup")
+    # Whoever creates a workspace (a registration, create-owner, the demo) works for it from here on,
+    # from its first flush (the audit entry of its creation is one of its rows).
+    scoping.bind_workspace(workspace.id)
     db.session.add(workspace)
     db.session.flush()
-    db.session.add(Resource(workspace_id=workspace.id, name="Main calendar", capacity=1))
+    resources.add_main_calendar(workspace.id)
     db.session.add(ContactForm(workspace_id=workspace.id))
     return workspace
 
@@ -77,6 +82,8 @@ def get_by_slug(slug: str) -> Workspace:
         if isinstance(slug, str) and len(slug) <= 80 else None
     if workspace is None:
         raise NotFound("No such business")
+    # The public workspace lookup: a public page or API call by slug works for this workspace.
+    scoping.bind_workspace(workspace.id)
     return workspace
 
 

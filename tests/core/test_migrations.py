@@ -79,3 +79,34 @@ def test_migrations_build_the_schema_of_the_models(make_app, empty_database_url)
     assert differences == [], "models and migrations disagree; regenerate the migration:\n" + "\n".join(
         map(summary, differences))
     assert set(db.metadata.tables) <= tables
+
+
+def row_level_security(engine) -> dict[str, tuple[bool, bool]]:
+    """Table → (enabled, forced) for every table under row-level security or a policy."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
+            "AND (c.relrowsecurity OR c.relforcerowsecurity "
+            "     OR EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname))")).all()
+    return {name: (enabled, forced) for name, enabled, forced in rows}
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="row-level security is PostgreSQL's (CAREOPS_TEST_DATABASE_URL)")
+def test_migrations_put_every_workspace_table_under_row_level_security(make_app, empty_database_url):
+    """A migration that adds a table with a workspace_id column and forgets its policy fails here."""
+    from careops import rls
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        with preserved_logging():
+            flask_migrate.upgrade()
+        expected = dict.fromkeys(rls.workspace_tables(db.metadata), (True, True))
+        assert row_level_security(db.engine) == expected
+        with preserved_logging():
+            flask_migrate.downgrade(revision="83a369c5997a")
+        assert row_level_security(db.engine) == {}
+        with preserved_logging():
+            flask_migrate.upgrade()
+        assert row_level_security(db.engine) == expected

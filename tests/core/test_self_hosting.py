@@ -248,18 +248,25 @@ def test_postgresql_backup_restores_into_another_database(app, register, tmp_pat
         source_url = db.engine.url
     assert target.stat().st_size > 0 and "Backed up" in message
     scratch = f"careops_restore_{os.getpid()}"
-    admin = sa.create_engine(source_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # The app's role may not create databases (tests/conftest.py): the superuser
+    # makes the scratch one and gives it to the app's role, as production's owner is.
+    admin = sa.create_engine(sa.make_url(config.database_url(TEST_DATABASE_URL)).set(database="postgres"),
+                             isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{scratch}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{scratch}" OWNER "{source_url.username}"'))
     try:
         with app.app_context():
             backup.restore(target, url=source_url.set(database=scratch))
         restored = sa.create_engine(source_url.set(database=scratch))
         with restored.connect() as connection:
             names = connection.execute(sa.text("SELECT name FROM workspaces")).scalars().all()
+            # The workspace rows came through row-level security: the dump ran unscoped.
+            connection.execute(sa.text("SELECT set_config('careops.unscoped', 'on', false)"))
+            users = connection.execute(sa.text("SELECT count(*) FROM users")).scalar()
         restored.dispose()
         assert names == ["Kept Clinic"]
+        assert users == 1
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
