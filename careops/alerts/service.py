@@ -15,6 +15,7 @@ from careops.alerts.access import may_see, visible
 from careops.alerts.models import KINDS, SEVERITIES, Alert
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.errors import NotFound
+from careops.event_types import AlertRaised
 from careops.extensions import db
 
 #: Where to act on an entity, for callers that give no ``link``: API paths that answer GET.
@@ -56,8 +57,8 @@ def raise_alert(workspace_id: str, *, kind: str, title: str, severity: str = "wa
         "open_key": _open_key(kind, entity_type, entity_id), "created_at": utcnow()})
     if not inserted:
         return None
-    events.emit("alert_raised", workspace_id, alert_id=alert_id, kind=kind, severity=severity,
-                entity_type=entity_type, entity_id=entity_id, link=link)
+    events.emit(AlertRaised(alert_id=alert_id, kind=kind, severity=severity, entity_type=entity_type,
+                            entity_id=entity_id, link=link), workspace_id)
     return db.session.get(Alert, alert_id)
 
 

@@ -2,10 +2,13 @@
 
 They run in the event dispatcher's transaction (careops.events.deliver) and
 must not commit. Each message is keyed (rule, subject, occurrence), so a
-second delivery of an event sends nothing more.
+second delivery of an event sends nothing more. Also tells the inbox whether a
+staff reply pauses automation (the ``staff_reply_pause`` rule).
 """
 from careops import events
 from careops.automation import booking_messages, contact_messages, inventory_messages
+from careops.automation.service import rule_enabled
+from careops.inbox.service import decide_reply_pause
 
 CONTACT_FORM = "contact_form"
 
@@ -44,3 +47,11 @@ events.booking_status_changed.connect(on_booking_status_changed)
 events.booking_rescheduled.connect(on_booking_rescheduled)
 events.booking_cancelled.connect(on_booking_cancelled)
 events.inventory_low.connect(on_inventory_low)
+
+
+def staff_reply_pauses(workspace_id: str) -> bool:
+    """The inbox asks on every staff reply: is the ``staff_reply_pause`` rule on?"""
+    return rule_enabled(workspace_id, "staff_reply_pause")
+
+
+decide_reply_pause(staff_reply_pauses)

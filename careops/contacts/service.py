@@ -15,6 +15,7 @@ from careops.bookings.models import Booking
 from careops.contacts.models import Contact
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import Conflict, ValidationFailed
+from careops.event_types import ContactCreated
 from careops.extensions import db
 from careops.fields import normalize_phone
 from careops.inbox.models import Conversation
@@ -80,7 +81,7 @@ def _insert(repo: WorkspaceRepository, *, name, email, phone, tags, source) -> C
                                source=source))
     db.session.flush()
     repo.add(Conversation(contact_id=contact.id))
-    events.emit("contact_created", repo.workspace_id, contact_id=contact.id, source=source)
+    events.emit(ContactCreated(contact_id=contact.id, source=source), repo.workspace_id)
     return contact
 
 

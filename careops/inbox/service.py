@@ -6,15 +6,35 @@ every automated message to that contact until staff resume it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from careops import events
 from careops.contacts.models import Contact
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.errors import ValidationFailed
+from careops.event_types import MessageReceived, StaffReplied
 from careops.extensions import db
 from careops.inbox.models import Conversation, Message
 from careops.inbox.sending import conversation_of, send_to_contact, touch
+
+
+def _never_pauses(workspace_id: str) -> bool:
+    return False
+
+
+#: Whether a staff reply pauses the conversation's automation: the automation domain's
+#: ``staff_reply_pause`` rule decides (:func:`decide_reply_pause`, from
+#: ``careops.automation.receivers``), so the inbox imports no automation code.
+_reply_pauses_automation: Callable[[str], bool] = _never_pauses
+
+
+def decide_reply_pause(decides: Callable[[str], bool]) -> None:
+    """Register ``decides(workspace_id) -> bool``: does a staff reply pause automation there?"""
+    global _reply_pauses_automation
+    _reply_pauses_automation = decides
+
 
 BODY_MAX = 50_000  # an inbound email is cut here; staff replies have their own, smaller limit
 
@@ -61,8 +81,6 @@ def summary(conversation: Conversation) -> dict:
 def reply(workspace_id: str, conversation_id: str, *, user_id: str, body: str,
           channel: str | None = None) -> dict:
     """Queue a staff message to the conversation's contact; returns the message as queued. Commits."""
-    from careops.automation.service import rule_enabled
-
     repo = WorkspaceRepository(workspace_id)
     conversation = repo.get(Conversation, conversation_id)
     contact = conversation.contact
@@ -75,10 +93,10 @@ def reply(workspace_id: str, conversation_id: str, *, user_id: str, body: str,
     conversation.last_staff_reply_at = message.created_at
     conversation.unread_count = 0
     conversation.status = "open"
-    if rule_enabled(workspace_id, "staff_reply_pause"):
+    if _reply_pauses_automation(workspace_id):
         conversation.automation_paused = True
-    events.emit("staff_replied", workspace_id, message_id=message.id, conversation_id=conversation.id,
-                user_id=user_id)
+    events.emit(StaffReplied(message_id=message.id, conversation_id=conversation.id, user_id=user_id),
+                workspace_id)
     db.session.flush()
     answer = {k: getattr(message, k) for k in ("id", "direction", "channel", "author", "subject", "body", "status",
                                                "created_at", "sent_at", "error")}
@@ -154,6 +172,6 @@ def append_inbound(workspace_id: str, contact: Contact, *, channel: str, body: s
     conversation.unread_count += 1
     conversation.last_customer_message_at = now
     contact.last_activity_at = now
-    events.emit("message_received", workspace_id, message_id=message.id, conversation_id=conversation.id,
-                contact_id=contact.id, channel=channel)
+    events.emit(MessageReceived(message_id=message.id, conversation_id=conversation.id,
+                                contact_id=contact.id, channel=channel), workspace_id)
     return message

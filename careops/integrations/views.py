@@ -1,4 +1,6 @@
 """/api/v1/integrations (owner)."""
+import marshmallow as ma
+
 from careops.errors import ValidationFailed
 from careops.http import Blueprint
 from careops.integrations import service
@@ -55,5 +57,5 @@ def test_integration(data, key):
 def _check_key(key: str) -> None:
     try:
         KEY(key)
-    except Exception as exc:  # marshmallow's ValidationError
+    except ma.ValidationError as exc:
         raise ValidationFailed({"key": exc.messages}) from None

@@ -7,8 +7,9 @@ backoff and jitter, :func:`retry_delay`) is the caller's job — a Huey task
 re-scheduled with a delay, never a sleep in a request.
 
 No database transaction is held while providers are called: the candidates
-are read first, sent to, and their outcomes are written afterwards by
-:func:`record_outcomes` in the caller's transaction.
+are read first (:func:`careops.integrations.service.provider_candidates`), sent
+to, and their outcomes are written afterwards by
+:func:`careops.integrations.service.record_outcomes` in the caller's transaction.
 """
 from __future__ import annotations
 
@@ -54,21 +55,6 @@ class ChainResult:
     error: str | None = None
     retryable: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
-
-
-def candidates(workspace_id: str, channel: str) -> list[Candidate]:
-    """The configured providers of ``channel``, built and ready (reads the database)."""
-    from careops.integrations import service as integrations
-
-    found = []
-    for row in integrations.chain(workspace_id, channel):
-        try:
-            provider = integrations.build_provider(row)
-            provider.inbound_url = integrations.inbound_url(row)  # its status-callback address
-            found.append(Candidate(row.id, row.key, row.provider, provider))
-        except ProviderError as exc:
-            found.append(Candidate(row.id, row.key, row.provider, None, str(exc)))
-    return found
 
 
 def send(channel: str, message: OutboundMessage, chain: list[Candidate]) -> ChainResult:
@@ -121,31 +107,6 @@ def header_safe(message: OutboundMessage) -> OutboundMessage:
     return dataclasses.replace(message, to=one_line(message.to), subject=one_line(message.subject),
                                from_name=one_line(message.from_name), reply_to=one_line(message.reply_to),
                                headers=headers)
-
-
-def record_outcomes(workspace_id: str, outcomes: list[Outcome]) -> None:
-    """Write each provider's result on its integration, and alert when a breaker opened. Not committed."""
-    from careops.alerts.service import raise_alert, resolve_for
-    from careops.db import WorkspaceRepository
-    from careops.integrations.models import Integration
-    from careops.integrations.service import record_outcome
-
-    repo = WorkspaceRepository(workspace_id)
-    for outcome in outcomes:
-        row = repo.first(Integration, Integration.id == outcome.integration_id)
-        if row is None:
-            continue
-        if outcome.error is None:
-            record_outcome(row, None)
-            resolve_for(workspace_id, "integration_error", "integration", row.id)
-        elif outcome.circuit_opened:
-            record_outcome(row, outcome.error)
-            raise_alert(workspace_id, kind="integration_error", severity="critical",
-                        title=f"The '{row.key}' provider ({row.provider}) keeps failing",
-                        detail=outcome.error, link="/api/v1/integrations",
-                        entity_type="integration", entity_id=row.id)
-        else:
-            row.last_error = outcome.error  # one failure is not yet an outage: status unchanged
 
 
 def retry_delay(attempt: int, rng=random.random) -> float:

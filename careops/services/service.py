@@ -4,17 +4,21 @@ Other domains read services through :func:`get` and :func:`active_services`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from careops.db import WorkspaceRepository
 from careops.errors import NotFound, ValidationFailed
 from careops.extensions import db
-from careops.resources.models import Resource
+from careops.resources import service as resources
 from careops.services.models import Service
 
 _COLUMNS = ("name", "description", "duration_minutes", "location", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "booking_horizon_days", "requires_confirmation",
             "is_active", "form_template_ids", "inventory_usage")
+#: field of a service -> unknown_ids(workspace_id, ids), see :func:`register_reference`
+_REFERENCES: dict[str, Callable[[str, list], list[str]]] = {}
 
 
 def listing(workspace_id: str, is_active: bool | None = None) -> sa.Select:
@@ -91,35 +95,35 @@ def deactivate(workspace_id: str, service_id: str) -> None:
 
 
 def _default_resource_ids(repo: WorkspaceRepository) -> list[str]:
-    first = db.session.scalars(repo.select(Resource, Resource.is_active.is_(True))
-                               .order_by(Resource.created_at, Resource.id).limit(1)).first()
-    if first is None:
+    first_id = resources.first_active_id(repo.workspace_id)
+    if first_id is None:
         raise ValidationFailed({"resource_ids": ["The workspace has no active resource; create one first."]})
-    return [first.id]
+    return [first_id]
+
+
+def register_reference(field: str, unknown_ids: Callable[[str, list], list[str]]) -> None:
+    """The domain owning what ``field`` of a service names decides which of its ids are unknown.
+
+    ``unknown_ids(workspace_id, ids)`` returns the ids that are not the workspace's;
+    forms registers ``form_template_ids`` and inventory the items of ``inventory_usage``
+    (from their ``receivers.py``), so services imports neither.
+    """
+    _REFERENCES[field] = unknown_ids
 
 
 def _check_form_templates(workspace_id: str, template_ids) -> None:
     """Only the workspace's active form templates may be sent after booking (the forms domain decides)."""
-    from careops.forms.templates import unknown_template_ids
-
-    unknown = unknown_template_ids(workspace_id, template_ids)
+    unknown = _REFERENCES["form_template_ids"](workspace_id, template_ids)
     if unknown:
         raise ValidationFailed({"form_template_ids": [f"Unknown form template: {t}" for t in unknown]})
 
 
 def _check_inventory(workspace_id: str, usage) -> None:
     """Every item a service uses is an item of the workspace (the inventory domain decides)."""
-    from careops.inventory.service import unknown_item_ids
-
-    unknown = unknown_item_ids(workspace_id, [u["item_id"] for u in usage or []])
+    unknown = _REFERENCES["inventory_usage"](workspace_id, [u["item_id"] for u in usage or []])
     if unknown:
         raise ValidationFailed({"inventory_usage": [f"Unknown inventory item: {i}" for i in unknown]})
 
 
 def _check_resources(repo: WorkspaceRepository, resource_ids: list[str]) -> None:
-    missing = repo.ids_exist(Resource, resource_ids)
-    if missing:
-        raise NotFound(f"Resource not found: {missing[0]}")
-    inactive = repo.all(Resource, Resource.id.in_(resource_ids), Resource.is_active.is_(False))
-    if inactive:
-        raise ValidationFailed({"resource_ids": [f"Resource '{r.name}' is inactive." for r in inactive]})
+    resources.check_usable(repo.workspace_id, resource_ids)

@@ -6,9 +6,10 @@ availability, forms, inventory, staff, activation. Activation needs
 availability); the others are guidance. Until activation every public page
 answers 409 ``WORKSPACE_NOT_ACTIVE``.
 
-Domains that arrive later can refine a step with :func:`register_check`
-(e.g. the forms domain for ``forms``); until then those steps look for rows in
-their conventional tables.
+The domain that owns a step decides it with :func:`register_check` (in its
+``receivers.py``: integrations for ``communication``, services, availability,
+forms), so this module imports no other domain; the optional steps without
+one look for rows in their conventional tables.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from careops import events
-from careops.db import WorkspaceRepository, utcnow
+from careops.db import utcnow
 from careops.errors import AppError
+from careops.event_types import WorkspaceActivated
 from careops.extensions import db
 from careops.workspaces.models import ContactForm, Workspace
 
@@ -64,36 +66,11 @@ def _workspace(workspace_id):
                   else "Add the business's contact email (and address) in the workspace settings")
 
 
-@register_check("communication")
-def _communication(workspace_id):
-    from careops.integrations.service import has_communication_channel
-
-    done = has_communication_channel(workspace_id)
-    return done, ("An email or SMS channel is working" if done
-                  else "Connect an email or SMS provider so customers hear from you")
-
-
 @register_check("contact_form")
 def _contact_form(workspace_id):
     form = db.session.get(ContactForm, workspace_id)
     done = form is not None and form.enabled
     return done, "The public contact form is on" if done else "Turn on the public contact form"
-
-
-@register_check("services")
-def _services(workspace_id):
-    from careops.services.models import Service
-
-    n = len(WorkspaceRepository(workspace_id).all(Service, Service.is_active.is_(True)))
-    return n > 0, f"{n} active service(s)" if n else "Create at least one service customers can book"
-
-
-@register_check("availability")
-def _availability(workspace_id):
-    from careops.availability.service import has_rules
-
-    done = has_rules(workspace_id)
-    return done, "Weekly hours are set" if done else "Set your weekly opening hours"
 
 
 @register_check("forms")
@@ -147,7 +124,7 @@ def activate(workspace_id: str) -> Workspace:
                                                             Workspace.status != "active")
                                  .values(status="active", activated_at=utcnow())).rowcount
     if changed:
-        events.emit("workspace_activated", workspace_id)
+        events.emit(WorkspaceActivated(), workspace_id)
     db.session.commit()
     db.session.refresh(workspace)
     return workspace
