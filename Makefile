@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/setup.cfg)))
 PORT   ?= 8000
 
-.PHONY: run test install install-dev system-deps worker migrate bench clean
+.PHONY: run test lint install install-dev system-deps worker migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  else echo "make test needs these Debian packages:$$missing (sudo apt-get install$$missing)" >&2; exit 1; fi; \
 	fi
+
+# Read-only checks (CI runs them before the tests): lint, formatting, types. To fix what
+# they report: `$(BIN)/ruff check --fix .` and `$(BIN)/ruff format .`.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports  # the import contracts of docs/architecture.md ([importlinter] in setup.cfg)
 
 test: install-dev system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -184,7 +184,8 @@ def flatten_locations(messages: dict) -> dict:
 
 
 def handle_unexpected(error: Exception):
-    log.exception("unhandled error", exc_info=error)
+    # Flask calls this outside the `except`, so the traceback is passed explicitly.
+    log.error("unhandled error", exc_info=error)
     discard_uncommitted()
     return body(500, "INTERNAL_ERROR", "Internal server error")
 

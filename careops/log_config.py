@@ -19,7 +19,7 @@ def init_app(app):
         logging.getLogger().setLevel(level)
         return
     _configured = True
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

@@ -180,7 +180,8 @@ def _closure(names: set, schemas: dict) -> set:
 
 def require_answered_fields(document: dict) -> None:
     schemas = document.get("components", {}).get("schemas", {})
-    read, answered = set(), set()
+    read: set[str] = set()
+    answered: set[str] = set()
     for item in document.get("paths", {}).values():
         _refs(item.get("parameters", []), read)
         for method in HTTP_METHODS:

@@ -91,7 +91,7 @@ def _guard_json_body() -> None:
         raise BadRequest("The request body is nested too deeply", error_code="BAD_REQUEST") from None
     except (ValueError, UnicodeDecodeError):
         return  # malformed: the view's parser answers 400 with its own message
-    errors = {}
+    errors: dict[str, list[str]] = {}
     stack = [(document, "", 1)]
     while stack:
         value, path, depth = stack.pop()
@@ -137,7 +137,7 @@ class StrictParser(FlaskParser):
 
 def body_required() -> bool:
     """Whether the view's document says its JSON body is required (flask-smorest's default: yes)."""
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(request.endpoint or "")
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         view = getattr(view_class, request.method.lower(), None)

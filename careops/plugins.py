@@ -11,6 +11,7 @@ import importlib
 import importlib.metadata
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 import pluggy
 
@@ -69,7 +70,8 @@ def _load_entrypoints(pm: pluggy.PluginManager, disabled: set[str]) -> None:
         except Exception:  # noqa: BLE001 - whatever a third party's import raises, the app starts
             log.exception("plugin %s (%s) failed to load and is skipped", entry_point.name, distribution or "?")
             continue
-        _DISTRIBUTIONS[id(plugin)] = entry_point.dist
+        if entry_point.dist is not None:  # None: described as part of careops, like the defaults
+            _DISTRIBUTIONS[id(plugin)] = entry_point.dist
 
 
 def get_manager() -> pluggy.PluginManager:
@@ -100,7 +102,8 @@ def collect(results) -> list:
 def describe(pm: pluggy.PluginManager | None = None) -> list[dict]:
     """``[{name, version, hooks}]`` for every loaded plugin, defaults included."""
     pm = pm or get_manager()
-    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    # pluggy's DistFacade (setuptools entry points) or importlib's Distribution (ours): both have .version.
+    dists: dict[int, Any] = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     dists.update({key: dist for key, dist in _DISTRIBUTIONS.items() if key not in dists})
     described = []
     for plugin in pm.get_plugins():

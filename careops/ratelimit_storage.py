@@ -25,7 +25,7 @@ SCHEME = "careops+sqlite"
 
 
 class SQLiteStorage(Storage):
-    STORAGE_SCHEME = [SCHEME]
+    STORAGE_SCHEME = [SCHEME]  # noqa: RUF012 -- limits declares it a list attribute; read, never mutated
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)

@@ -57,7 +57,7 @@ def booking_ics(workspace_id: str, booking_id: str) -> bytes:
     repo = WorkspaceRepository(workspace_id)
     booking = repo.get(Booking, booking_id)
     service = repo.get(Service, booking.service_id)
-    workspace = db.session.get(Workspace, workspace_id)
+    workspace = db.session.get_one(Workspace, workspace_id)
     cal = _calendar(workspace.name)
     cal.add("method", "PUBLISH")
     cal.add_component(_event(booking, service, f"{service.name} — {workspace.name}",
@@ -68,7 +68,7 @@ def booking_ics(workspace_id: str, booking_id: str) -> bytes:
 def workspace_feed(workspace_id: str) -> bytes:
     """The business's own calendar: its bookings from 90 days ago on, with the customer's name."""
     repo = WorkspaceRepository(workspace_id)
-    workspace = db.session.get(Workspace, workspace_id)
+    workspace = db.session.get_one(Workspace, workspace_id)
     rows = db.session.execute(
         repo.select(Booking, Booking.start >= utcnow() - FEED_HISTORY, Booking.status != "cancelled")
         .add_columns(Service, Contact.name)

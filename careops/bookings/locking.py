@@ -22,7 +22,9 @@ Only booking writes use it; the rest of the app keeps pysqlite's default.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from contextlib import contextmanager
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -62,7 +64,7 @@ def booking_lock(resource_ids):
                                          headers={"Retry-After": "1"}) from None
             raise
     elif dialect == "sqlite":
-        driver = connection.connection.driver_connection
+        driver = cast("sqlite3.Connection", connection.connection.driver_connection)
         if driver.in_transaction:
             raise RuntimeError("booking_lock must start the transaction: commit or roll back first")
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -15,6 +15,7 @@ from careops.auth.schemas import AcceptInvitationSchema
 from careops.errors import Conflict, ValidationFailed
 from careops.http import public_rate_limit
 from careops.inbox import contact_form
+from careops.messaging import public_url
 from careops.pages import csrf
 from careops.pages.booking import active_workspace
 from careops.pages.fields import field_errors, posted_values
@@ -54,7 +55,7 @@ def _welcome_signer() -> URLSafeTimedSerializer:
 
 
 def _sign_in_url() -> str:
-    return current_app.config["CAREOPS_PUBLIC_URL"].rstrip("/") + "/api/v1/auth/login"
+    return public_url("/api/v1/auth/login")
 
 
 def _workspace_of(invitation):

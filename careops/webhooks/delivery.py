@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import current_app
 from standardwebhooks import Webhook
 
+from careops import sweeps
 from careops.after_commit import call_after_commit
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.extensions import db
@@ -41,7 +42,6 @@ DISABLE_AFTER = timedelta(days=5)
 DEFAULT_TIMEOUT_SECONDS = 10.0
 #: How long an attempt holds its claim beyond the request timeout (then the sweep may retry it).
 LEASE_MARGIN = timedelta(seconds=30)
-SWEEP_LIMIT = 500
 log = logging.getLogger(__name__)
 MAX_ERROR = 500
 
@@ -104,15 +104,13 @@ def sweep(now: datetime | None = None) -> int:
     """Queue an attempt of every due pending delivery (lost tasks, expired leases); how many."""
     from careops.webhooks.tasks import send_delivery
 
+    # No grace: an attempt's claim pushes next_attempt_at past its lease, so what is
+    # due here is unclaimed (its task lost) or its lease expired.
     now = now or utcnow()
-    ids = list(db.session.scalars(
+    return sweeps.sweep_ids(
         sa.select(WebhookDelivery.id)
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at).limit(SWEEP_LIMIT)))
-    db.session.rollback()
-    for delivery_id in ids:
-        send_delivery(delivery_id)
-    return len(ids)
+        .order_by(WebhookDelivery.next_attempt_at), send_delivery, what="webhook delivery")
 
 
 def _claim(delivery_id: str, now: datetime, lease: timedelta) -> bool:

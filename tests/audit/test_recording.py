@@ -110,7 +110,7 @@ def test_one_audit_insert_per_flush(client, app, owner):
     audit_inserts = [s for s in statements if s.startswith("INSERT INTO audit_log")]
     logged = {e.entity_type for e in entries(owner.workspace_id)}
     assert {"booking", "contact", "conversation"} <= logged
-    flushes = sum(1 for s in statements if s.startswith("INSERT INTO bookings") or s.startswith("INSERT INTO contacts"))
+    flushes = sum(1 for s in statements if s.startswith(("INSERT INTO bookings", "INSERT INTO contacts")))
     assert 1 <= len(audit_inserts) <= flushes + 4  # batched: not one per row
 
 
@@ -120,7 +120,7 @@ def test_the_log_is_append_only(owner, attempt):
     from careops.audit.recorder import AppendOnly
 
     entry = entries(owner.workspace_id)[0]
-    with pytest.raises(AppendOnly):
+    with pytest.raises(AppendOnly):  # noqa: PT012 -- one write per parametrized attempt
         if attempt == "orm_update":
             entry.action = "delete"
             db.session.flush()

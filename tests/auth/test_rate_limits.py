@@ -40,7 +40,8 @@ def test_authenticated_endpoints_are_not_limited(client, owner):
     assert all(owner.get("/api/v1/auth/me").status_code == 200 for _ in range(6))
 
 
-def test_redis_down_limits_in_memory_instead_of_failing(_schema, make_app):
+@pytest.mark.usefixtures("_schema")
+def test_redis_down_limits_in_memory_instead_of_failing(make_app):
     app = make_app(CAREOPS_RATELIMIT_ENABLED=True, CAREOPS_RATELIMIT_LOGIN="3/minute",
                    CAREOPS_REDIS_URL="redis://127.0.0.1:1/0")
     client = app.test_client()

@@ -48,7 +48,7 @@ def test_idempotent_above_protected_is_refused_at_import():
     from careops.idempotency import idempotent
 
     blp = Blueprint("misplaced", __name__)
-    with pytest.raises(TypeError, match="below @blp.protected"):
+    with pytest.raises(TypeError, match=r"below @blp\.protected"):
         @idempotent
         @blp.protected()
         def view():  # pragma: no cover - never declared

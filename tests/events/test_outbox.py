@@ -125,6 +125,60 @@ def test_event_of_a_failed_request_is_never_delivered(app, owner, receivers, mon
     assert calls == [] and len(outbox(app)) == 1
 
 
+def test_events_and_other_after_commit_calls_share_one_queue_in_order(app, owner, receivers, monkeypatch):
+    """One after-commit queue: an event's enqueue and a service's own call run in the order queued.
+
+    With two queues the delivery of the event (immediate here; a worker in production
+    only in timing) rolled the session back inside the first queue's listener and so
+    dropped the second queue's pending calls.
+    """
+    import careops.events_tasks
+    from careops.after_commit import call_after_commit
+
+    receivers(counting_receiver)
+    ran: list[str] = []
+    real_deliver = careops.events_tasks.deliver_event
+
+    def recording_deliver(event_id):
+        ran.append(f"deliver {event_id}")
+        real_deliver(event_id)
+
+    monkeypatch.setattr(careops.events_tasks, "deliver_event", recording_deliver)
+    with app.app_context():
+        first = events.emit("contact_created", owner.workspace_id, contact_id="c1", source="staff")
+        call_after_commit(ran.append, "service call")
+        second = events.emit("contact_created", owner.workspace_id, contact_id="c2", source="staff")
+        assert ran == []  # nothing before the commit
+        db.session.commit()
+    assert ran == [f"deliver {first}", "service call", f"deliver {second}"]
+    assert [kwargs["contact_id"] for _, kwargs in calls] == ["c1", "c2"]
+
+    ran.clear()
+    with app.app_context():  # a rollback forgets both kinds
+        events.emit("contact_created", owner.workspace_id, contact_id="c3", source="staff")
+        call_after_commit(ran.append, "service call")
+        db.session.rollback()
+        db.session.commit()
+    assert ran == []
+
+
+def test_a_failed_after_commit_call_is_logged_and_the_rest_still_run(app, owner, caplog):
+    from careops.after_commit import call_after_commit
+
+    ran: list[str] = []
+
+    def broken(message_id):
+        raise ConnectionError("task queue unreachable")
+
+    with app.app_context():
+        call_after_commit(broken, "m-1")
+        call_after_commit(ran.append, "after")
+        db.session.commit()
+    assert ran == ["after"]
+    [record] = [r for r in caplog.records if r.name == "careops.after_commit"]
+    assert "broken" in record.getMessage() and "m-1" in record.getMessage() and record.exc_info
+
+
 def test_unknown_event_name_is_refused(app):
     with app.app_context(), pytest.raises(ValueError):
         events.emit("contact_creatd", "ws")
@@ -147,14 +201,13 @@ def test_event_whose_enqueue_failed_is_delivered_by_the_sweep(app, owner, receiv
     with app.app_context():
         assert events.sweep() == 0  # too fresh: its enqueue may still be on the way
     assert calls == []
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=1, seconds=5), tick=False):
-        with app.app_context():
-            assert events.sweep() == 1
+    with (time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=1, seconds=5), tick=False),
+          app.app_context()):
+        assert events.sweep() == 1
     assert names() == ["counting"] and calls[0][1]["contact_id"] == contact["id"]
     assert outbox(app)[0][2] is not None
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=5), tick=False):
-        with app.app_context():
-            assert events.sweep() == 0  # delivered events are left alone
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=5), tick=False), app.app_context():
+        assert events.sweep() == 0  # delivered events are left alone
     assert names() == ["counting"]
 
 
@@ -168,6 +221,43 @@ def test_sweep_task_runs_the_sweep(app, owner, receivers, monkeypatch):
     with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=2), tick=False):
         careops.events_tasks.sweep_outbox.call_local()
     assert names() == ["counting"]
+
+
+def test_one_event_failing_in_the_sweep_stops_none_of_the_others(app, owner, monkeypatch, caplog):
+    import careops.events_tasks
+    from careops import sweeps
+
+    monkeypatch.setattr(careops.events_tasks, "deliver_event", lambda event_id: None)  # every enqueue lost
+    with app.app_context():
+        ids = [events.emit("contact_created", owner.workspace_id, contact_id=f"c{n}", source="staff")
+               for n in range(3)]
+        db.session.commit()
+    handed: list[str] = []
+
+    def deliver(event_id):
+        handed.append(event_id)
+        if len(handed) == 1:
+            raise RuntimeError("database went away mid-delivery")
+        return True
+
+    monkeypatch.setattr(events, "deliver", deliver)
+    monkeypatch.setattr(sweeps, "BATCH", 2)  # one run takes at most a batch
+    with app.app_context():
+        assert events.sweep() == 0  # within the grace: their own tasks may still be on the way
+        later = datetime.now(timezone.utc) + sweeps.GRACE + timedelta(seconds=5)
+        assert events.sweep(now=later) == 2
+    # The first failed; the second was still handed on.
+    assert len(handed) == 2 and set(handed) <= set(ids)
+    [record] = [r for r in caplog.records if r.name == "careops.sweeps"]
+    assert handed[0] in record.getMessage() and record.exc_info
+
+
+def test_every_catch_up_sweep_waits_the_same_grace():
+    from careops import sweeps
+    from careops.automation import booking_messages
+    from careops.inbox import delivery
+
+    assert events.SWEEP_AFTER == booking_messages.SWEEP_AFTER == delivery.SWEEP_AFTER == sweeps.GRACE
 
 
 def test_a_second_delivery_runs_no_receiver_twice(app, owner, receivers):

@@ -101,9 +101,8 @@ def test_the_sweep_is_a_locked_periodic_task(clinic, client):
     assert name in tasks._periodic_names
     clinic.book(client)
     with later(DUE + timedelta(minutes=1)):
-        with huey.lock_task(name):  # another consumer is sweeping
-            with pytest.raises(TaskLockedException):
-                sweep_overdue_forms.call_local()
+        with huey.lock_task(name), pytest.raises(TaskLockedException):  # another consumer is sweeping
+            sweep_overdue_forms.call_local()
         assert submissions(clinic.owner.workspace_id)[0].status == "pending"
         sweep_overdue_forms.call_local()
     assert submissions(clinic.owner.workspace_id)[0].status == "overdue"

@@ -34,7 +34,7 @@ def test_a_booking_gets_one_pending_submission_per_template_and_a_link(app, clie
     # form_sent through the outbox, once per submission.
     assert sorted(e["submission_id"] for e in outbox(app, "form_sent")) == sorted(s.id for s in rows)
     # The booking lists its forms.
-    [listed] = [b for b in clinic.owner.get("/api/v1/bookings").get_json()]
+    [listed] = clinic.owner.get("/api/v1/bookings").get_json()
     assert [(f["template_id"], f["name"], f["status"]) for f in listed["forms"]] == [
         (clinic.template["id"], "Intake", "pending"), (consent["id"], "Consent", "pending")]
     assert set(listed["forms"][0]) == {"id", "template_id", "name", "status", "due_at"}

@@ -114,7 +114,7 @@ def test_after_the_last_retry_the_delivery_fails_and_raises_an_alert(app, owner,
         waits.append(row.next_attempt_at - row.last_attempt_at)
         retry(app, delivery["id"])
     # Each wait is counted from the end of the failed attempt.
-    assert all(d <= w <= d + timedelta(seconds=5) for w, d in zip(waits, RETRY_DELAYS)), waits
+    assert all(d <= w <= d + timedelta(seconds=5) for w, d in zip(waits, RETRY_DELAYS, strict=True)), waits
 
     [delivery] = deliveries(owner, endpoint["id"])
     assert delivery["status"] == "failed"

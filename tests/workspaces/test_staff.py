@@ -99,7 +99,7 @@ def test_invitations_list_with_status(client, owner, other_owner):
 
 
 def test_staff_and_invitations_are_paginated(owner, make_staff):
-    for i in range(3):
+    for _ in range(3):
         make_staff(owner)
     response = owner.get("/api/v1/staff", query_string={"page_size": 2, "page": 2})
     assert response.status_code == 200 and len(response.get_json()) == 2

@@ -244,7 +244,7 @@ class Dovecot:
         with open(os.path.join(self.root, "passwd"), "w") as f:
             # Every mailbox a test session may take, written before start: dovecot need not notice a change.
             f.writelines(f"box{n}:{{PLAIN}}box{n}-secret::::::\n" for n in range(1, self.ACCOUNTS + 1))
-        for attempt in range(3):  # the free port may be taken between choosing and binding it
+        for _attempt in range(3):  # the free port may be taken between choosing and binding it
             self.port = free_port()
             with open(os.path.join(self.root, "dovecot.conf"), "w") as f:
                 f.write(_DOVECOT_CONF.format(root=self.root, user=self.user, group=self.group, port=self.port))

@@ -43,7 +43,7 @@ def test_a_booking_confirmation_arrives_with_its_headers_and_ics(clinic, smtp_se
     [link] = [word for word in text.split() if word.startswith("http://careops.test/")]  # the manage link
     assert booking["reference"] in text and f'<a href="{link}">{link}</a>' in html
 
-    [ics] = [part for part in email.iter_attachments()]
+    [ics] = list(email.iter_attachments())
     assert ics.get_filename() == f"{booking['reference']}.ics"
     assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "REQUEST"
     folded = ics.get_payload(decode=True).decode()
