@@ -326,6 +326,6 @@ def _bulk_change(state, cls):
                 batch.add(cls, "update", row[pk.key], _workspace_of(cls, row_values), _changes(cls, pairs))
         elif entity_type(cls) != "workspace":
             batch.add(cls, "delete", row[pk.key], _workspace_of(cls, row_values), _changes(cls, (
-                (k, row[k], None) for k in row.keys() if k not in IGNORED_FIELDS and row[k] is not None)))
+                (k, row[k], None) for k in row if k not in IGNORED_FIELDS and row[k] is not None)))
     batch.write(state.session.connection())
     return result

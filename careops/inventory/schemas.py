@@ -23,7 +23,7 @@ MAX_QUANTITY = Decimal("99999999999.999")
 class Quantity(ma.fields.Field):
     """A decimal quantity: a JSON number in, a JSON number out, at most three decimal places."""
 
-    default_error_messages = {
+    default_error_messages = {  # noqa: RUF012 -- marshmallow's own declaration; merged, never mutated
         "invalid": "Not a number.",
         "places": f"At most {SCALE} decimal places.",
         "range": "Out of range.",
