@@ -41,8 +41,7 @@ def slots(query, slug, service_id):
     # Built here rather than dumped through SlotSchema (which still documents it):
     # a 62-day range is thousands of slots, and marshmallow's per-field dump was
     # a third of this endpoint's time.
-    return jsonify([{"start": s.start.isoformat(), "end": s.end.isoformat(), "remaining": s.remaining}
-                    for s in offer.offered_slots(workspace.id, booked, first, last, tz, now)])
+    return jsonify([s.public for s in offer.offered_slots(workspace.id, booked, first, last, tz, now)])
 
 
 @public_blp.route("/<slug>/bookings", methods=["POST"])

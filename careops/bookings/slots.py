@@ -114,31 +114,51 @@ class Slot:
     end: datetime
     remaining: int
 
+    @cached_property
+    def public(self) -> dict:
+        """The slot as the public API answers it; built once per slot, so a cached list renders once."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "remaining": self.remaining}
+
 
 @dataclass
 class Busy:
-    """The intervals held on one resource, indexed for overlap queries."""
+    """The intervals held on one resource, indexed for overlap queries.
+
+    ``counts`` (optional, parallel to ``intervals``) says how many bookings hold
+    each interval: the database hands identical intervals over as one row with
+    its count (:func:`careops.bookings.offer.busy`), so a calendar of thousands
+    of bookings on the slot grid is a few hundred weighted intervals.
+    """
 
     intervals: list[Interval] = field(default_factory=list)
+    counts: list[int] | None = None
 
     def __post_init__(self):
-        self.intervals = sorted(self.intervals)
+        counts = self.counts if self.counts is not None else [1] * len(self.intervals)
+        if len(counts) != len(self.intervals):
+            raise ValueError("counts and intervals differ in length")
+        weighted = sorted(zip(self.intervals, counts, strict=True))
+        self.intervals = [interval for interval, _ in weighted]
+        self.counts = [n for _, n in weighted]
         self._starts = [s for s, _ in self.intervals]
         self._longest = max((e - s for s, e in self.intervals), default=timedelta(0))
 
     def peak(self, lo: datetime, hi: datetime) -> int:
-        """The most intervals held at one instant of [lo, hi) (intervals are half-open)."""
-        first = bisect.bisect_right(self._starts, lo - self._longest)
+        """The most bookings held at one instant of [lo, hi) (intervals are half-open)."""
+        first = max(bisect.bisect_right(self._starts, lo - self._longest) - 1, 0)
         last = bisect.bisect_left(self._starts, hi)
         edges = []
-        for s, e in self.intervals[max(first - 1, 0):last]:
+        counts = self.counts
+        assert counts is not None  # __post_init__ always sets it
+        for i in range(first, last):
+            s, e = self.intervals[i]
             # Conditionals rather than max()/min(): this runs for every slot of a range.
             s, e = (s if s > lo else lo), (e if e < hi else hi)
             if s < e:
-                edges.append((s, 1))
-                edges.append((e, -1))
+                edges.append((s, counts[i]))
+                edges.append((e, -counts[i]))
         if len(edges) <= 2:
-            return len(edges) // 2  # nothing or one interval: no sweep needed
+            return edges[0][1] if edges else 0  # nothing or one interval: no sweep needed
         # At equal instants an end (-1) sorts before a start (+1): back-to-back is not overlap.
         edges.sort()
         held = peak = 0
@@ -294,7 +314,7 @@ def available_slots(*, rules: Sequence[Rule], overrides: Sequence[Override], bus
     day = first_day
     while day <= last_day:
         windows = windows_for(day, service.id, rules, overrides)
-        for start, end, local_start, local_end in _candidates(day, windows, service, tz):
+        for start, _end, local_start, local_end in _candidates(day, windows, service, tz):
             if start in slots:
                 continue  # overlapping windows: offered once
             if enforce_notice and not (earliest <= start <= latest):

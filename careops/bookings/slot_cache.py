@@ -1,0 +1,216 @@
+"""The public slot list's cache: computed slots kept per workspace version, invalidated by every write.
+
+**What is cached.** :func:`careops.bookings.offer.offered_slots` keeps, per
+(workspace, service, first day, last day, zone), the slots with room, computed
+*without* the notice/horizon cut — that depends on the clock and is applied to
+the cached list on every answer. Entries live in this process (a bounded LRU,
+:data:`MAX_ENTRIES`, and at most :data:`MAX_AGE` seconds old).
+
+**Version.** An entry is valid only for the workspace's *version*: a random
+token in Redis (``CAREOPS_REDIS_URL``), one key per workspace plus one for
+"every workspace", read in one ``MGET`` per answer. Every write that can change
+an answer replaces the token, so every worker of every instance sharing that
+Redis stops using its entries at once. Tokens are random rather than counters:
+a Redis that lost its data hands out a fresh token, never an old one again.
+Without Redis there is no cache (several gunicorn workers could not see one
+another's invalidations); the answer is computed each time — since the busy
+ranges are counted in SQL that is a few tens of milliseconds on a 10,000-booking
+calendar.
+
+**What bumps.** A session listener, not the service functions: at each flush
+the workspaces of new, changed or deleted bookings, booking resources,
+services, service resources, resources, availability rules and overrides and
+workspaces are noted, and so are bulk ``UPDATE``/``DELETE`` statements on them
+(workspace in scope, or every workspace when unscoped); after the commit their
+versions are replaced. A writer added later is caught without touching it.
+Bumping after the commit (and not before) means a reader either computes from
+the new rows or caches under a token that is about to be replaced.
+
+**Outage.** Any Redis error makes the answer computed and uncached — never a
+stale one. A bump that fails is retried on this process's next Redis use; in
+the meantime the other processes' entries stay at most :data:`MAX_AGE` seconds,
+and a booking is re-checked under the lock anyway (a stale slot can only give
+``409 SLOT_UNAVAILABLE``, never a double booking).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+
+import redis
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
+
+from careops import scoping
+
+log = logging.getLogger(__name__)
+
+#: Entries per process: a 30-day list of a busy service is ~100 kB, so a worker holds at most ~25 MB.
+MAX_ENTRIES = 256
+#: Seconds an entry may be used at all: bounds staleness when a bump could not reach Redis.
+MAX_AGE = 60.0
+_KEY = "careops:slots:v:"
+_EVERY_WORKSPACE = "*"
+_CHANGES = "careops_slot_changes"
+
+_entries: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+_clients: dict[str, redis.Redis] = {}
+_unbumped: set[str] = set()
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("CAREOPS_REDIS_URL")) and current_app.config.get("CAREOPS_SLOT_CACHE", True)
+
+
+def _client() -> redis.Redis:
+    url = current_app.config["CAREOPS_REDIS_URL"]
+    if url not in _clients:
+        # Short timeouts: a slow Redis must cost an answer little more than computing it.
+        _clients[url] = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+    return _clients[url]
+
+
+def _retry_unbumped(client: redis.Redis) -> None:
+    while _unbumped:
+        workspace = _unbumped.pop()
+        try:
+            client.set(_KEY + workspace, uuid.uuid4().hex)
+        except redis.RedisError:
+            _unbumped.add(workspace)
+            raise
+
+
+def _text(token: bytes | str) -> str:
+    return token.decode() if isinstance(token, bytes) else token
+
+
+def version(workspace_id: str) -> tuple[str, str] | None:
+    """The tokens an entry of ``workspace_id`` is valid for; None when there is no cache to use."""
+    if not enabled():
+        return None
+    try:
+        client = _client()
+        _retry_unbumped(client)
+        tokens = client.mget([_KEY + _EVERY_WORKSPACE, _KEY + workspace_id])
+        fresh = uuid.uuid4().hex.encode()
+        for i, name in enumerate((_EVERY_WORKSPACE, workspace_id)):
+            if tokens[i] is None:  # first use, or Redis lost its data: a token no entry was made under
+                client.set(_KEY + name, fresh, nx=True)
+                tokens[i] = client.get(_KEY + name)
+        every, own = tokens
+        if every is None or own is None:
+            return None
+        return _text(every), _text(own)
+    except redis.RedisError as exc:
+        log.warning("slot cache unavailable, computing: %s", exc)
+        return None
+
+
+def bump(workspace_id: str | None) -> None:
+    """Make every cached answer of ``workspace_id`` (None: of every workspace) stale, everywhere."""
+    name = workspace_id or _EVERY_WORKSPACE
+    with _lock:  # this process's entries go at once, whatever Redis says
+        for key in [k for k in _entries if workspace_id is None or k[0] == workspace_id]:
+            del _entries[key]
+    if not current_app.config.get("CAREOPS_REDIS_URL"):
+        return
+    try:
+        client = _client()
+        client.set(_KEY + name, uuid.uuid4().hex)
+        _retry_unbumped(client)
+    except redis.RedisError as exc:
+        _unbumped.add(name)
+        log.warning("slot cache version of %s not replaced (retried later): %s", name, exc)
+
+
+def cached(workspace_id: str, key: tuple, compute: Callable[[], list]) -> list:
+    """The entry for ``key`` under the workspace's current version, computed and kept when missing."""
+    tokens = version(workspace_id)
+    if tokens is None:
+        return compute()
+    full = (workspace_id, *key, *tokens)
+    now = time.monotonic()
+    with _lock:
+        hit = _entries.get(full)
+        if hit is not None and now - hit[0] < MAX_AGE:
+            _entries.move_to_end(full)
+            return hit[1]
+    value = compute()
+    with _lock:
+        _entries[full] = (now, value)
+        _entries.move_to_end(full)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    """Forget this process's entries (tests)."""
+    with _lock:
+        _entries.clear()
+    _unbumped.clear()
+
+
+# --- Invalidation: noted at flush, applied after commit ---------------------------------------------
+
+#: The tables slots are computed from. Named by table rather than imported as models, so the
+#: cache watches other domains' rows without reaching into their ``models`` (the layer contracts).
+_WATCHED_TABLES = frozenset({
+    "bookings", "booking_resources", "services", "service_resources", "resources",
+    "availability_rules", "availability_overrides", "workspaces",
+})
+
+
+def _workspace_of(row) -> str | None:
+    """The workspace a changed row belongs to; None for association rows (the one in scope)."""
+    if row.__table__.name == "workspaces":
+        return row.id
+    return getattr(row, "workspace_id", None) or _in_scope()
+
+
+def _in_scope() -> str | None:
+    scope = scoping.current()
+    return scope if isinstance(scope, str) else None  # unscoped or unset: every workspace
+
+
+def _note(session: Session, workspace_id: str | None) -> None:
+    session.info.setdefault(_CHANGES, set()).add(workspace_id)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _note_flushed(session, _flush_context):
+    for row in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(row, "__table__", None)
+        if table is not None and table.name in _WATCHED_TABLES:
+            _note(session, _workspace_of(row))
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state):
+    if not (state.is_update or state.is_delete):
+        return
+    if any(mapper.local_table.name in _WATCHED_TABLES for mapper in state.all_mappers):
+        _note(state.session, _in_scope())
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _bump_committed(session):
+    changed = session.info.pop(_CHANGES, None)
+    if not changed or not has_app_context():
+        return
+    if None in changed:
+        bump(None)
+        return
+    for workspace_id in changed:
+        bump(workspace_id)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session):
+    session.info.pop(_CHANGES, None)
