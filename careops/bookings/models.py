@@ -65,3 +65,7 @@ class BookingManageToken(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
     booking_id: Mapped[str] = mapped_column(
         sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True, nullable=False)
+
+    #: Never loaded (lazy="raise"): declared so that one flush writes a new booking before
+    #: its token — the unit of work orders inserts by relationships, not by foreign keys.
+    booking: Mapped[Booking] = relationship(lazy="raise")

@@ -156,14 +156,19 @@ def as_dict(booking, tz: ZoneInfo) -> dict:
             "forms": _forms(booking, tz)}
 
 
-def as_json(booking, tz: ZoneInfo) -> dict:
-    """What ``BookingSchema().dump(as_dict(booking, tz))`` gives, built directly (for lists)."""
+def as_json(booking, tz: ZoneInfo, forms: list[dict] | None = None) -> dict:
+    """What ``BookingSchema().dump(as_dict(booking, tz))`` gives, built directly (for lists).
+
+    ``forms`` are the booking's forms when the caller read them for a whole page
+    (:func:`careops.forms.service.forms_by_booking`); otherwise they are read here.
+    """
+    forms = _forms(booking, tz) if forms is None else [{**f, "due_at": f["due_at"].astimezone(tz)} for f in forms]
     return {"id": booking.id, "reference": booking.reference, "service_id": booking.service_id,
             "contact_id": booking.contact_id, "start": booking.start.astimezone(tz).isoformat(),
             "end": booking.end.astimezone(tz).isoformat(), "status": booking.status, "notes": booking.notes,
             "source": booking.source, "created_at": booking.created_at.isoformat(),
             "updated_at": booking.updated_at.isoformat(),
-            "forms": [{**f, "due_at": f["due_at"].isoformat()} for f in _forms(booking, tz)]}
+            "forms": [{**f, "due_at": f["due_at"].isoformat()} for f in forms]}
 
 
 def _forms(booking, tz: ZoneInfo) -> list[dict]:

@@ -20,6 +20,18 @@ class ContactSchema(ma.Schema):
                                                                      "emailed to it until it changes"})
 
 
+def contact_json(contact) -> dict:
+    """What ``ContactSchema().dump(contact)`` gives, built directly: the list's items.
+
+    ContactSchema still documents them (and a test keeps the two equal);
+    marshmallow's per-field dump of a page was the list's largest cost after the queries.
+    """
+    return {"id": contact.id, "name": contact.name, "email": contact.email, "phone": contact.phone,
+            "source": contact.source, "tags": list(contact.tags), "created_at": contact.created_at.isoformat(),
+            "last_activity_at": contact.last_activity_at.isoformat(), "sms_opted_out": contact.sms_opted_out,
+            "email_undeliverable": contact.email_undeliverable}
+
+
 class ContactBookingSchema(ma.Schema):
     id = ma.fields.String()
     reference = ma.fields.String()

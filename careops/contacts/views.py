@@ -1,7 +1,9 @@
 """/api/v1/contacts (any staff member)."""
+from flask import jsonify
+
 from careops.contacts import service
 from careops.contacts.schemas import (ContactCreateSchema, ContactDetailSchema, ContactPatchSchema,
-                                      ContactQuerySchema, ContactSchema)
+                                      ContactQuerySchema, ContactSchema, contact_json)
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.security import current_workspace_id
@@ -17,8 +19,9 @@ blp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts", description
 def list_contacts(query, pagination_parameters):
     """Contacts, most recently active first; ``q`` searches name, email and phone."""
     workspace_id = current_workspace_id()
-    return WorkspaceRepository(workspace_id).page(service.search(workspace_id, query.get("q")),
+    page = WorkspaceRepository(workspace_id).page(service.search(workspace_id, query.get("q")),
                                                   pagination_parameters)
+    return jsonify([contact_json(c) for c in page])  # ContactSchema documents it: see contact_json
 
 
 @blp.route("", methods=["POST"])

@@ -25,6 +25,18 @@ class ConversationSchema(ma.Schema):
     last_message_preview = ma.fields.String(allow_none=True)
 
 
+def conversation_json(summary: dict) -> dict:
+    """What ``ConversationSchema().dump(summary)`` gives (``summary`` from inbox.service.summary), built directly.
+
+    ConversationSchema still documents the list's items (a test keeps the two equal).
+    """
+    at = summary["last_message_at"]
+    return {"id": summary["id"], "contact": dict(summary["contact"]), "status": summary["status"],
+            "unread_count": summary["unread_count"], "automation_paused": summary["automation_paused"],
+            "unanswered": summary["unanswered"], "last_message_at": at.isoformat() if at is not None else None,
+            "last_message_preview": summary["last_message_preview"]}
+
+
 class MessageSchema(ma.Schema):
     id = ma.fields.String()
     direction = ma.fields.String(metadata={"enum": ["in", "out"]})

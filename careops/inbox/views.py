@@ -1,10 +1,13 @@
 """/api/v1/conversations (staff with the ``inbox`` permission); the public endpoints are in public_views."""
+from flask import jsonify
+
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.inbox import service
 from careops.inbox.public_views import public_blp  # noqa: F401 - registered by create_app
 from careops.inbox.schemas import (AutomationSchema, ConversationDetailSchema, ConversationQuerySchema,
-                                   ConversationSchema, ConversationStatusSchema, MessageSchema, ReplySchema)
+                                   ConversationSchema, ConversationStatusSchema, MessageSchema, ReplySchema,
+                                   conversation_json)
 from careops.security import current_user, current_workspace_id
 
 blp = Blueprint("inbox", __name__, url_prefix="/api/v1/conversations", description="The unified inbox")
@@ -20,7 +23,7 @@ def list_conversations(query, pagination_parameters):
     reply since; automated messages are not replies) or closed; ``q`` searches the contact and the messages."""
     workspace_id = current_workspace_id()
     page = WorkspaceRepository(workspace_id).page(service.search(workspace_id, **query), pagination_parameters)
-    return [service.summary(c) for c in page]
+    return jsonify([conversation_json(service.summary(c)) for c in page])  # ConversationSchema documents it
 
 
 @blp.route("/<conversation_id>", methods=["GET"])
