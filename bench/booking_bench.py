@@ -1,32 +1,42 @@
-"""Booking engine benchmark: slots, public booking, staff list — against the ceiling, on SQLite and PostgreSQL.
+"""Booking path and staff lists under wrk, against the stack's ceiling, on SQLite and PostgreSQL.
 
-For each database it starts CareOps as `make run` does (gunicorn, 2 sync
-workers, the schema built by `flask db upgrade`), loads one workspace with
-10,000 bookings through the staff API, then measures with concurrent clients:
+For each database it starts CareOps as `make run` does (gunicorn with
+``careops.gunicorn_conf``, 2 sync workers, the schema built by
+``flask db upgrade``), sets up one workspace through the API (one resource of
+capacity 1,000, one 30-minute service, 08:00–20:00 every day), loads the
+calendar directly into the database (10,000 confirmed bookings spread over the
+next 30 days, one new contact and conversation each: the rows a public booking
+writes), then measures each scenario with ``wrk -t2 -c32 -d10s``:
 
-- slots for a 30-day range (`GET /public/{slug}/services/{id}/slots`),
-- public booking creation (`POST /public/{slug}/bookings`, each on a free slot),
-- the staff booking list (`GET /bookings?from=&to=`, 20 a page),
+- public booking (``POST /public/{slug}/bookings``, every request a new valid
+  booking: the Lua script builds each body from a counter),
+- the staff booking list, contacts list and conversations list (pages of 20),
+- public slots for 30 days,
 
-and, in the same run with the same gunicorn settings, the ceiling: a minimal
-Flask app doing one indexed query on the same database. A last phase fires
-concurrent requests at single slots and checks, in the database, that no
-resource ever holds more bookings than its capacity.
+and, in the same run with the same gunicorn settings, the ceiling
+(``bench/ceiling_app.py``): an insert with an overlap check, and a list of 20.
+The table gives req/s, p50, p99 and the share of the ceiling (inserts against
+the insert ceiling, reads against the list ceiling). A last line checks in the
+database that no resource ever holds more bookings than its capacity.
 
-    .venv/bin/python bench/booking_bench.py [--db sqlite|postgresql|both] [--bookings 10000]
+    .venv/bin/python bench/booking_bench.py [--db sqlite|postgresql|both] [--quick]
 
-The task consumer is not started: the events the load produces wait in the
-queue, so the figures are the web tier's alone.
+``--quick`` is the smoke mode (200 bookings over 3 days, 1-second runs, SQLite
+by default) that ``tests/core/test_bench_smoke.py`` runs so this script cannot
+rot. The task consumer is not started: the events the load produces wait in the
+queue, so the figures are the web tier's alone. PostgreSQL runs use the
+``careops_bench`` database (dropped and created) and Redis dbs 9 and 10.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -34,12 +44,16 @@ import requests
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BIN, ROOT, gunicorn, load, report  # noqa: E402
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from harness import (BIN, HEADER, ROOT, WrkMissing, cycling_get, find_wrk, gunicorn, lua_string_list,  # noqa: E402
+                     row, wrk)
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-CLIENTS = 8
-CAPACITY = 3
+PG_NAME = "careops_bench"
+CAPACITY = 1000
 TZ = "Europe/Berlin"
+OPEN, CLOSE = 8, 20  # every day, 30-minute slots
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def prepare_database(kind: str, workdir: Path) -> dict:
@@ -48,14 +62,13 @@ def prepare_database(kind: str, workdir: Path) -> dict:
         env = {"CAREOPS_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
                "CAREOPS_TASK_QUEUE": f"sqlite:///{workdir / 'tasks.db'}"}
     else:
-        name = "careops_bench"
         engine = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
                                   isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
+            conn.execute(sa.text(f"CREATE DATABASE {PG_NAME}"))
         engine.dispose()
-        env = {"CAREOPS_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
+        env = {"CAREOPS_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}",
                "CAREOPS_TASK_QUEUE": "redis://127.0.0.1:6379/9",
                "CAREOPS_REDIS_URL": "redis://127.0.0.1:6379/10"}
         import redis
@@ -63,160 +76,224 @@ def prepare_database(kind: str, workdir: Path) -> dict:
         for db_number in (9, 10):
             redis.Redis(db=db_number).flushdb()
     env.update({"CAREOPS_SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
-                "CAREOPS_RATELIMIT_PUBLIC": "1000000/minute", "CAREOPS_RATELIMIT_LOGIN": "1000000/minute",
-                "CAREOPS_LOG_LEVEL": "WARNING"})
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env={**os.environ, **env},
-                   check=True, capture_output=True)
+                "CAREOPS_RATELIMIT_PUBLIC": "100000000/minute", "CAREOPS_RATELIMIT_LOGIN": "100000000/minute",
+                "CAREOPS_LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus")})
+    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                          env={**os.environ, **env}, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"flask db upgrade failed: {done.stderr[-3000:]}")
     return env
 
 
 def setup_workspace(base: str) -> dict:
-    """An active workspace: one resource of capacity 3, one 30-minute service, weekday hours."""
+    """An active workspace: one resource of capacity 1,000, one 30-minute service, open 08:00–20:00 daily."""
     s = requests.Session()
     r = s.post(f"{base}/api/v1/auth/register", json={
         "email": f"bench-{uuid.uuid4().hex[:8]}@example.com", "password": "bench-password-1",
         "full_name": "Bench Owner", "workspace_name": "Bench Clinic", "timezone": TZ})
     r.raise_for_status()
     s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
-    slug = r.json()["workspace"]["slug"]
+    slug, workspace_id = r.json()["workspace"]["slug"], r.json()["workspace"]["id"]
     resource = s.get(f"{base}/api/v1/resources").json()[0]
     s.patch(f"{base}/api/v1/resources/{resource['id']}", json={"capacity": CAPACITY}).raise_for_status()
     service = s.post(f"{base}/api/v1/services", json={
         "name": "Consultation", "duration_minutes": 30, "resource_ids": [resource["id"]],
         "min_notice_minutes": 0, "booking_horizon_days": 400}).json()
     s.put(f"{base}/api/v1/availability", json={"rules": [
-        {"weekday": d, "start": "08:00", "end": "20:00"} for d in ("mon", "tue", "wed", "thu", "fri")]}
-          ).raise_for_status()
+        {"weekday": d, "start": f"{OPEN:02d}:00", "end": f"{CLOSE:02d}:00"}
+        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}).raise_for_status()
     s.put(f"{base}/api/v1/integrations/email", json={"provider": "console", "config": {}, "enabled": True,
                                                      "priority": 1}).raise_for_status()
     s.post(f"{base}/api/v1/workspace/activate").raise_for_status()
-    return {"session": s, "slug": slug, "service_id": service["id"], "resource_id": resource["id"],
-            "token": s.headers["Authorization"]}
+    return {"slug": slug, "workspace_id": workspace_id, "service_id": service["id"],
+            "resource_id": resource["id"], "token": s.headers["Authorization"]}
 
 
-def weekday_slots(first: date, days: int):
-    """Every 30-minute start of 08:00–20:00 on weekdays, as RFC 3339 in the workspace's zone."""
+def slot_starts(first: date, days: int) -> list[datetime]:
+    """Every 30-minute start of the opening hours, ``days`` days from ``first``, aware in the workspace's zone."""
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(TZ)
+    starts = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        if day.weekday() >= 5:
-            continue
-        for half_hour in range(24):
-            start = datetime(day.year, day.month, day.day, 8, 0, tzinfo=zone) + timedelta(minutes=30 * half_hour)
-            yield start.isoformat()
+        for half_hour in range((CLOSE - OPEN) * 2):
+            starts.append(datetime(day.year, day.month, day.day, OPEN, 0, tzinfo=zone) + timedelta(minutes=30 * half_hour))
+    return starts
 
 
-def load_bookings(base: str, ws: dict, count: int) -> None:
-    """``count`` bookings through the staff API, filling past and near-future weekdays."""
-    starts = []
-    for start in weekday_slots(date.today() - timedelta(days=200), 230):
-        starts.extend([start] * CAPACITY)
-        if len(starts) >= count:
-            break
-    starts = starts[:count]
-    headers = {"Authorization": ws["token"]}
-
-    def book(i):
-        r = requests.post(f"{base}/api/v1/bookings", headers=headers, json={
-            "service_id": ws["service_id"], "start": starts[i],
-            "contact": {"name": f"Customer {i}", "email": f"c{i}@example.com"}})
-        return r.status_code
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        codes = list(pool.map(book, range(len(starts))))
-    created = codes.count(201)
-    print(f"  loaded {created} bookings ({len(codes) - created} refused: {set(codes) - {201}})", flush=True)
+def reference(i: int) -> str:
+    """A distinct reference per row, in the API's shape (``BK-`` and six letters of its alphabet)."""
+    letters = []
+    for _ in range(6):
+        i, digit = divmod(i, len(REFERENCE_ALPHABET))
+        letters.append(REFERENCE_ALPHABET[digit])
+    return "BK-" + "".join(reversed(letters))
 
 
-def run(kind: str, bookings: int, requests_each: int) -> list[str]:
-    lines = [f"== {kind}"]
-    print(lines[0], flush=True)
+def load_calendar(env: dict, workspace_id: str, service_id: str, count: int, first: date, days: int) -> None:
+    """``count`` confirmed bookings over ``days`` days, round-robin over the slots, written directly.
+
+    The rows are built from CareOps's models (their defaults included), as a
+    public booking writes them — a contact, its conversation, the booking and
+    the resource it holds — in batches of 500 bookings, through a plain session
+    (no app: building one costs seconds): seconds instead of minutes of API calls.
+    """
+    import importlib
+    import pkgutil
+
+    import careops
+    from careops.bookings import offer
+
+    for module in pkgutil.iter_modules(careops.__path__):  # every table, for the foreign keys to resolve
+        if (Path(careops.__path__[0]) / module.name / "models.py").exists():
+            importlib.import_module(f"careops.{module.name}.models")
+    from careops.bookings.models import Booking, BookingResource
+    from careops.contacts.models import Contact
+    from careops.inbox.models import Conversation
+    from careops.services.models import Service
+
+    from contextlib import nullcontext
+
+    try:  # the tenant scope, where CareOps has one: the loader works for this one workspace
+        from careops.scoping import workspace_scope
+    except ImportError:
+        workspace_scope = None  # noqa: N806
+    engine = _engine(env)
+    with sa.orm.Session(engine) as session, (workspace_scope(workspace_id) if workspace_scope else nullcontext()):
+        service = session.get(Service, service_id)
+        shape = offer.spec(service)
+        resource_ids = list(service.resource_ids)
+        starts = [s.astimezone(timezone.utc) for s in slot_starts(first, days)]
+        contacts, rest = [], []
+
+        def write():
+            session.add_all(contacts)
+            session.flush()  # contacts first: bookings and conversations refer to them
+            session.add_all(rest)
+            session.commit()
+            contacts.clear()
+            rest.clear()
+
+        for i in range(count):
+            start = starts[i % len(starts)]
+            occupied_start, occupied_end = shape.occupied(start)
+            contact = Contact(id=str(uuid.uuid4()), workspace_id=workspace_id, name=f"Customer {i}",
+                              email=f"customer{i}@example.com", source="public", tags=[])
+            contacts.append(contact)
+            rest += [Conversation(workspace_id=workspace_id, contact_id=contact.id),
+                     Booking(workspace_id=workspace_id, reference=reference(i), service_id=service_id,
+                             contact_id=contact.id, start=start, end=start + shape.duration,
+                             occupied_start=occupied_start, occupied_end=occupied_end, status="confirmed",
+                             source="public",
+                             resource_links=[BookingResource(resource_id=rid) for rid in resource_ids])]
+            if len(contacts) >= 500:
+                write()
+        write()
+    if engine.dialect.name == "postgresql":  # fresh planner statistics, as autovacuum soon gives
+        with engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE"))
+            conn.commit()
+    engine.dispose()
+
+
+def public_booking_script(path: str, service_id: str, starts: list[str], tag: str) -> str:
+    """Each request a new booking: slot and customer from a per-thread counter."""
+    return f"""
+local starts = {lua_string_list(starts)}
+local counter = 0
+local tid = 0
+local threads = 0
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
+request = function()
+  counter = counter + 1
+  local start = starts[((counter * 7 + tid) % #starts) + 1]
+  local body = string.format(
+    '{{"service_id":"{service_id}","start":"%s","name":"Walk-in %d-%d","email":"walkin-{tag}-%d-%d@example.com"}}',
+    start, tid, counter, tid, counter)
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+
+
+def ceiling_insert_script(resource: str, slots: list[tuple[str, str]]) -> str:
+    return f"""
+local starts = {lua_string_list(s for s, _ in slots)}
+local ends = {lua_string_list(e for _, e in slots)}
+local counter = 0
+local tid = 0
+local threads = 0
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
+request = function()
+  counter = counter + 1
+  local i = ((counter * 7 + tid) % #starts) + 1
+  local body = string.format('{{"resource":"{resource}","start":"%s","end":"%s","name":"Walk-in %d-%d"}}',
+                             starts[i], ends[i], tid, counter)
+  return wrk.format("POST", "/ceiling/bookings", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+
+
+def run(kind: str, args) -> tuple[list[str], dict]:
+    started = time.monotonic()
+
+    def step(what):
+        print(f"  {time.monotonic() - started:5.1f}s {what}", flush=True)
+
+    print(f"== {kind}: {args.bookings} bookings over {args.days} days, wrk -t2 -c{args.connections} "
+          f"-d{args.seconds}s", flush=True)
+    measure = dict(seconds=args.seconds, connections=args.connections)
+    today = date.today()
     with tempfile.TemporaryDirectory() as tmp:
         env = prepare_database(kind, Path(tmp))
-        with gunicorn("wsgi:app", env) as base:
+        results = {}
+        step("database ready")
+        from ceiling_app import create_schema
+
+        create_schema(env["CAREOPS_DATABASE_URL"])
+        # Both servers start together (their imports overlap); the idle one costs nothing while the other is measured.
+        with gunicorn(("wsgi:app", env, "python:careops.gunicorn_conf"),
+                      ("ceiling_app:app", {**env, "PYTHONPATH": str(ROOT / "bench")}, None)) as (base, ceiling):
+            step("CareOps serving")
             ws = setup_workspace(base)
-            load_bookings(base, ws, bookings)
-            analyze(env)
-            slug, service_id = ws["slug"], ws["service_id"]
-            today = date.today()
-            slots_url = (f"{base}/api/v1/public/{slug}/services/{service_id}/slots"
-                         f"?from={today}&to={today + timedelta(days=29)}")
-            lines.append(report("slots, 30 days", load(
-                lambda s, i: s.get(slots_url).status_code, clients=CLIENTS, requests_total=requests_each)))
-
-            free = list(weekday_slots(today + timedelta(days=60), 300))
-
-            def public_book(s, i):
-                return s.post(f"{base}/api/v1/public/{slug}/bookings", json={
-                    "service_id": service_id, "start": free[i], "name": f"Walk-in {i}",
-                    "email": f"walkin{i}@example.com"}).status_code
-
-            creation = load(public_book, clients=CLIENTS, requests_total=requests_each)
-
-            frm, to = today - timedelta(days=30), today + timedelta(days=30)
-
-            def staff_list(s, i):
-                return s.get(f"{base}/api/v1/bookings?from={frm}&to={to}&page={1 + i % 20}&page_size=20",
-                             headers={"Authorization": ws["token"]}).status_code
-
-            listing = load(staff_list, clients=CLIENTS, requests_total=requests_each)
-            contention = contend(base, ws, free[-40:])
-            ids = ",".join(sa_ids(env))
-        with gunicorn("bench.ceiling_app:app", {**env, "CEILING_IDS": ids}) as base:
-            ceiling = load(lambda s, i: s.get(f"{base}/ceiling/{i}").status_code, clients=CLIENTS,
-                           requests_total=requests_each * 2)
-        lines.append(report("public booking creation", creation, ceiling))
-        lines.append(report("staff booking list", listing, ceiling))
-        lines.append(report("ceiling (one indexed query)", ceiling))
-        lines.append(contention)
-        lines.append(check_capacity(env))
-        print(lines[-2], flush=True)
-        print(lines[-1], flush=True)
-    return lines
-
-
-def contend(base: str, ws: dict, starts: list[str]) -> str:
-    """Ten clients at once on each of ``starts``: at most the capacity may win each."""
-    winners = {}
-    for start in starts:
-        def attempt(i, start=start):
-            return requests.post(f"{base}/api/v1/public/{ws['slug']}/bookings", json={
-                "service_id": ws["service_id"], "start": start, "name": f"Racer {i}",
-                "email": f"racer-{uuid.uuid4().hex[:10]}@example.com"}).status_code
-
-        with ThreadPoolExecutor(10) as pool:
-            codes = list(pool.map(attempt, range(10)))
-        winners[start] = codes.count(201)
-    over = {s: n for s, n in winners.items() if n > CAPACITY}
-    return (f"contention: {len(starts)} slots x 10 concurrent clients, winners per slot "
-            f"{sorted(set(winners.values()))} (capacity {CAPACITY}); over capacity: {over or 'none'}")
+            load_calendar(env, ws["workspace_id"], ws["service_id"], args.bookings, today, args.days)
+            step("calendar loaded")
+            staff = {"Authorization": ws["token"]}
+            pages = max(1, min(50, args.bookings // 20))
+            frm, to = today, today + timedelta(days=args.days - 1)
+            # Tomorrow on: every start is still offered (no notice has passed), capacity is far off.
+            free = [s.isoformat() for s in slot_starts(today + timedelta(days=1), max(1, args.days - 1))]
+            results["public booking"] = wrk(base, public_booking_script(
+                f"/api/v1/public/{ws['slug']}/bookings", ws["service_id"], free, kind), **measure)
+            results["staff booking list, page of 20"] = wrk(base, cycling_get([
+                f"/api/v1/bookings?from={frm}&to={to}&page={p}&page_size=20" for p in range(1, pages + 1)]),
+                headers=staff, **measure)
+            results["contacts list, page of 20"] = wrk(base, cycling_get([
+                f"/api/v1/contacts?page={p}&page_size=20" for p in range(1, pages + 1)]), headers=staff, **measure)
+            results["conversations list, page of 20"] = wrk(base, cycling_get([
+                f"/api/v1/conversations?page={p}&page_size=20" for p in range(1, pages + 1)]),
+                headers=staff, **measure)
+            results[f"public slots, {args.days} days"] = wrk(base, cycling_get([
+                f"/api/v1/public/{ws['slug']}/services/{ws['service_id']}/slots?from={frm}&to={to}"]), **measure)
+            step("CareOps measured")
+            slots = [(s, (datetime.fromisoformat(s) + timedelta(minutes=30)).isoformat()) for s in free]
+            insert_ceiling = wrk(ceiling, ceiling_insert_script(ws["resource_id"], slots), **measure)
+            list_ceiling = wrk(ceiling, cycling_get([f"/ceiling/bookings?page={p}" for p in range(1, pages + 1)]),
+                               **measure)
+        capacity_line = check_capacity(env)
+    lines = [f"== {kind}", HEADER, row("ceiling: insert with overlap check", insert_ceiling),
+             row("ceiling: list of 20", list_ceiling)]
+    for name, figures in results.items():
+        lines.append(row(name, figures, insert_ceiling if name == "public booking" else list_ceiling))
+    lines.append(capacity_line)
+    print("\n".join(lines), flush=True)
+    return lines, {"ceiling insert": insert_ceiling, "ceiling list": list_ceiling, **results}
 
 
 def _engine(env):
     from careops.config import database_url
 
     return sa.create_engine(database_url(env["CAREOPS_DATABASE_URL"]))
-
-
-def analyze(env) -> None:
-    """Fresh planner statistics after the bulk load, as autovacuum would soon give a real deployment."""
-    if "postgresql" not in env["CAREOPS_DATABASE_URL"]:
-        return
-    engine = _engine(env)
-    with engine.connect() as conn:
-        conn.execute(sa.text("ANALYZE"))
-        conn.commit()
-    engine.dispose()
-
-
-def sa_ids(env) -> list[str]:
-    engine = _engine(env)
-    with engine.connect() as conn:
-        ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM bookings LIMIT 1000"))]
-    engine.dispose()
-    return ids
 
 
 def check_capacity(env) -> str:
@@ -231,8 +308,7 @@ def check_capacity(env) -> str:
     engine.dispose()
     edges: dict[str, list] = {}
     for resource_id, start, end in rows:
-        start, end = _aware(start), _aware(end)
-        edges.setdefault(resource_id, []).extend([(start, 1), (end, -1)])
+        edges.setdefault(resource_id, []).extend([(_aware(start), 1), (_aware(end), -1)])
     worst = {}
     for resource_id, points in edges.items():
         level = peak = 0
@@ -251,21 +327,38 @@ def _aware(value):
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def main():
-    global CLIENTS
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--bookings", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=400, help="requests per measured endpoint")
-    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients (gunicorn has 2 workers)")
-    args = parser.parse_args()
-    CLIENTS = args.clients
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default=None,
+                        help="default: both (sqlite with --quick)")
+    parser.add_argument("--quick", action="store_true", help="smoke mode: tiny calendar, 1-second runs")
+    parser.add_argument("--bookings", type=int, default=None, help="default 10000 (200 with --quick)")
+    parser.add_argument("--days", type=int, default=None, help="default 30 (3 with --quick)")
+    parser.add_argument("--seconds", type=int, default=None, help="per scenario; default 10 (1 with --quick)")
+    parser.add_argument("--connections", type=int, default=None, help="wrk -c; default 32 (4 with --quick)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.db = args.db or ("sqlite" if quick else "both")
+    args.bookings = args.bookings if args.bookings is not None else (200 if quick else 10_000)
+    args.days = args.days or (3 if quick else 30)
+    args.seconds = args.seconds or (1 if quick else 10)
+    args.connections = args.connections or (4 if quick else 32)
+    try:
+        print(f"wrk: {find_wrk()}", flush=True)
+    except WrkMissing as missing:
+        print(f"cannot benchmark: {missing}", file=sys.stderr)
+        return 2
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    summary = []
+    summary, figures = [], {}
     for kind in kinds:
-        summary.extend(run(kind, args.bookings, args.requests))
+        lines, figures[kind] = run(kind, args)
+        summary.extend(lines)
     print("\n".join(["", "== summary", *summary]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,17 +1,21 @@
-"""Benchmark plumbing: start gunicorn as `make run` does, drive it with concurrent clients.
+"""Benchmark plumbing: start gunicorn as `make run` does, drive it with wrk, print the table.
 
-Latency is measured by the client around each whole request (keep-alive
-connections, one per client thread). Figures are only meaningful against the
-ceiling measured in the same run on the same machine.
+Load comes from ``wrk`` (the Debian package): a C client on its own cores
+measures the server, not a Python client's GIL. Each scenario is a wrk run
+with a small Lua script whose ``done`` hook prints one JSON line (requests,
+duration, latency percentiles, non-2xx answers and socket errors) that
+:func:`wrk` parses. Figures are only meaningful against the ceiling measured in
+the same run on the same machine: the table reports both and their ratio.
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +25,41 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+#: Appended to every scenario's script: wrk calls done() once, in the main Lua state, after the run.
+DONE_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "mean_us": %f, '
+    .. '"non_2xx": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.mean,
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+class WrkMissing(RuntimeError):
+    pass
+
+
+def find_wrk() -> str:
+    """The wrk binary; installed with apt-get when missing and we are root, else :class:`WrkMissing`."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print("wrk not found: installing it (apt-get install -y wrk)", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, capture_output=True)
+        if subprocess.run(["wrk", "--version"], capture_output=True).returncode in (0, 1):
+            return shutil.which("wrk")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, capture_output=True)
+        found = shutil.which("wrk")
+        if found:
+            return found
+    raise WrkMissing("the benchmark needs wrk (Debian: sudo apt-get install wrk)")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -29,82 +68,100 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict, workers: int = 2):
-    """gunicorn with `make run`'s settings (sync workers, 2 of them) on a free loopback port."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         app],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+def gunicorn(*apps: tuple[str, dict, str | None], workers: int = 2):
+    """Start one gunicorn per ``(app, env, config)`` at once, wait for each; yield their base URLs.
+
+    `make run`'s settings: sync workers, 2 of them, CareOps's gunicorn config
+    (``python:careops.gunicorn_conf``; None for an app that is not CareOps), a
+    free loopback port each. Starting them together overlaps their imports.
+    """
+    started = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or still importing
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-        yield base
+        for app, env, config in apps:
+            port = free_port()
+            args = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                    "--log-level", "warning", *(["-c", config] if config else []), app]
+            log = tempfile.TemporaryFile()
+            proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            started.append((app, proc, log, f"http://127.0.0.1:{port}"))
+        deadline = time.monotonic() + 90
+        for app, proc, log, base in started:
+            while True:
+                try:
+                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:  # not listening yet, or still importing
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"gunicorn {app} did not start: {log.read().decode()[-3000:]}")
+                time.sleep(0.2)
+        yield [base for *_, base in started]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for _, proc, _log, _ in started:
+            proc.terminate()
+        for _, proc, log, _ in started:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
 
 
-def load(make_request, *, clients: int, requests_total: int) -> dict:
-    """Run ``requests_total`` calls of ``make_request(session, i) -> status`` over ``clients`` threads."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    counter = iter(range(requests_total))
-
-    def worker():
-        session = requests.Session()
-        mine, my_statuses = [], {}
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                break
-            t0 = time.perf_counter()
-            status = make_request(session, i)
-            mine.append(time.perf_counter() - t0)
-            my_statuses[status] = my_statuses.get(status, 0) + 1
-        with lock:
-            latencies.extend(mine)
-            for k, v in my_statuses.items():
-                statuses[k] = statuses.get(k, 0) + v
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return summarize(latencies, elapsed, statuses)
+def wrk(base: str, script: str, *, seconds: float, connections: int, threads: int = 2,
+        headers: dict | None = None) -> dict:
+    """One wrk run of ``script`` (Lua, without ``done``) against ``base``; the figures as a dict."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script + "\n" + DONE_LUA)
+        path = f.name
+    try:
+        args = [find_wrk(), f"-t{threads}", f"-c{max(connections, threads)}", f"-d{max(1, round(seconds))}s",
+                "--timeout", "10s", "-s", path]
+        for name, value in (headers or {}).items():
+            args += ["-H", f"{name}: {value}"]
+        out = subprocess.run([*args, base], capture_output=True, text=True, timeout=seconds + 60)
+    finally:
+        os.unlink(path)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no figures (rc {out.returncode}): {out.stdout[-1500:]} {out.stderr[-1500:]}")
+    raw = json.loads(line[len("WRK_JSON "):])
+    seconds_taken = raw["duration_us"] / 1e6
+    return {"requests": raw["requests"], "rps": raw["requests"] / seconds_taken if seconds_taken else 0.0,
+            "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000, "mean_ms": raw["mean_us"] / 1000,
+            "non_2xx": raw["non_2xx"], "socket_errors": raw["socket_errors"]}
 
 
-def summarize(latencies: list[float], elapsed: float, statuses: dict) -> dict:
-    ordered = sorted(latencies)
-
-    def pct(p):
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-    return {"requests": len(ordered), "rps": len(ordered) / elapsed, "p50_ms": pct(50), "p95_ms": pct(95),
-            "p99_ms": pct(99), "mean_ms": statistics.fmean(ordered) * 1000, "statuses": statuses}
+def lua_string_list(values) -> str:
+    return "{" + ",".join(json.dumps(v) for v in values) + "}"
 
 
-def report(name: str, figures: dict, ceiling: dict | None = None) -> str:
-    line = (f"{name:<34} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.1f} ms  "
-            f"p95 {figures['p95_ms']:7.1f} ms  p99 {figures['p99_ms']:7.1f} ms  statuses {figures['statuses']}")
-    if ceiling:
-        line += f"  ({figures['rps'] / ceiling['rps'] * 100:5.1f}% of ceiling)"
-    print(line, flush=True)
-    return line
+def cycling_get(paths: list[str]) -> str:
+    """A wrk script GETting ``paths`` in turn (each thread starting at its own offset)."""
+    return f"""
+local paths = {lua_string_list(paths)}
+local n = 0
+local offset = 0
+setup = function(thread) thread:set("offset", math.random(0, 1000)) end
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[((n + offset) % #paths) + 1])
+end
+"""
+
+
+def row(name: str, figures: dict, ceiling: dict | None = None) -> str:
+    """One line of the table: req/s, p50, p99, the ratio to the ceiling, anything that was not a 2xx."""
+    ratio = f"{figures['rps'] / ceiling['rps'] * 100:5.1f} %" if ceiling and ceiling["rps"] else "      "
+    trouble = []
+    if figures["non_2xx"]:
+        trouble.append(f"{figures['non_2xx']} non-2xx")
+    if figures["socket_errors"]:
+        trouble.append(f"{figures['socket_errors']} socket errors")
+    return (f"{name:<36} {figures['rps']:9.1f} {figures['p50_ms']:9.1f} {figures['p99_ms']:9.1f}  {ratio:>8}"
+            f"  {', '.join(trouble)}").rstrip()
+
+
+HEADER = f"{'scenario':<36} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}  {'% ceil':>8}"

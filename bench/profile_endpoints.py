@@ -1,55 +1,166 @@
-"""Profile one endpoint in process: slots (30 days), public booking creation, or the staff list.
+"""SQL statements and time per request for the benchmark's endpoints, in process; optionally a pyinstrument profile.
 
-    .venv/bin/python bench/profile_endpoints.py slots|book|list
+    .venv/bin/python bench/profile_endpoints.py [--db sqlite|postgresql] [--bookings 2000]
+                                                [--sql book] [--profile book|list|contacts|conversations|slots]
 
-Prints the mean time per request without a profiler, then cProfile's top
-entries for the chosen endpoint. A SQLite file in /tmp; no server, no network.
+Builds the benchmark's calendar (``booking_bench.load_calendar``: one resource
+of capacity 1,000, 08:00–20:00 daily, bookings over 30 days) in a fresh
+database, then, through the test client (no server, no network), for each
+endpoint: the SQL statements one request issues (counted with SQLAlchemy's
+``before_cursor_execute`` event on the app's engine) and the mean time per
+request. ``--sql NAME`` prints one request's statements; ``--profile NAME``
+prints pyinstrument's call tree for 50 requests of it. PostgreSQL uses the
+``careops_bench`` database (dropped and created) and Redis db 10.
 """
-import cProfile, pstats, os, sys, time, uuid
-from datetime import date, timedelta, datetime
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE); sys.path.insert(0, os.path.dirname(HERE))
-os.environ.update(CAREOPS_DATABASE_URL="sqlite:////tmp/prof.db", CAREOPS_TASK_QUEUE="sqlite:////tmp/prof-tasks.db",
-                  CAREOPS_LOG_LEVEL="WARNING", CAREOPS_SECRET_KEY="x"*40, CAREOPS_RATELIMIT_PUBLIC="100000/minute",
-                  CAREOPS_RATELIMIT_LOGIN="100000/minute")
-for f in ("/tmp/prof.db", "/tmp/prof-tasks.db"):
-    if os.path.exists(f): os.remove(f)
-from careops import create_app
-from careops.extensions import db
-app = create_app()
-with app.app_context():
-    db.create_all()
-c = app.test_client()
-r = c.post("/api/v1/auth/register", json={"email":"p@example.com","password":"bench-password-1","full_name":"P","workspace_name":"P","timezone":"Europe/Berlin"}).get_json()
-h = {"Authorization": "Bearer " + r["access_token"]}; slug = r["workspace"]["slug"]
-res = c.get("/api/v1/resources", headers=h).get_json()[0]
-c.patch(f"/api/v1/resources/{res['id']}", json={"capacity": 3}, headers=h)
-svc = c.post("/api/v1/services", json={"name":"C","duration_minutes":30,"resource_ids":[res["id"]],"min_notice_minutes":0,"booking_horizon_days":400}, headers=h).get_json()
-c.put("/api/v1/availability", json={"rules":[{"weekday":d,"start":"08:00","end":"20:00"} for d in ("mon","tue","wed","thu","fri")]}, headers=h)
-c.put("/api/v1/integrations/email", json={"provider":"console","config":{},"enabled":True,"priority":1}, headers=h)
-print(c.post("/api/v1/workspace/activate", headers=h).status_code)
-from booking_bench import weekday_slots
-free = list(weekday_slots(date.today()+timedelta(days=10), 200))
-today = date.today()
-url = f"/api/v1/public/{slug}/services/{svc['id']}/slots?from={today}&to={today+timedelta(days=29)}"
-def slots(n):
-    for i in range(n): assert c.get(url).status_code == 200
-def staff_list(n):
-    frm, to = today - timedelta(days=30), today + timedelta(days=30)
-    for i in range(n):
-        assert c.get(f"/api/v1/bookings?from={frm}&to={to}&page={1 + i % 5}&page_size=20", headers=h).status_code == 200
-def book(n, off=0):
-    for i in range(n):
-        rr = c.post(f"/api/v1/public/{slug}/bookings", json={"service_id": svc["id"], "start": free[off+i], "name": f"W{i}", "email": f"w{off+i}@example.com"})
-        assert rr.status_code == 201, rr.get_json()
-slots(3); book(3)
-t=time.perf_counter(); slots(50); print("slots ms", (time.perf_counter()-t)/50*1000)
-t=time.perf_counter(); book(50, 10); print("book ms", (time.perf_counter()-t)/50*1000)
-t=time.perf_counter(); staff_list(50); print("list ms", (time.perf_counter()-t)/50*1000)
-which = sys.argv[1]
-pr = cProfile.Profile(); pr.enable()
-if which == "slots": slots(50)
-elif which == "list": staff_list(50)
-else: book(50, 100)
-pr.disable()
-pstats.Stats(pr).sort_stats("cumulative").print_stats(45)
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))
+
+import booking_bench as bench  # noqa: E402
+
+
+class StatementCounter:
+    """Counts the statements sent to the database while active; keeps the last request's text."""
+
+    def __init__(self, engine):
+        import sqlalchemy as sa
+
+        self.statements: list[str] = []
+        sa.event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(" ".join(statement.split()))
+
+    def __enter__(self):
+        self.statements = []
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def build(kind: str, bookings: int, workdir: Path):
+    """A fresh database with the benchmark's workspace and calendar; ``(app, client, endpoints)``."""
+    env = prepare(kind, workdir)
+    os.environ.update(env)
+    from careops import create_app
+    from careops.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+    c = app.test_client()
+    r = c.post("/api/v1/auth/register", json={
+        "email": "owner@example.com", "password": "bench-password-1", "full_name": "Owner",
+        "workspace_name": "Bench Clinic", "timezone": bench.TZ}).get_json()
+    staff = {"Authorization": "Bearer " + r["access_token"]}
+    slug, workspace_id = r["workspace"]["slug"], r["workspace"]["id"]
+    resource = c.get("/api/v1/resources", headers=staff).get_json()[0]
+    c.patch(f"/api/v1/resources/{resource['id']}", json={"capacity": bench.CAPACITY}, headers=staff)
+    service = c.post("/api/v1/services", headers=staff, json={
+        "name": "Consultation", "duration_minutes": 30, "resource_ids": [resource["id"]],
+        "min_notice_minutes": 0, "booking_horizon_days": 400}).get_json()
+    c.put("/api/v1/availability", headers=staff, json={"rules": [
+        {"weekday": d, "start": "08:00", "end": "20:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]})
+    c.put("/api/v1/integrations/email", headers=staff,
+          json={"provider": "console", "config": {}, "enabled": True, "priority": 1})
+    assert c.post("/api/v1/workspace/activate", headers=staff).status_code == 200
+    today = date.today()
+    bench.load_calendar(env, workspace_id, service["id"], bookings, today, 30)
+    free = [s.isoformat() for s in bench.slot_starts(today + timedelta(days=1), 29)]
+    counter = iter(range(10**9))
+    frm, to = today, today + timedelta(days=29)
+
+    def book():
+        i = next(counter)
+        return c.post(f"/api/v1/public/{slug}/bookings", json={
+            "service_id": service["id"], "start": free[(i * 7) % len(free)], "name": f"Walk-in {i}",
+            "email": f"walkin-{i}@example.com"})
+
+    endpoints = {
+        "book": book,
+        "list": lambda: c.get(f"/api/v1/bookings?from={frm}&to={to}&page=3&page_size=20", headers=staff),
+        "contacts": lambda: c.get("/api/v1/contacts?page=3&page_size=20", headers=staff),
+        "conversations": lambda: c.get("/api/v1/conversations?page=3&page_size=20", headers=staff),
+        "slots": lambda: c.get(f"/api/v1/public/{slug}/services/{service['id']}/slots?from={frm}&to={to}"),
+    }
+    return app, endpoints
+
+
+def prepare(kind: str, workdir: Path) -> dict:
+    env = {"CAREOPS_SECRET_KEY": "x" * 40, "CAREOPS_RATELIMIT_PUBLIC": "100000000/minute",
+           "CAREOPS_RATELIMIT_LOGIN": "100000000/minute", "CAREOPS_LOG_LEVEL": "WARNING",
+           "CAREOPS_TASK_QUEUE": f"sqlite:///{workdir / 'tasks.db'}"}
+    if kind == "sqlite":
+        env["CAREOPS_DATABASE_URL"] = f"sqlite:///{workdir / 'profile.db'}"
+    else:
+        import redis
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(bench.PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
+                                  isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {bench.PG_NAME} WITH (FORCE)"))
+            conn.execute(sa.text(f"CREATE DATABASE {bench.PG_NAME}"))
+        engine.dispose()
+        redis.Redis(db=10).flushdb()
+        env.update(CAREOPS_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{bench.PG_NAME}",
+                   CAREOPS_REDIS_URL="redis://127.0.0.1:6379/10")
+    return env
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--bookings", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per endpoint")
+    parser.add_argument("--sql", help="print one request's statements for this endpoint")
+    parser.add_argument("--profile", help="pyinstrument call tree of this endpoint")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        app, endpoints = build(args.db, args.bookings, Path(tmp))
+        from careops.extensions import db
+
+        with app.app_context():
+            counter = StatementCounter(db.engine)
+        print(f"{'endpoint':<15} {'statements':>10} {'ms/request':>11}   kinds")
+        for name, call in endpoints.items():
+            for _ in range(3):  # warm: caches, compiled statements, pool
+                assert call().status_code in (200, 201), (name, call().get_json())
+            with counter:
+                response = call()
+            statements = list(counter.statements)
+            assert response.status_code in (200, 201), (name, response.get_json())
+            kinds = Counter(s.split()[0].upper() for s in statements)
+            started = time.perf_counter()
+            for _ in range(args.requests):
+                call()
+            ms = (time.perf_counter() - started) / args.requests * 1000
+            print(f"{name:<15} {len(statements):>10} {ms:>11.1f}   {dict(kinds)}", flush=True)
+            if name == args.sql:
+                for statement in statements:
+                    print("    " + statement[:300])
+        if args.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            for _ in range(50):
+                endpoints[args.profile]()
+            profiler.stop()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()
