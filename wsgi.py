@@ -5,6 +5,7 @@ an unknown registration mode) is one line on stderr, not a traceback; exit
 status 3 is the one gunicorn reads as "a worker cannot boot", so the master
 stops instead of restarting workers forever.
 """
+
 import sys
 
 from careops import create_app

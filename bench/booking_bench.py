@@ -27,6 +27,7 @@ rot. The task consumer is not started: the events the load produces wait in the
 queue, so the figures are the web tier's alone. PostgreSQL runs use the
 ``careops_bench`` database (dropped and created) and Redis dbs 9 and 10.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -45,8 +46,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-from harness import (BIN, HEADER, ROOT, WrkMissing, cycling_get, find_wrk, gunicorn, lua_string_list,  # noqa: E402
-                     row, wrk)
+from harness import BIN, HEADER, ROOT, WrkMissing, cycling_get, find_wrk, gunicorn, lua_string_list, row, wrk  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "careops_bench"
@@ -59,27 +59,43 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 def prepare_database(kind: str, workdir: Path) -> dict:
     """A fresh database and queue for one run; returns the environment CareOps runs with."""
     if kind == "sqlite":
-        env = {"CAREOPS_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-               "CAREOPS_TASK_QUEUE": f"sqlite:///{workdir / 'tasks.db'}"}
+        env = {
+            "CAREOPS_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+            "CAREOPS_TASK_QUEUE": f"sqlite:///{workdir / 'tasks.db'}",
+        }
     else:
-        engine = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(
+            PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with engine.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
             conn.execute(sa.text(f"CREATE DATABASE {PG_NAME}"))
         engine.dispose()
-        env = {"CAREOPS_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}",
-               "CAREOPS_TASK_QUEUE": "redis://127.0.0.1:6379/9",
-               "CAREOPS_REDIS_URL": "redis://127.0.0.1:6379/10"}
+        env = {
+            "CAREOPS_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}",
+            "CAREOPS_TASK_QUEUE": "redis://127.0.0.1:6379/9",
+            "CAREOPS_REDIS_URL": "redis://127.0.0.1:6379/10",
+        }
         import redis
 
         for db_number in (9, 10):
             redis.Redis(db=db_number).flushdb()
-    env.update({"CAREOPS_SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
-                "CAREOPS_RATELIMIT_PUBLIC": "100000000/minute", "CAREOPS_RATELIMIT_LOGIN": "100000000/minute",
-                "CAREOPS_LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus")})
-    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True)
+    env.update(
+        {
+            "CAREOPS_SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
+            "CAREOPS_RATELIMIT_PUBLIC": "100000000/minute",
+            "CAREOPS_RATELIMIT_LOGIN": "100000000/minute",
+            "CAREOPS_LOG_LEVEL": "WARNING",
+            "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
+        }
+    )
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(f"flask db upgrade failed: {done.stderr[-3000:]}")
     return env
@@ -88,25 +104,51 @@ def prepare_database(kind: str, workdir: Path) -> dict:
 def setup_workspace(base: str) -> dict:
     """An active workspace: one resource of capacity 1,000, one 30-minute service, open 08:00–20:00 daily."""
     s = requests.Session()
-    r = s.post(f"{base}/api/v1/auth/register", json={
-        "email": f"bench-{uuid.uuid4().hex[:8]}@example.com", "password": "bench-password-1",
-        "full_name": "Bench Owner", "workspace_name": "Bench Clinic", "timezone": TZ})
+    r = s.post(
+        f"{base}/api/v1/auth/register",
+        json={
+            "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "bench-password-1",
+            "full_name": "Bench Owner",
+            "workspace_name": "Bench Clinic",
+            "timezone": TZ,
+        },
+    )
     r.raise_for_status()
     s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
     slug, workspace_id = r.json()["workspace"]["slug"], r.json()["workspace"]["id"]
     resource = s.get(f"{base}/api/v1/resources").json()[0]
     s.patch(f"{base}/api/v1/resources/{resource['id']}", json={"capacity": CAPACITY}).raise_for_status()
-    service = s.post(f"{base}/api/v1/services", json={
-        "name": "Consultation", "duration_minutes": 30, "resource_ids": [resource["id"]],
-        "min_notice_minutes": 0, "booking_horizon_days": 400}).json()
-    s.put(f"{base}/api/v1/availability", json={"rules": [
-        {"weekday": d, "start": f"{OPEN:02d}:00", "end": f"{CLOSE:02d}:00"}
-        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}).raise_for_status()
-    s.put(f"{base}/api/v1/integrations/email", json={"provider": "console", "config": {}, "enabled": True,
-                                                     "priority": 1}).raise_for_status()
+    service = s.post(
+        f"{base}/api/v1/services",
+        json={
+            "name": "Consultation",
+            "duration_minutes": 30,
+            "resource_ids": [resource["id"]],
+            "min_notice_minutes": 0,
+            "booking_horizon_days": 400,
+        },
+    ).json()
+    s.put(
+        f"{base}/api/v1/availability",
+        json={
+            "rules": [
+                {"weekday": d, "start": f"{OPEN:02d}:00", "end": f"{CLOSE:02d}:00"}
+                for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+            ]
+        },
+    ).raise_for_status()
+    s.put(
+        f"{base}/api/v1/integrations/email", json={"provider": "console", "config": {}, "enabled": True, "priority": 1}
+    ).raise_for_status()
     s.post(f"{base}/api/v1/workspace/activate").raise_for_status()
-    return {"slug": slug, "workspace_id": workspace_id, "service_id": service["id"],
-            "resource_id": resource["id"], "token": s.headers["Authorization"]}
+    return {
+        "slug": slug,
+        "workspace_id": workspace_id,
+        "service_id": service["id"],
+        "resource_id": resource["id"],
+        "token": s.headers["Authorization"],
+    }
 
 
 def slot_starts(first: date, days: int) -> list[datetime]:
@@ -118,7 +160,9 @@ def slot_starts(first: date, days: int) -> list[datetime]:
     for offset in range(days):
         day = first + timedelta(days=offset)
         for half_hour in range((CLOSE - OPEN) * 2):
-            starts.append(datetime(day.year, day.month, day.day, OPEN, 0, tzinfo=zone) + timedelta(minutes=30 * half_hour))
+            starts.append(
+                datetime(day.year, day.month, day.day, OPEN, 0, tzinfo=zone) + timedelta(minutes=30 * half_hour)
+            )
     return starts
 
 
@@ -148,23 +192,23 @@ def load_calendar(env: dict, workspace_id: str, service_id: str, count: int, fir
     for module in pkgutil.iter_modules(careops.__path__):  # every table, for the foreign keys to resolve
         if (Path(careops.__path__[0]) / module.name / "models.py").exists():
             importlib.import_module(f"careops.{module.name}.models")
+    from contextlib import nullcontext
+
     from careops.bookings.models import Booking, BookingResource
     from careops.contacts.models import Contact
     from careops.inbox.models import Conversation
     from careops.services.models import Service
-
-    from contextlib import nullcontext
 
     try:  # the tenant scope, where CareOps has one: the loader works for this one workspace
         from careops.scoping import workspace_scope
     except ImportError:
         workspace_scope = None  # noqa: N806
     engine = _engine(env)
-    with sa.orm.Session(engine) as session, (workspace_scope(workspace_id) if workspace_scope else nullcontext()):
+    with sa.orm.Session(engine) as session, workspace_scope(workspace_id) if workspace_scope else nullcontext():
         service = session.get(Service, service_id)
         shape = offer.spec(service)
         resource_ids = list(service.resource_ids)
-        starts = [s.astimezone(timezone.utc) for s in slot_starts(first, days)]
+        starts = [s.astimezone(UTC) for s in slot_starts(first, days)]
         contacts, rest = [], []
 
         def write():
@@ -178,15 +222,31 @@ def load_calendar(env: dict, workspace_id: str, service_id: str, count: int, fir
         for i in range(count):
             start = starts[i % len(starts)]
             occupied_start, occupied_end = shape.occupied(start)
-            contact = Contact(id=str(uuid.uuid4()), workspace_id=workspace_id, name=f"Customer {i}",
-                              email=f"customer{i}@example.com", source="public", tags=[])
+            contact = Contact(
+                id=str(uuid.uuid4()),
+                workspace_id=workspace_id,
+                name=f"Customer {i}",
+                email=f"customer{i}@example.com",
+                source="public",
+                tags=[],
+            )
             contacts.append(contact)
-            rest += [Conversation(workspace_id=workspace_id, contact_id=contact.id),
-                     Booking(workspace_id=workspace_id, reference=reference(i), service_id=service_id,
-                             contact_id=contact.id, start=start, end=start + shape.duration,
-                             occupied_start=occupied_start, occupied_end=occupied_end, status="confirmed",
-                             source="public",
-                             resource_links=[BookingResource(resource_id=rid) for rid in resource_ids])]
+            rest += [
+                Conversation(workspace_id=workspace_id, contact_id=contact.id),
+                Booking(
+                    workspace_id=workspace_id,
+                    reference=reference(i),
+                    service_id=service_id,
+                    contact_id=contact.id,
+                    start=start,
+                    end=start + shape.duration,
+                    occupied_start=occupied_start,
+                    occupied_end=occupied_end,
+                    status="confirmed",
+                    source="public",
+                    resource_links=[BookingResource(resource_id=rid) for rid in resource_ids],
+                ),
+            ]
             if len(contacts) >= 500:
                 write()
         write()
@@ -240,8 +300,10 @@ def run(kind: str, args) -> tuple[list[str], dict]:
     def step(what):
         print(f"  {time.monotonic() - started:5.1f}s {what}", flush=True)
 
-    print(f"== {kind}: {args.bookings} bookings over {args.days} days, wrk -t2 -c{args.connections} "
-          f"-d{args.seconds}s", flush=True)
+    print(
+        f"== {kind}: {args.bookings} bookings over {args.days} days, wrk -t2 -c{args.connections} -d{args.seconds}s",
+        flush=True,
+    )
     measure = dict(seconds=args.seconds, connections=args.connections)
     today = date.today()
     with tempfile.TemporaryDirectory() as tmp:
@@ -252,8 +314,10 @@ def run(kind: str, args) -> tuple[list[str], dict]:
 
         create_schema(env["CAREOPS_DATABASE_URL"])
         # Both servers start together (their imports overlap); the idle one costs nothing while the other is measured.
-        with gunicorn(("wsgi:app", env, "python:careops.gunicorn_conf"),
-                      ("ceiling_app:app", {**env, "PYTHONPATH": str(ROOT / "bench")}, None)) as (base, ceiling):
+        with gunicorn(
+            ("wsgi:app", env, "python:careops.gunicorn_conf"),
+            ("ceiling_app:app", {**env, "PYTHONPATH": str(ROOT / "bench")}, None),
+        ) as (base, ceiling):
             step("CareOps serving")
             ws = setup_workspace(base)
             load_calendar(env, ws["workspace_id"], ws["service_id"], args.bookings, today, args.days)
@@ -263,26 +327,49 @@ def run(kind: str, args) -> tuple[list[str], dict]:
             frm, to = today, today + timedelta(days=args.days - 1)
             # Tomorrow on: every start is still offered (no notice has passed), capacity is far off.
             free = [s.isoformat() for s in slot_starts(today + timedelta(days=1), max(1, args.days - 1))]
-            results["public booking"] = wrk(base, public_booking_script(
-                f"/api/v1/public/{ws['slug']}/bookings", ws["service_id"], free, kind), **measure)
-            results["staff booking list, page of 20"] = wrk(base, cycling_get([
-                f"/api/v1/bookings?from={frm}&to={to}&page={p}&page_size=20" for p in range(1, pages + 1)]),
-                headers=staff, **measure)
-            results["contacts list, page of 20"] = wrk(base, cycling_get([
-                f"/api/v1/contacts?page={p}&page_size=20" for p in range(1, pages + 1)]), headers=staff, **measure)
-            results["conversations list, page of 20"] = wrk(base, cycling_get([
-                f"/api/v1/conversations?page={p}&page_size=20" for p in range(1, pages + 1)]),
-                headers=staff, **measure)
-            results[f"public slots, {args.days} days"] = wrk(base, cycling_get([
-                f"/api/v1/public/{ws['slug']}/services/{ws['service_id']}/slots?from={frm}&to={to}"]), **measure)
+            results["public booking"] = wrk(
+                base,
+                public_booking_script(f"/api/v1/public/{ws['slug']}/bookings", ws["service_id"], free, kind),
+                **measure,
+            )
+            results["staff booking list, page of 20"] = wrk(
+                base,
+                cycling_get(
+                    [f"/api/v1/bookings?from={frm}&to={to}&page={p}&page_size=20" for p in range(1, pages + 1)]
+                ),
+                headers=staff,
+                **measure,
+            )
+            results["contacts list, page of 20"] = wrk(
+                base,
+                cycling_get([f"/api/v1/contacts?page={p}&page_size=20" for p in range(1, pages + 1)]),
+                headers=staff,
+                **measure,
+            )
+            results["conversations list, page of 20"] = wrk(
+                base,
+                cycling_get([f"/api/v1/conversations?page={p}&page_size=20" for p in range(1, pages + 1)]),
+                headers=staff,
+                **measure,
+            )
+            results[f"public slots, {args.days} days"] = wrk(
+                base,
+                cycling_get([f"/api/v1/public/{ws['slug']}/services/{ws['service_id']}/slots?from={frm}&to={to}"]),
+                **measure,
+            )
             step("CareOps measured")
             slots = [(s, (datetime.fromisoformat(s) + timedelta(minutes=30)).isoformat()) for s in free]
             insert_ceiling = wrk(ceiling, ceiling_insert_script(ws["resource_id"], slots), **measure)
-            list_ceiling = wrk(ceiling, cycling_get([f"/ceiling/bookings?page={p}" for p in range(1, pages + 1)]),
-                               **measure)
+            list_ceiling = wrk(
+                ceiling, cycling_get([f"/ceiling/bookings?page={p}" for p in range(1, pages + 1)]), **measure
+            )
         capacity_line = check_capacity(env)
-    lines = [f"== {kind}", HEADER, row("ceiling: insert with overlap check", insert_ceiling),
-             row("ceiling: list of 20", list_ceiling)]
+    lines = [
+        f"== {kind}",
+        HEADER,
+        row("ceiling: insert with overlap check", insert_ceiling),
+        row("ceiling: list of 20", list_ceiling),
+    ]
     for name, figures in results.items():
         lines.append(row(name, figures, insert_ceiling if name == "public booking" else list_ceiling))
     lines.append(capacity_line)
@@ -300,10 +387,12 @@ def check_capacity(env) -> str:
     """The largest number of holding bookings any resource has at one instant, from the database."""
     engine = _engine(env)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("""
+        rows = conn.execute(
+            sa.text("""
             SELECT br.resource_id, b.occupied_start, b.occupied_end FROM bookings b
             JOIN booking_resources br ON br.booking_id = b.id
-            WHERE b.status IN ('pending', 'confirmed')""")).all()
+            WHERE b.status IN ('pending', 'confirmed')""")
+        ).all()
         capacities = dict(conn.execute(sa.text("SELECT id, capacity FROM resources")).all())
     engine.dispose()
     edges: dict[str, list] = {}
@@ -324,13 +413,14 @@ def check_capacity(env) -> str:
 def _aware(value):
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default=None,
-                        help="default: both (sqlite with --quick)")
+    parser.add_argument(
+        "--db", choices=("sqlite", "postgresql", "both"), default=None, help="default: both (sqlite with --quick)"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke mode: tiny calendar, 1-second runs")
     parser.add_argument("--bookings", type=int, default=None, help="default 10000 (200 with --quick)")
     parser.add_argument("--days", type=int, default=None, help="default 30 (3 with --quick)")

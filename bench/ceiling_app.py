@@ -14,6 +14,7 @@ way), same gunicorn settings: the distance between a CareOps endpoint and this
 is what CareOps itself costs. :func:`create_schema` makes its table before the
 server starts (two workers creating it at once would race).
 """
+
 import os
 from datetime import datetime
 
@@ -26,7 +27,8 @@ from careops.config import database_url
 CAPACITY = 1000
 metadata = sa.MetaData()
 ceiling_bookings = sa.Table(
-    "ceiling_bookings", metadata,
+    "ceiling_bookings",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("resource", sa.String(36), nullable=False),
     sa.Column("start", sa.DateTime(timezone=True), nullable=False),
@@ -55,8 +57,17 @@ app = Flask(__name__)
 app.config["SQLALCHEMY_DATABASE_URI"] = database_url(os.environ.get("CAREOPS_DATABASE_URL", "sqlite://"))
 app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
 db = SQLAlchemy(app, metadata=metadata)
-bookings = sa.table("bookings", sa.column("id"), sa.column("workspace_id"), sa.column("reference"), sa.column("start"), sa.column("end"),
-                    sa.column("status"), sa.column("contact_id"), sa.column("service_id"))
+bookings = sa.table(
+    "bookings",
+    sa.column("id"),
+    sa.column("workspace_id"),
+    sa.column("reference"),
+    sa.column("start"),
+    sa.column("end"),
+    sa.column("status"),
+    sa.column("contact_id"),
+    sa.column("service_id"),
+)
 
 
 @app.get("/healthz")
@@ -69,13 +80,19 @@ def insert():
     body = request.get_json()
     start, end = datetime.fromisoformat(body["start"]), datetime.fromisoformat(body["end"])
     t = ceiling_bookings.c
-    taken = db.session.execute(sa.select(sa.func.count()).select_from(ceiling_bookings).where(
-        t.resource == body["resource"], t.start < end, t.end > start)).scalar_one()
+    taken = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(ceiling_bookings)
+        .where(t.resource == body["resource"], t.start < end, t.end > start)
+    ).scalar_one()
     if taken >= CAPACITY:
         db.session.rollback()
         return {"error": "full"}, 409
-    new_id = db.session.execute(ceiling_bookings.insert().values(
-        resource=body["resource"], start=start, end=end, name=body["name"]).returning(t.id)).scalar_one()
+    new_id = db.session.execute(
+        ceiling_bookings.insert()
+        .values(resource=body["resource"], start=start, end=end, name=body["name"])
+        .returning(t.id)
+    ).scalar_one()
     db.session.commit()
     return jsonify({"id": new_id, "start": start.isoformat(), "end": end.isoformat()}), 201
 
@@ -93,7 +110,24 @@ def _workspace() -> str:
 @app.get("/ceiling/bookings")
 def listing():
     page = int(request.args.get("page", 1))
-    rows = db.session.execute(sa.select(bookings).where(bookings.c.workspace_id == _workspace())
-                              .order_by(bookings.c.start).limit(20).offset((page - 1) * 20)).all()
-    return jsonify([{"id": r.id, "reference": r.reference, "start": str(r.start), "end": str(r.end),
-                     "status": r.status, "contact_id": r.contact_id, "service_id": r.service_id} for r in rows])
+    rows = db.session.execute(
+        sa.select(bookings)
+        .where(bookings.c.workspace_id == _workspace())
+        .order_by(bookings.c.start)
+        .limit(20)
+        .offset((page - 1) * 20)
+    ).all()
+    return jsonify(
+        [
+            {
+                "id": r.id,
+                "reference": r.reference,
+                "start": str(r.start),
+                "end": str(r.end),
+                "status": r.status,
+                "contact_id": r.contact_id,
+                "service_id": r.service_id,
+            }
+            for r in rows
+        ]
+    )

@@ -24,6 +24,7 @@ Profiles:
 - ``weekly_pattern``: massage oil — busy Monday–Tuesday, light Saturday, closed Sunday, growing 60 % over the year;
 - ``restock_cycle``: cleaning spray — used by hand only (no booking uses it), delivered every three weeks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ import random
 import statistics
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ except ImportError:  # numpy or the plugin missing: backtest the core's forecast
 HORIZON = 30
 HISTORY = 365
 NEVER = 120.0
-START = datetime(2025, 1, 6, tzinfo=timezone.utc)  # a Monday
+START = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday
 
 
 @dataclass
@@ -102,8 +103,9 @@ def generate(profile: Profile, rng: random.Random):
             bookings.append((created, start, cancelled, completed))
             if completed and profile.use_per_booking:
                 use_per_day[day] += profile.use_per_booking
-                movements.append(Movement(start + timedelta(hours=1), -profile.use_per_booking,
-                                          f"b{len(bookings)}", lead))
+                movements.append(
+                    Movement(start + timedelta(hours=1), -profile.use_per_booking, f"b{len(bookings)}", lead)
+                )
         if weekday != 6 and rng.random() < profile.by_hand_chance:
             amount = round(rng.expovariate(profile.by_hand_chance / profile.by_hand_per_day) + 0.5)
             use_per_day[day] += amount
@@ -147,8 +149,8 @@ def run(runs: int, seed: int) -> dict:
             movements, bookings, use_per_day = generate(profile, rng)
             cutoff = START + timedelta(days=HISTORY)
             past = [m for m in movements if m.at < cutoff and m.at >= cutoff - timedelta(days=HISTORY)]
-            truth = sum(use_per_day[HISTORY:HISTORY + HORIZON])
-            last_30 = sum(use_per_day[HISTORY - HORIZON:HISTORY])
+            truth = sum(use_per_day[HISTORY : HISTORY + HORIZON])
+            last_30 = sum(use_per_day[HISTORY - HORIZON : HISTORY])
             quantity = max(1.0, round(20 * sum(use_per_day[:HISTORY]) / HISTORY))
             true_due = true_days_until_empty(quantity, use_per_day[HISTORY:])
             upcoming = calendar_at(bookings, cutoff, profile.use_per_booking)
@@ -156,13 +158,21 @@ def run(runs: int, seed: int) -> dict:
             errors.setdefault(("truth", profile.name), []).append((truth, true_due))
             errors.setdefault(("naive", profile.name), []).append((abs(last_30 - truth), abs(naive_due - true_due)))
             for forecaster in forecasters():
-                item = ForecastItem(id="i", name=profile.name, unit="unit", quantity=quantity,
-                                    low_stock_threshold=0, now=cutoff, upcoming_daily=upcoming)
+                item = ForecastItem(
+                    id="i",
+                    name=profile.name,
+                    unit="unit",
+                    quantity=quantity,
+                    low_stock_threshold=0,
+                    now=cutoff,
+                    upcoming_daily=upcoming,
+                )
                 answer = forecaster.forecast(item, past, sum(upcoming), HORIZON)
                 due = answer["days_until_empty"]
                 due = NEVER if due is None else min(NEVER, due)
                 errors.setdefault((forecaster.name, profile.name), []).append(
-                    (abs(answer["expected_use"] - truth), abs(due - true_due)))
+                    (abs(answer["expected_use"] - truth), abs(due - true_due))
+                )
     return errors
 
 

@@ -7,6 +7,7 @@ duration, latency percentiles, non-2xx answers and socket errors) that
 :func:`wrk` parses. Figures are only meaningful against the ceiling measured in
 the same run on the same machine: the table reports both and their ratio.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,11 +80,21 @@ def gunicorn(*apps: tuple[str, dict, str | None], workers: int = 2):
     try:
         for app, env, config in apps:
             port = free_port()
-            args = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                    "--log-level", "warning", *(["-c", config] if config else []), app]
+            args = [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                *(["-c", config] if config else []),
+                app,
+            ]
             log = tempfile.TemporaryFile()
-            proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
             started.append((app, proc, log, f"http://127.0.0.1:{port}"))
         deadline = time.monotonic() + 90
         for app, proc, log, base in started:
@@ -110,15 +121,24 @@ def gunicorn(*apps: tuple[str, dict, str | None], workers: int = 2):
             log.close()
 
 
-def wrk(base: str, script: str, *, seconds: float, connections: int, threads: int = 2,
-        headers: dict | None = None) -> dict:
+def wrk(
+    base: str, script: str, *, seconds: float, connections: int, threads: int = 2, headers: dict | None = None
+) -> dict:
     """One wrk run of ``script`` (Lua, without ``done``) against ``base``; the figures as a dict."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script + "\n" + DONE_LUA)
         path = f.name
     try:
-        args = [find_wrk(), f"-t{threads}", f"-c{max(connections, threads)}", f"-d{max(1, round(seconds))}s",
-                "--timeout", "10s", "-s", path]
+        args = [
+            find_wrk(),
+            f"-t{threads}",
+            f"-c{max(connections, threads)}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            path,
+        ]
         for name, value in (headers or {}).items():
             args += ["-H", f"{name}: {value}"]
         out = subprocess.run([*args, base], capture_output=True, text=True, timeout=seconds + 60)
@@ -127,11 +147,17 @@ def wrk(base: str, script: str, *, seconds: float, connections: int, threads: in
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no figures (rc {out.returncode}): {out.stdout[-1500:]} {out.stderr[-1500:]}")
-    raw = json.loads(line[len("WRK_JSON "):])
+    raw = json.loads(line[len("WRK_JSON ") :])
     seconds_taken = raw["duration_us"] / 1e6
-    return {"requests": raw["requests"], "rps": raw["requests"] / seconds_taken if seconds_taken else 0.0,
-            "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000, "mean_ms": raw["mean_us"] / 1000,
-            "non_2xx": raw["non_2xx"], "socket_errors": raw["socket_errors"]}
+    return {
+        "requests": raw["requests"],
+        "rps": raw["requests"] / seconds_taken if seconds_taken else 0.0,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "mean_ms": raw["mean_us"] / 1000,
+        "non_2xx": raw["non_2xx"],
+        "socket_errors": raw["socket_errors"],
+    }
 
 
 def lua_string_list(values) -> str:
@@ -160,8 +186,10 @@ def row(name: str, figures: dict, ceiling: dict | None = None) -> str:
         trouble.append(f"{figures['non_2xx']} non-2xx")
     if figures["socket_errors"]:
         trouble.append(f"{figures['socket_errors']} socket errors")
-    return (f"{name:<36} {figures['rps']:9.1f} {figures['p50_ms']:9.1f} {figures['p99_ms']:9.1f}  {ratio:>8}"
-            f"  {', '.join(trouble)}").rstrip()
+    return (
+        f"{name:<36} {figures['rps']:9.1f} {figures['p50_ms']:9.1f} {figures['p99_ms']:9.1f}  {ratio:>8}"
+        f"  {', '.join(trouble)}"
+    ).rstrip()
 
 
 HEADER = f"{'scenario':<36} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}  {'% ceil':>8}"

@@ -12,6 +12,7 @@ request. ``--sql NAME`` prints one request's statements; ``--profile NAME``
 prints pyinstrument's call tree for 50 requests of it. PostgreSQL uses the
 ``careops_bench`` database (dropped and created) and Redis db 10.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,20 +62,46 @@ def build(kind: str, bookings: int, workdir: Path):
     with app.app_context():
         db.create_all()
     c = app.test_client()
-    r = c.post("/api/v1/auth/register", json={
-        "email": "owner@example.com", "password": "bench-password-1", "full_name": "Owner",
-        "workspace_name": "Bench Clinic", "timezone": bench.TZ}).get_json()
+    r = c.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "owner@example.com",
+            "password": "bench-password-1",
+            "full_name": "Owner",
+            "workspace_name": "Bench Clinic",
+            "timezone": bench.TZ,
+        },
+    ).get_json()
     staff = {"Authorization": "Bearer " + r["access_token"]}
     slug, workspace_id = r["workspace"]["slug"], r["workspace"]["id"]
     resource = c.get("/api/v1/resources", headers=staff).get_json()[0]
     c.patch(f"/api/v1/resources/{resource['id']}", json={"capacity": bench.CAPACITY}, headers=staff)
-    service = c.post("/api/v1/services", headers=staff, json={
-        "name": "Consultation", "duration_minutes": 30, "resource_ids": [resource["id"]],
-        "min_notice_minutes": 0, "booking_horizon_days": 400}).get_json()
-    c.put("/api/v1/availability", headers=staff, json={"rules": [
-        {"weekday": d, "start": "08:00", "end": "20:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]})
-    c.put("/api/v1/integrations/email", headers=staff,
-          json={"provider": "console", "config": {}, "enabled": True, "priority": 1})
+    service = c.post(
+        "/api/v1/services",
+        headers=staff,
+        json={
+            "name": "Consultation",
+            "duration_minutes": 30,
+            "resource_ids": [resource["id"]],
+            "min_notice_minutes": 0,
+            "booking_horizon_days": 400,
+        },
+    ).get_json()
+    c.put(
+        "/api/v1/availability",
+        headers=staff,
+        json={
+            "rules": [
+                {"weekday": d, "start": "08:00", "end": "20:00"}
+                for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+            ]
+        },
+    )
+    c.put(
+        "/api/v1/integrations/email",
+        headers=staff,
+        json={"provider": "console", "config": {}, "enabled": True, "priority": 1},
+    )
     assert c.post("/api/v1/workspace/activate", headers=staff).status_code == 200
     today = date.today()
     bench.load_calendar(env, workspace_id, service["id"], bookings, today, 30)
@@ -84,9 +111,15 @@ def build(kind: str, bookings: int, workdir: Path):
 
     def book():
         i = next(counter)
-        return c.post(f"/api/v1/public/{slug}/bookings", json={
-            "service_id": service["id"], "start": free[(i * 7) % len(free)], "name": f"Walk-in {i}",
-            "email": f"walkin-{i}@example.com"})
+        return c.post(
+            f"/api/v1/public/{slug}/bookings",
+            json={
+                "service_id": service["id"],
+                "start": free[(i * 7) % len(free)],
+                "name": f"Walk-in {i}",
+                "email": f"walkin-{i}@example.com",
+            },
+        )
 
     endpoints = {
         "book": book,
@@ -99,24 +132,31 @@ def build(kind: str, bookings: int, workdir: Path):
 
 
 def prepare(kind: str, workdir: Path) -> dict:
-    env = {"CAREOPS_SECRET_KEY": "x" * 40, "CAREOPS_RATELIMIT_PUBLIC": "100000000/minute",
-           "CAREOPS_RATELIMIT_LOGIN": "100000000/minute", "CAREOPS_LOG_LEVEL": "WARNING",
-           "CAREOPS_TASK_QUEUE": f"sqlite:///{workdir / 'tasks.db'}"}
+    env = {
+        "CAREOPS_SECRET_KEY": "x" * 40,
+        "CAREOPS_RATELIMIT_PUBLIC": "100000000/minute",
+        "CAREOPS_RATELIMIT_LOGIN": "100000000/minute",
+        "CAREOPS_LOG_LEVEL": "WARNING",
+        "CAREOPS_TASK_QUEUE": f"sqlite:///{workdir / 'tasks.db'}",
+    }
     if kind == "sqlite":
         env["CAREOPS_DATABASE_URL"] = f"sqlite:///{workdir / 'profile.db'}"
     else:
         import redis
         import sqlalchemy as sa
 
-        engine = sa.create_engine(bench.PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(
+            bench.PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with engine.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {bench.PG_NAME} WITH (FORCE)"))
             conn.execute(sa.text(f"CREATE DATABASE {bench.PG_NAME}"))
         engine.dispose()
         redis.Redis(db=10).flushdb()
-        env.update(CAREOPS_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{bench.PG_NAME}",
-                   CAREOPS_REDIS_URL="redis://127.0.0.1:6379/10")
+        env.update(
+            CAREOPS_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{bench.PG_NAME}",
+            CAREOPS_REDIS_URL="redis://127.0.0.1:6379/10",
+        )
     return env
 
 

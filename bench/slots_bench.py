@@ -23,6 +23,7 @@ read medians.
 
     .venv/bin/python bench/slots_bench.py [--db sqlite|postgresql|both] [--requests 50] [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -48,14 +49,13 @@ PG_NAME = "careops_slots_bench"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
-def load_calendar(url: str, workspace_id: str, service_id: str, resource_id: str, count: int, first,
-                  days: int) -> None:
+def load_calendar(url: str, workspace_id: str, service_id: str, resource_id: str, count: int, first, days: int) -> None:
     """``count`` confirmed bookings round-robin over the 30-minute slots of ``days`` days, one contact each.
 
     Core inserts (``executemany``) with the ORM's column defaults: the rows a
     booking writes that the slot list reads, in seconds.
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from careops.bookings.models import Booking, BookingResource
@@ -63,8 +63,11 @@ def load_calendar(url: str, workspace_id: str, service_id: str, resource_id: str
     from careops.db import new_id, utcnow
 
     zone = ZoneInfo(TZ)
-    starts = [(datetime(d.year, d.month, d.day, OPEN, tzinfo=zone) + timedelta(minutes=30 * h)).astimezone(timezone.utc)
-              for d in (first + timedelta(days=i) for i in range(days)) for h in range((CLOSE - OPEN) * 2)]
+    starts = [
+        (datetime(d.year, d.month, d.day, OPEN, tzinfo=zone) + timedelta(minutes=30 * h)).astimezone(UTC)
+        for d in (first + timedelta(days=i) for i in range(days))
+        for h in range((CLOSE - OPEN) * 2)
+    ]
     now = utcnow()
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as conn:
@@ -73,14 +76,35 @@ def load_calendar(url: str, workspace_id: str, service_id: str, resource_id: str
             for i in range(batch, min(batch + 2000, count)):
                 contact_id, booking_id = new_id(), new_id()
                 start = starts[i % len(starts)]
-                contacts.append({"id": contact_id, "workspace_id": workspace_id, "name": f"Customer {i}",
-                                 "email": f"customer{i}@example.com", "source": "public", "tags": [],
-                                 "last_activity_at": now, "created_at": now})
-                bookings.append({"id": booking_id, "workspace_id": workspace_id, "reference": f"BK-{i:08d}",
-                                 "service_id": service_id, "contact_id": contact_id, "start": start,
-                                 "end": start + timedelta(minutes=30), "occupied_start": start,
-                                 "occupied_end": start + timedelta(minutes=30), "status": "confirmed",
-                                 "source": "public", "created_at": now, "updated_at": now})
+                contacts.append(
+                    {
+                        "id": contact_id,
+                        "workspace_id": workspace_id,
+                        "name": f"Customer {i}",
+                        "email": f"customer{i}@example.com",
+                        "source": "public",
+                        "tags": [],
+                        "last_activity_at": now,
+                        "created_at": now,
+                    }
+                )
+                bookings.append(
+                    {
+                        "id": booking_id,
+                        "workspace_id": workspace_id,
+                        "reference": f"BK-{i:08d}",
+                        "service_id": service_id,
+                        "contact_id": contact_id,
+                        "start": start,
+                        "end": start + timedelta(minutes=30),
+                        "occupied_start": start,
+                        "occupied_end": start + timedelta(minutes=30),
+                        "status": "confirmed",
+                        "source": "public",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
                 links.append({"booking_id": booking_id, "resource_id": resource_id})
             conn.execute(sa.insert(Contact), contacts)
             conn.execute(sa.insert(Booking), bookings)
@@ -106,34 +130,77 @@ def fresh_database(kind: str, workdir: Path) -> str:
 def make_app(url: str, redis_url: str | None, cache: bool):
     from careops import create_app
 
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
-        "CAREOPS_TASK_QUEUE": "immediate", "CAREOPS_REDIS_URL": redis_url, "CAREOPS_RATELIMIT_ENABLED": False,
-        "CAREOPS_BCRYPT_ROUNDS": 4, "CAREOPS_LOG_LEVEL": "WARNING", "CAREOPS_SLOT_CACHE": cache})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
+            "CAREOPS_TASK_QUEUE": "immediate",
+            "CAREOPS_REDIS_URL": redis_url,
+            "CAREOPS_RATELIMIT_ENABLED": False,
+            "CAREOPS_BCRYPT_ROUNDS": 4,
+            "CAREOPS_LOG_LEVEL": "WARNING",
+            "CAREOPS_SLOT_CACHE": cache,
+        }
+    )
 
 
 def setup_workspace(client) -> dict:
     """The workspace of ``booking_bench.setup_workspace``, through the test client."""
-    r = client.post("/api/v1/auth/register", json={
-        "email": f"bench-{uuid.uuid4().hex[:8]}@example.com", "password": "bench-password-1",
-        "full_name": "Bench Owner", "workspace_name": "Bench Clinic", "timezone": TZ})
+    r = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "bench-password-1",
+            "full_name": "Bench Owner",
+            "workspace_name": "Bench Clinic",
+            "timezone": TZ,
+        },
+    )
     assert r.status_code == 201, r.get_json()
     auth = {"Authorization": f"Bearer {r.get_json()['access_token']}"}
     slug, workspace_id = r.get_json()["workspace"]["slug"], r.get_json()["workspace"]["id"]
     resource = client.get("/api/v1/resources", headers=auth).get_json()[0]
-    assert client.patch(f"/api/v1/resources/{resource['id']}", json={"capacity": CAPACITY},
-                        headers=auth).status_code == 200
-    service = client.post("/api/v1/services", headers=auth, json={
-        "name": "Consultation", "duration_minutes": 30, "resource_ids": [resource["id"]],
-        "min_notice_minutes": 0, "booking_horizon_days": 400}).get_json()
-    assert client.put("/api/v1/availability", headers=auth, json={"rules": [
-        {"weekday": d, "start": f"{OPEN:02d}:00", "end": f"{CLOSE:02d}:00"}
-        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}).status_code == 200
-    client.put("/api/v1/integrations/email", headers=auth,
-               json={"provider": "console", "config": {}, "enabled": True, "priority": 1})
+    assert (
+        client.patch(f"/api/v1/resources/{resource['id']}", json={"capacity": CAPACITY}, headers=auth).status_code
+        == 200
+    )
+    service = client.post(
+        "/api/v1/services",
+        headers=auth,
+        json={
+            "name": "Consultation",
+            "duration_minutes": 30,
+            "resource_ids": [resource["id"]],
+            "min_notice_minutes": 0,
+            "booking_horizon_days": 400,
+        },
+    ).get_json()
+    assert (
+        client.put(
+            "/api/v1/availability",
+            headers=auth,
+            json={
+                "rules": [
+                    {"weekday": d, "start": f"{OPEN:02d}:00", "end": f"{CLOSE:02d}:00"}
+                    for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                ]
+            },
+        ).status_code
+        == 200
+    )
+    client.put(
+        "/api/v1/integrations/email",
+        headers=auth,
+        json={"provider": "console", "config": {}, "enabled": True, "priority": 1},
+    )
     assert client.post("/api/v1/workspace/activate", headers=auth).status_code == 200
-    return {"slug": slug, "workspace_id": workspace_id, "service_id": service["id"], "resource_id": resource["id"],
-            "auth": auth}
+    return {
+        "slug": slug,
+        "workspace_id": workspace_id,
+        "service_id": service["id"],
+        "resource_id": resource["id"],
+        "auth": auth,
+    }
 
 
 def timings(client, path: str, count: int, before=None) -> list[float]:

@@ -18,6 +18,7 @@ query plan (``EXPLAIN``): an index range, never a scan of the handled rows.
 PostgreSQL uses the ``careops_sweeps_bench`` database (dropped and created).
 The machine may be shared: read the figures as orders of magnitude.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,45 +60,121 @@ def load(rows: int, workspace_id: str, service_id: str) -> None:
 
     now = utcnow()
     contact_id = new_id()
-    db.session.execute(sa.insert(Contact), [{"id": contact_id, "workspace_id": workspace_id, "name": "Cara",
-                                              "source": "staff", "tags": [], "last_activity_at": now,
-                                              "created_at": now}])
+    db.session.execute(
+        sa.insert(Contact),
+        [
+            {
+                "id": contact_id,
+                "workspace_id": workspace_id,
+                "name": "Cara",
+                "source": "staff",
+                "tags": [],
+                "last_activity_at": now,
+                "created_at": now,
+            }
+        ],
+    )
     for batch in range(0, rows, 5000):
         bookings, reminders, done, events = [], [], [], []
         for i in range(batch, min(batch + 5000, rows)):
             booking_id, start = new_id(), now + timedelta(days=1, minutes=i)
-            bookings.append({"id": booking_id, "workspace_id": workspace_id, "reference": f"BK-{i:08d}",
-                             "service_id": service_id, "contact_id": contact_id, "start": start,
-                             "end": start + timedelta(minutes=30), "occupied_start": start,
-                             "occupied_end": start + timedelta(minutes=30), "status": "confirmed",
-                             "source": "staff", "created_at": now, "updated_at": now})
-            reminder = {"workspace_id": workspace_id, "rule_key": "booking_reminder", "subject_type": "booking",
-                        "subject_id": booking_id, "occurrence": start.isoformat(), "created_at": now,
-                        "outcome": None, "done_at": None}
-            reminders.append({**reminder, "id": new_id(), "automation_key": f"reminder:{booking_id}",
-                              "due_at": start - timedelta(hours=24), "status": "pending"})
-            done.append({**reminder, "id": new_id(), "automation_key": f"done:{booking_id}",
-                         "due_at": now - timedelta(days=30, minutes=i), "status": "done", "done_at": now,
-                         "outcome": "queued"})
-            events.append({"id": new_id(), "workspace_id": workspace_id, "name": "booking_created",
-                           "payload": {"booking_id": booking_id}, "created_at": now - timedelta(days=1, seconds=i),
-                           "delivered_at": now - timedelta(days=1), "attempts": 1})
+            bookings.append(
+                {
+                    "id": booking_id,
+                    "workspace_id": workspace_id,
+                    "reference": f"BK-{i:08d}",
+                    "service_id": service_id,
+                    "contact_id": contact_id,
+                    "start": start,
+                    "end": start + timedelta(minutes=30),
+                    "occupied_start": start,
+                    "occupied_end": start + timedelta(minutes=30),
+                    "status": "confirmed",
+                    "source": "staff",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            reminder = {
+                "workspace_id": workspace_id,
+                "rule_key": "booking_reminder",
+                "subject_type": "booking",
+                "subject_id": booking_id,
+                "occurrence": start.isoformat(),
+                "created_at": now,
+                "outcome": None,
+                "done_at": None,
+            }
+            reminders.append(
+                {
+                    **reminder,
+                    "id": new_id(),
+                    "automation_key": f"reminder:{booking_id}",
+                    "due_at": start - timedelta(hours=24),
+                    "status": "pending",
+                }
+            )
+            done.append(
+                {
+                    **reminder,
+                    "id": new_id(),
+                    "automation_key": f"done:{booking_id}",
+                    "due_at": now - timedelta(days=30, minutes=i),
+                    "status": "done",
+                    "done_at": now,
+                    "outcome": "queued",
+                }
+            )
+            events.append(
+                {
+                    "id": new_id(),
+                    "workspace_id": workspace_id,
+                    "name": "booking_created",
+                    "payload": {"booking_id": booking_id},
+                    "created_at": now - timedelta(days=1, seconds=i),
+                    "delivered_at": now - timedelta(days=1),
+                    "attempts": 1,
+                }
+            )
         db.session.execute(sa.insert(Booking), bookings)
         db.session.execute(sa.insert(ScheduledAutomation), reminders + done)
         db.session.execute(sa.insert(OutboxEvent), events)
         db.session.commit()
     # What the sweeps are for: rows whose task was lost (subjects that no longer exist: handled as such).
-    db.session.execute(sa.insert(ScheduledAutomation), [
-        {"id": new_id(), "workspace_id": workspace_id, "rule_key": "booking_reminder", "subject_type": "booking",
-         "subject_id": str(uuid.uuid4()), "occurrence": str(i), "automation_key": f"lost:{i}",
-         "due_at": now - timedelta(hours=1), "status": "pending", "created_at": now} for i in range(OVERDUE)])
-    db.session.execute(sa.insert(OutboxEvent), [
-        # Their booking is gone, so their receivers fail; on their last attempt, so the first
-        # run retires them and the second has nothing new to do (as after a real backlog).
-        {"id": new_id(), "workspace_id": workspace_id, "name": "booking_created",
-         "payload": {"booking_id": str(uuid.uuid4())}, "created_at": now - timedelta(hours=1),
-         "attempts": MAX_ATTEMPTS - 1}
-        for _ in range(OVERDUE)])
+    db.session.execute(
+        sa.insert(ScheduledAutomation),
+        [
+            {
+                "id": new_id(),
+                "workspace_id": workspace_id,
+                "rule_key": "booking_reminder",
+                "subject_type": "booking",
+                "subject_id": str(uuid.uuid4()),
+                "occurrence": str(i),
+                "automation_key": f"lost:{i}",
+                "due_at": now - timedelta(hours=1),
+                "status": "pending",
+                "created_at": now,
+            }
+            for i in range(OVERDUE)
+        ],
+    )
+    db.session.execute(
+        sa.insert(OutboxEvent),
+        [
+            # Their booking is gone, so their receivers fail; on their last attempt, so the first
+            # run retires them and the second has nothing new to do (as after a real backlog).
+            {
+                "id": new_id(),
+                "workspace_id": workspace_id,
+                "name": "booking_created",
+                "payload": {"booking_id": str(uuid.uuid4())},
+                "created_at": now - timedelta(hours=1),
+                "attempts": MAX_ATTEMPTS - 1,
+            }
+            for _ in range(OVERDUE)
+        ],
+    )
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as conn:
@@ -124,14 +201,24 @@ def selections():
     from careops.events import OutboxEvent
 
     now = utcnow()
-    reminders = (sa.select(ScheduledAutomation.id)
-                 .where(ScheduledAutomation.status == "pending",
-                        ScheduledAutomation.due_at <= now - booking_messages.SWEEP_AFTER)
-                 .order_by(ScheduledAutomation.due_at).limit(500))
-    outbox = (sa.select(OutboxEvent.id)
-              .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.created_at <= now - events.SWEEP_AFTER,
-                     OutboxEvent.attempts < events.MAX_ATTEMPTS)
-              .order_by(OutboxEvent.created_at).limit(500))
+    reminders = (
+        sa.select(ScheduledAutomation.id)
+        .where(
+            ScheduledAutomation.status == "pending", ScheduledAutomation.due_at <= now - booking_messages.SWEEP_AFTER
+        )
+        .order_by(ScheduledAutomation.due_at)
+        .limit(500)
+    )
+    outbox = (
+        sa.select(OutboxEvent.id)
+        .where(
+            OutboxEvent.delivered_at.is_(None),
+            OutboxEvent.created_at <= now - events.SWEEP_AFTER,
+            OutboxEvent.attempts < events.MAX_ATTEMPTS,
+        )
+        .order_by(OutboxEvent.created_at)
+        .limit(500)
+    )
     return {"reminder sweep": reminders, "outbox sweep": outbox}
 
 
@@ -142,22 +229,41 @@ def run(kind: str, rows: int) -> list[str]:
 
     workdir = Path(tempfile.mkdtemp(prefix="careops-sweeps-"))
     url = fresh_database(kind, workdir)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
-                      "CAREOPS_TASK_QUEUE": "immediate", "CAREOPS_RATELIMIT_ENABLED": False,
-                      "CAREOPS_BCRYPT_ROUNDS": 4, "CAREOPS_LOG_LEVEL": "ERROR"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
+            "CAREOPS_TASK_QUEUE": "immediate",
+            "CAREOPS_RATELIMIT_ENABLED": False,
+            "CAREOPS_BCRYPT_ROUNDS": 4,
+            "CAREOPS_LOG_LEVEL": "ERROR",
+        }
+    )
     with app.app_context():
         db.create_all()
     client = app.test_client()
-    r = client.post("/api/v1/auth/register", json={
-        "email": f"sweeps-{uuid.uuid4().hex[:8]}@example.com", "password": "bench-password-1",
-        "full_name": "Bench Owner", "workspace_name": "Sweeps Clinic", "timezone": "Europe/Berlin"})
+    r = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": f"sweeps-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "bench-password-1",
+            "full_name": "Bench Owner",
+            "workspace_name": "Sweeps Clinic",
+            "timezone": "Europe/Berlin",
+        },
+    )
     assert r.status_code == 201, r.get_json()
     auth = {"Authorization": f"Bearer {r.get_json()['access_token']}"}
     resource = client.get("/api/v1/resources", headers=auth).get_json()[0]
-    service = client.post("/api/v1/services", headers=auth, json={
-        "name": "Consultation", "duration_minutes": 30, "resource_ids": [resource["id"]]}).get_json()
-    lines = [f"{kind}: {rows} future bookings with pending reminders, {rows} done reminders, "
-             f"{rows} delivered events, {OVERDUE} overdue of each"]
+    service = client.post(
+        "/api/v1/services",
+        headers=auth,
+        json={"name": "Consultation", "duration_minutes": 30, "resource_ids": [resource["id"]]},
+    ).get_json()
+    lines = [
+        f"{kind}: {rows} future bookings with pending reminders, {rows} done reminders, "
+        f"{rows} delivered events, {OVERDUE} overdue of each"
+    ]
     with app.app_context(), scoping.unscoped():
         t0 = time.perf_counter()
         load(rows, r.get_json()["workspace"]["id"], service["id"])
@@ -180,7 +286,7 @@ def main(argv=None):
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
-    for kind in (("sqlite", "postgresql") if args.db == "both" else (args.db,)):
+    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
         print("\n".join(run(kind, args.rows)), flush=True)
 
 

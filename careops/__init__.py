@@ -3,6 +3,7 @@
 ``create_app(config=None)`` builds the app from small named steps; nothing
 heavy happens at import. Plugins import ``hookimpl`` from here.
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -14,9 +15,25 @@ __version__ = "0.1.0"
 #: The domain packages whose models, receivers and tasks are imported at start,
 #: and whose ``views.blp`` (when present) is registered on the API.
 DOMAINS = (
-    "auth", "workspaces", "resources", "services", "availability", "bookings", "contacts", "inbox", "forms",
-    "inventory", "alerts", "dashboard", "automation", "integrations", "webhooks", "audit", "public",
-    "operations", "pages",
+    "auth",
+    "workspaces",
+    "resources",
+    "services",
+    "availability",
+    "bookings",
+    "contacts",
+    "inbox",
+    "forms",
+    "inventory",
+    "alerts",
+    "dashboard",
+    "automation",
+    "integrations",
+    "webhooks",
+    "audit",
+    "public",
+    "operations",
+    "pages",
 )
 
 
@@ -35,9 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def init_config(app, config):
-    from careops import config as configuration
-
     import os
+
+    from careops import config as configuration
 
     os.makedirs(app.instance_path, exist_ok=True)
     configuration.load(app, config)
@@ -71,8 +88,12 @@ def init_extensions(app):
 def init_plugins(app):
     from careops import plugins
 
-    plugins.set_manager(plugins.build_manager(load_entrypoints=app.config["CAREOPS_LOAD_ENTRYPOINT_PLUGINS"],
-                                              disabled=app.config["CAREOPS_DISABLED_PLUGINS"].split(",")))
+    plugins.set_manager(
+        plugins.build_manager(
+            load_entrypoints=app.config["CAREOPS_LOAD_ENTRYPOINT_PLUGINS"],
+            disabled=app.config["CAREOPS_DISABLED_PLUGINS"].split(","),
+        )
+    )
 
 
 def init_domains(app):

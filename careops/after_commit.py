@@ -8,6 +8,7 @@ fails is logged: every caller has a periodic sweep that catches up.
 This is the only such queue: the outbox (:func:`careops.events.emit`) queues
 its deliveries here too, so every call runs in the order it was queued.
 """
+
 from __future__ import annotations
 
 import logging

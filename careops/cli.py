@@ -1,4 +1,5 @@
 """``flask --app wsgi careops …``: worker, plugins, create-owner, demo."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,19 @@ careops_cli = CommandGroup("careops", help="CareOps commands.")
 
 @careops_cli.command("worker")
 @click.option("--workers", "-w", default=2, show_default=True, help="Worker threads.")
-@click.option("--periodic/--no-periodic", default=True, show_default=True,
-              help="Run periodic tasks here (exactly one consumer of a deployment should).")
-@click.option("--shutdown-timeout", default=25.0, show_default=True, type=click.FloatRange(min=0),
-              help="On SIGTERM/SIGINT, seconds to let running tasks (a send in progress) finish.")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Run periodic tasks here (exactly one consumer of a deployment should).",
+)
+@click.option(
+    "--shutdown-timeout",
+    default=25.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="On SIGTERM/SIGINT, seconds to let running tasks (a send in progress) finish.",
+)
 def worker(workers, periodic, shutdown_timeout):
     """Run the Huey task consumer; SIGTERM and SIGINT stop it gracefully (a second one: at once)."""
     from careops.tasks import consumer, huey
@@ -45,15 +55,22 @@ def plugins_command():
 @click.option("--timezone", default="UTC")
 def create_owner(email, password, full_name, workspace_name, timezone):
     """Create a workspace and its owner."""
+    import marshmallow as ma
+
     from careops.auth import service
     from careops.auth.schemas import RegisterSchema
     from careops.errors import AppError
 
-    import marshmallow as ma
-
     try:
-        data = RegisterSchema().load({"email": email, "password": password, "full_name": full_name,
-                                      "workspace_name": workspace_name, "timezone": timezone})
+        data = RegisterSchema().load(
+            {
+                "email": email,
+                "password": password,
+                "full_name": full_name,
+                "workspace_name": workspace_name,
+                "timezone": timezone,
+            }
+        )
     except ma.ValidationError as exc:
         raise click.ClickException(json.dumps(exc.messages)) from None
     try:
@@ -63,8 +80,10 @@ def create_owner(email, password, full_name, workspace_name, timezone):
         raise click.ClickException(exc.detail) from None
     from careops.messaging import public_url
 
-    click.echo(f"Created {user.email}, owner of '{workspace.name}'. Sign in with POST {public_url('/api/v1/auth/login')}; "
-               f"the public page will be {public_url('/' + workspace.slug)} once the workspace is activated.")
+    click.echo(
+        f"Created {user.email}, owner of '{workspace.name}'. Sign in with POST {public_url('/api/v1/auth/login')}; "
+        f"the public page will be {public_url('/' + workspace.slug)} once the workspace is activated."
+    )
 
 
 @careops_cli.command("demo")
@@ -74,8 +93,10 @@ def demo(force):
     from careops.demo import STAFF, seed
 
     if current_app.config["CAREOPS_ENV"] == "production" and not force:
-        raise click.ClickException("The demo plants users with a published password; it is refused in production "
-                                   "(add --force on a throwaway install).")
+        raise click.ClickException(
+            "The demo plants users with a published password; it is refused in production "
+            "(add --force on a throwaway install)."
+        )
 
     created, info = seed()
     if created:

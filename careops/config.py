@@ -5,6 +5,7 @@ file of ``UPPER_CASE = value`` lines), the environment, then the mapping given
 to ``create_app(config)``. The defaults need nothing installed: a SQLite file
 and a SQLite task queue in the instance folder, console email.
 """
+
 from __future__ import annotations
 
 import os
@@ -97,9 +98,7 @@ def defaults(instance_path: str) -> dict:
             # Paths in the document are absolute (/api/v1/…, /healthz): the server is the site root.
             "servers": [{"url": "/"}],
             "components": {
-                "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                }
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
             },
         },
         "PAGINATION_PAGE_SIZE": 20,
@@ -153,8 +152,9 @@ def load(app, overrides: dict | None) -> None:
     cfg["CAREOPS_WORKER_METRICS_PORT"] = int(cfg["CAREOPS_WORKER_METRICS_PORT"] or 0)
     cfg["CAREOPS_BOOKING_LOCK_TIMEOUT_MS"] = int(cfg["CAREOPS_BOOKING_LOCK_TIMEOUT_MS"])
     production = cfg["CAREOPS_ENV"] == "production"
-    cfg["CAREOPS_REGISTRATION"] = registration_mode(cfg["CAREOPS_REGISTRATION"], production,
-                                                    cfg["CAREOPS_REGISTRATION_CODE"])
+    cfg["CAREOPS_REGISTRATION"] = registration_mode(
+        cfg["CAREOPS_REGISTRATION"], production, cfg["CAREOPS_REGISTRATION_CODE"]
+    )
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = development_secret(app)
     if production:
@@ -215,15 +215,17 @@ def check_public_url(url: str, allow_loopback: bool) -> None:
     except ValueError:
         loopback = host == "localhost" or host.endswith(".localhost")
     if loopback and not allow_loopback:
-        raise ConfigError(f"CAREOPS_PUBLIC_URL is {url}: customers' links would point at their own machine; "
-                          "set it to this site's public address (or CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL=true)")
+        raise ConfigError(
+            f"CAREOPS_PUBLIC_URL is {url}: customers' links would point at their own machine; "
+            "set it to this site's public address (or CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL=true)"
+        )
 
 
 def database_url(url: str) -> str:
     """Map a plain ``postgresql://`` URL to the installed driver (psycopg 3)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -235,8 +237,10 @@ def development_secret(app) -> str:
     user out of the other instances.
     """
     if app.config["CAREOPS_ENV"] == "production":
-        raise ConfigError("CAREOPS_SECRET_KEY must be set when CAREOPS_ENV=production "
-                          "(a long random string, the same on every instance)")
+        raise ConfigError(
+            "CAREOPS_SECRET_KEY must be set when CAREOPS_ENV=production "
+            "(a long random string, the same on every instance)"
+        )
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,11 +30,12 @@ them is cross-workspace and runs :func:`~careops.scoping.unscoped`.
 or 404": a miss, or a row of another workspace, is :class:`~careops.errors.NotFound`,
 indistinguishable from a row that does not exist.
 """
+
 from __future__ import annotations
 
 import typing
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
@@ -45,7 +46,7 @@ from careops.errors import NotFound
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -68,7 +69,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             value = value.replace(tzinfo=None)
         return value
@@ -77,8 +78,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 NAMING = {
@@ -117,11 +118,16 @@ def _touches_workspace_rows(state: ORMExecuteState) -> bool:
     """
     if any(issubclass(mapper.class_, WorkspaceMixin) for mapper in state.all_mappers):
         return True
-    workspace_tables = {mapper.local_table for mapper in Base.registry.mappers
-                        if issubclass(mapper.class_, WorkspaceMixin)}
+    workspace_tables = {
+        mapper.local_table for mapper in Base.registry.mappers if issubclass(mapper.class_, WorkspaceMixin)
+    }
     statement = typing.cast(sa.ClauseElement, state.statement)
-    return any(table in workspace_tables for table in sa.sql.util.find_tables(
-        statement, check_columns=True, include_aliases=True, include_joins=True, include_crud=True))
+    return any(
+        table in workspace_tables
+        for table in sa.sql.util.find_tables(
+            statement, check_columns=True, include_aliases=True, include_joins=True, include_crud=True
+        )
+    )
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
@@ -136,12 +142,14 @@ def _scope_workspace_rows(state: ORMExecuteState) -> None:
         if _touches_workspace_rows(state):
             raise scoping.ScopeError(
                 "workspace rows queried with no workspace in scope: bind one (careops.scoping) "
-                "or say unscoped() for cross-workspace work")
+                "or say unscoped() for cross-workspace work"
+            )
         return
     # Lazy loads get it too: their parent may have been loaded before the scope was bound.
     # The lambda is cached by SQLAlchemy with ``scope`` as a bound parameter, not baked in.
-    state.statement = state.statement.options(with_loader_criteria(
-        WorkspaceMixin, lambda cls: cls.workspace_id == scope, include_aliases=True))
+    state.statement = state.statement.options(
+        with_loader_criteria(WorkspaceMixin, lambda cls: cls.workspace_id == scope, include_aliases=True)
+    )
 
 
 class WorkspaceRepository:
@@ -168,7 +176,8 @@ class WorkspaceRepository:
             raise scoping.ScopeError(f"a repository of workspace {self.workspace_id} used with no scope bound")
         if isinstance(scope, str) and scope != self.workspace_id:
             raise scoping.ScopeError(
-                f"a repository of workspace {self.workspace_id} used in the scope of workspace {scope}")
+                f"a repository of workspace {self.workspace_id} used in the scope of workspace {scope}"
+            )
 
     def criteria(self, model) -> tuple:
         """The workspace criteria a statement on ``model`` still needs, for ``.where(*…)``.
@@ -223,8 +232,9 @@ class WorkspaceRepository:
         session = self.session
         total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
         pagination.item_count = total
-        return list(session.scalars(
-            stmt.offset((pagination.page - 1) * pagination.page_size).limit(pagination.page_size)))
+        return list(
+            session.scalars(stmt.offset((pagination.page - 1) * pagination.page_size).limit(pagination.page_size))
+        )
 
 
 def insert_or_ignore(model, values: dict) -> bool:
@@ -244,8 +254,9 @@ def insert_or_ignore(model, values: dict) -> bool:
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     # RETURNING rather than rowcount: drivers do not all report a rowcount for INSERT.
-    inserted = session.execute(insert(model).values(**values).on_conflict_do_nothing()
-                               .returning(*sa.inspect(model).primary_key)).first()
+    inserted = session.execute(
+        insert(model).values(**values).on_conflict_do_nothing().returning(*sa.inspect(model).primary_key)
+    ).first()
     return inserted is not None
 
 

@@ -4,6 +4,7 @@ Every demo user's password is the same, printed at start: the demo is for a
 machine of one's own, and ``flask careops demo`` refuses to run in production
 unless forced.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,13 @@ from careops import scoping
 from careops.auth.models import User
 from careops.extensions import db
 
-DEMO = {"email": "owner@demo.careops.local", "password": "demo-password-123", "full_name": "Dana Demo",
-        "workspace_name": "Demo Clinic", "timezone": "Europe/London"}
+DEMO = {
+    "email": "owner@demo.careops.local",
+    "password": "demo-password-123",
+    "full_name": "Dana Demo",
+    "workspace_name": "Demo Clinic",
+    "timezone": "Europe/London",
+}
 
 
 def seed() -> tuple[bool, dict]:
@@ -30,9 +36,13 @@ def seed() -> tuple[bool, dict]:
     if user is not None:
         scoping.bind_workspace(user.workspace_id)
     else:
-        user, workspace = service.register(email=DEMO["email"], password=DEMO["password"],
-                                           full_name=DEMO["full_name"], workspace_name=DEMO["workspace_name"],
-                                           timezone=DEMO["timezone"])
+        user, workspace = service.register(
+            email=DEMO["email"],
+            password=DEMO["password"],
+            full_name=DEMO["full_name"],
+            workspace_name=DEMO["workspace_name"],
+            timezone=DEMO["timezone"],
+        )
         _add_team(workspace.id)
         for step in _EXTRA_STEPS:
             step(workspace.id)
@@ -45,10 +55,16 @@ def seed() -> tuple[bool, dict]:
 
 #: The owner's two colleagues: what a staff member sees depends on the permissions the owner gave.
 STAFF: tuple[dict[str, Any], ...] = (
-    {"email": "reception@demo.careops.local", "full_name": "Rita Reception",
-     "permissions": {"inbox": True, "bookings": True, "forms": False, "inventory": False}},
-    {"email": "nurse@demo.careops.local", "full_name": "Noah Nurse",
-     "permissions": {"inbox": False, "bookings": True, "forms": True, "inventory": True}},
+    {
+        "email": "reception@demo.careops.local",
+        "full_name": "Rita Reception",
+        "permissions": {"inbox": True, "bookings": True, "forms": False, "inventory": False},
+    },
+    {
+        "email": "nurse@demo.careops.local",
+        "full_name": "Noah Nurse",
+        "permissions": {"inbox": False, "bookings": True, "forms": True, "inventory": True},
+    },
 )
 
 

@@ -4,10 +4,11 @@ Services raise an :class:`AppError`; every error path of the app — ours,
 flask-smorest's (422), werkzeug's (404, 405, 400), flask-jwt-extended's (401),
 Flask-Limiter's (429) and unhandled exceptions (500) — ends in :func:`body`.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask import g, jsonify
@@ -20,8 +21,15 @@ class AppError(Exception):
     error_code = "INTERNAL_ERROR"
     detail = "Internal server error"
 
-    def __init__(self, detail: str | None = None, *, error_code: str | None = None,
-                 errors: dict | None = None, extra: dict | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        error_code: str | None = None,
+        errors: dict | None = None,
+        extra: dict | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(detail or self.detail)
         self.detail = detail or self.detail
         if error_code:
@@ -74,10 +82,18 @@ class ServiceUnavailable(AppError):
 
 #: error_code for a werkzeug status that reached us without one of our own.
 STATUS_CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED",
-    500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE",
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
 }
 
 
@@ -97,19 +113,28 @@ class ErrorSchema(ma.Schema):
     timestamp = ma.fields.DateTime(required=True)
     request_id = ma.fields.String(required=True)
     errors = ma.fields.Dict(keys=ma.fields.String(), metadata={"description": "422 only: messages per field"})
-    missing = ma.fields.List(ma.fields.String(), metadata={
-        "description": "409 ACTIVATION_INCOMPLETE: the onboarding steps still to do"})
+    missing = ma.fields.List(
+        ma.fields.String(), metadata={"description": "409 ACTIVATION_INCOMPLETE: the onboarding steps still to do"}
+    )
     existing_id = ma.fields.String(metadata={"description": "409 CONFLICT on a contact: the contact that has it"})
-    service_names = ma.fields.List(ma.fields.String(), metadata={
-        "description": "409 on deleting a resource: the active services that use it"})
+    service_names = ma.fields.List(
+        ma.fields.String(), metadata={"description": "409 on deleting a resource: the active services that use it"}
+    )
 
 
-def body(status: int, error_code: str, detail: str, *, errors: dict | None = None,
-         extra: dict | None = None, headers: dict | None = None):
+def body(
+    status: int,
+    error_code: str,
+    detail: str,
+    *,
+    errors: dict | None = None,
+    extra: dict | None = None,
+    headers: dict | None = None,
+):
     payload = {
         "detail": detail,
         "error_code": error_code,
-        "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "request_id": getattr(g, "request_id", None) or "",
     }
     if status == 422:
@@ -143,8 +168,9 @@ def discard_uncommitted() -> None:
 
 def handle_app_error(error: AppError):
     discard_uncommitted()
-    return body(error.status, error.error_code, error.detail, errors=error.errors,
-                extra=error.extra, headers=error.headers)
+    return body(
+        error.status, error.error_code, error.detail, errors=error.errors, extra=error.extra, headers=error.headers
+    )
 
 
 def handle_http_exception(error):
@@ -167,16 +193,18 @@ def handle_http_exception(error):
     headers = dict(data.get("headers") or {})
     if status == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    return body(status, STATUS_CODES.get(status, error.name.upper().replace(" ", "_")),
-                detail, errors=errors, headers=headers)
+    return body(
+        status, STATUS_CODES.get(status, error.name.upper().replace(" ", "_")), detail, errors=errors, headers=headers
+    )
 
 
 def flatten_locations(messages: dict) -> dict:
     """webargs nests messages by location (``{"json": {...}}``); the contract names fields."""
     flat = {}
     for location, fields in messages.items():
-        if location in ("json", "query", "querystring", "headers", "form", "files", "view_args") \
-                and isinstance(fields, dict):
+        if location in ("json", "query", "querystring", "headers", "form", "files", "view_args") and isinstance(
+            fields, dict
+        ):
             flat.update(fields)
         else:
             flat[location] = fields

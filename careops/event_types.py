@@ -17,10 +17,10 @@ The catalogue ``docs/events.md`` is generated from these classes: after
 changing one, run ``python -m careops.event_types`` (tests/events/test_event_docs.py
 fails while the document is out of date).
 """
+
 from __future__ import annotations
 
 import dataclasses
-import functools
 import sys
 import types
 import typing
@@ -112,8 +112,11 @@ class ContactCreated(Event):
 
     name: ClassVar[str] = "contact_created"
     contact_id: str = field(metadata=meaning("The new contact's id."))
-    source: str = field(metadata=meaning(
-        "Where it came from: `staff`, `public` (a booking page), `contact_form` or `inbound` (a message)."))
+    source: str = field(
+        metadata=meaning(
+            "Where it came from: `staff`, `public` (a booking page), `contact_form` or `inbound` (a message)."
+        )
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,10 +144,12 @@ class BookingRescheduled(Event):
 
     name: ClassVar[str] = "booking_rescheduled"
     booking_id: str = field(metadata=meaning("The booking's id."))
-    old_start: datetime = field(metadata=meaning(
-        "Its start before the move (UTC; an ISO 8601 string in the outbox and the keyword arguments)."))
-    new_start: datetime = field(metadata=meaning(
-        "Its start now (UTC; an ISO 8601 string in the outbox and the keyword arguments)."))
+    old_start: datetime = field(
+        metadata=meaning("Its start before the move (UTC; an ISO 8601 string in the outbox and the keyword arguments).")
+    )
+    new_start: datetime = field(
+        metadata=meaning("Its start now (UTC; an ISO 8601 string in the outbox and the keyword arguments).")
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,18 +241,33 @@ class AlertRaised(Event):
     alert_id: str = field(metadata=meaning("The new alert's id."))
     kind: str = field(metadata=meaning("The alert kind (`careops.alerts.models.KINDS`), e.g. `delivery_failed`."))
     severity: str = field(metadata=meaning("`info`, `warning` or `critical` (`careops.alerts.models.SEVERITIES`)."))
-    entity_type: str | None = field(metadata=meaning(
-        "The kind of thing it is about (`booking`, `conversation`…), if any."))
+    entity_type: str | None = field(
+        metadata=meaning("The kind of thing it is about (`booking`, `conversation`…), if any.")
+    )
     entity_id: str | None = field(metadata=meaning("The id of the thing it is about, if any."))
     link: str | None = field(metadata=meaning("The API path of the thing to look at, if any."))
 
 
 #: Event name → its dataclass; :data:`careops.events.EVENTS` has exactly these names.
 EVENT_CLASSES: dict[str, type[Event]] = {
-    cls.name: cls for cls in (
-        ContactCreated, BookingCreated, BookingStatusChanged, BookingRescheduled, BookingCancelled,
-        MessageReceived, StaffReplied, FormSent, FormSubmitted, FormOverdue, InventoryLow,
-        WorkspaceActivated, MessageFailed, AlertRaised)}
+    cls.name: cls
+    for cls in (
+        ContactCreated,
+        BookingCreated,
+        BookingStatusChanged,
+        BookingRescheduled,
+        BookingCancelled,
+        MessageReceived,
+        StaffReplied,
+        FormSent,
+        FormSubmitted,
+        FormOverdue,
+        InventoryLow,
+        WorkspaceActivated,
+        MessageFailed,
+        AlertRaised,
+    )
+}
 
 
 def build(name: str, payload: dict[str, Any]) -> Event:
@@ -262,10 +282,12 @@ def build(name: str, payload: dict[str, Any]) -> Event:
     unknown = sorted(set(payload) - names)
     missing = sorted(names - set(payload))
     if unknown or missing:
-        parts = ([f"unknown field(s) {', '.join(unknown)}"] if unknown else []) + \
-                ([f"missing field(s) {', '.join(missing)}"] if missing else [])
-        raise TypeError(f"{cls.__name__} ({name}): {'; '.join(parts)}; its fields are: "
-                        f"{', '.join(sorted(names)) or 'none'}")
+        parts = ([f"unknown field(s) {', '.join(unknown)}"] if unknown else []) + (
+            [f"missing field(s) {', '.join(missing)}"] if missing else []
+        )
+        raise TypeError(
+            f"{cls.__name__} ({name}): {'; '.join(parts)}; its fields are: {', '.join(sorted(names)) or 'none'}"
+        )
     return cls(**payload)
 
 

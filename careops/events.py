@@ -23,6 +23,7 @@ arguments: ``event_id``, ``workspace_id``, ``occurred_at`` (an aware datetime),
 ``event`` (the rebuilt dataclass) and the payload's fields as stored in the
 outbox JSON (a datetime there is an ISO 8601 string), as before the dataclasses.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -77,7 +78,8 @@ class OutboxEvent(Base):
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     workspace_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa.String(36), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     name: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     payload: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -94,7 +96,8 @@ class EventReceipt(Base):
     __tablename__ = "event_receipts"
 
     event_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(36), sa.ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True
+    )
     receiver: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
@@ -164,8 +167,13 @@ def _deliver(event_id: str) -> bool:
         session.rollback()
         return event is not None
     signal = EVENTS[event.name]
-    kwargs = {**event.payload, "event_id": event.id, "workspace_id": event.workspace_id,
-              "occurred_at": event.created_at, "event": _typed(event)}
+    kwargs = {
+        **event.payload,
+        "event_id": event.id,
+        "workspace_id": event.workspace_id,
+        "occurred_at": event.created_at,
+        "event": _typed(event),
+    }
     workspace_id, name = event.workspace_id, event.name
     done = set(session.scalars(sa.select(EventReceipt.receiver).where(EventReceipt.event_id == event_id)))
     session.rollback()
@@ -214,8 +222,7 @@ def _typed(row: OutboxEvent) -> Event | None:
     try:
         return event_types.from_payload(row.name, row.payload or {})
     except (TypeError, ValueError) as exc:
-        log.warning("outbox event %s (%s) does not fit its dataclass, delivered without it: %s",
-                    row.id, row.name, exc)
+        log.warning("outbox event %s (%s) does not fit its dataclass, delivered without it: %s", row.id, row.name, exc)
         return None
 
 
@@ -224,6 +231,10 @@ def sweep(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - SWEEP_AFTER
     return sweeps.sweep_ids(
         sa.select(OutboxEvent.id)
-        .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.created_at <= cutoff,
-               OutboxEvent.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxEvent.created_at), deliver, what="event")
+        .where(
+            OutboxEvent.delivered_at.is_(None), OutboxEvent.created_at <= cutoff, OutboxEvent.attempts < MAX_ATTEMPTS
+        )
+        .order_by(OutboxEvent.created_at),
+        deliver,
+        what="event",
+    )

@@ -1,4 +1,5 @@
 """The Huey tasks that deliver outbox events (kept apart so events.py imports no queue)."""
+
 from huey import crontab
 
 from careops import events

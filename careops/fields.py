@@ -3,6 +3,7 @@
 Every string the API accepts has a length limit (:func:`Str`); a value that
 cannot be stored is refused with 422 before anything is written.
 """
+
 from __future__ import annotations
 
 import zoneinfo
@@ -13,7 +14,6 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import validate
 from marshmallow.validate import Length
-
 
 #: From this length on a Str is free text (notes, descriptions, message bodies) unless told otherwise.
 MULTILINE_FROM = 500
@@ -33,8 +33,9 @@ def free_text(value: str) -> None:
         raise ma.ValidationError("Control characters are not allowed.")
 
 
-def Str(max_length: int, *, min_length: int = 0, multiline: bool | None = None, validate=(),
-        **kwargs) -> ma.fields.String:
+def Str(
+    max_length: int, *, min_length: int = 0, multiline: bool | None = None, validate=(), **kwargs
+) -> ma.fields.String:
     """A string with a length limit (and, with ``min_length=1``, not blank), plus any other ``validate``.
 
     A Str is one line — no CR/LF or other control characters — unless

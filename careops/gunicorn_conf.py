@@ -14,6 +14,7 @@ What it takes care of, so the operator does not have to:
 
 Bind address and worker count stay on the command line (``--bind``, ``--workers``).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ import logging
 import os
 import shutil
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gunicorn.glogging import Logger
@@ -79,15 +80,23 @@ class JsonFormatter(logging.Formatter):
     """gunicorn's own lines (start, worker boot, signals) in the shape of CareOps's JSON lines."""
 
     def format(self, record):
-        return json.dumps({"timestamp": datetime.now(timezone.utc).isoformat(), "level": record.levelname.lower(),
-                           "logger": record.name, "event": record.getMessage()})
+        return json.dumps(
+            {
+                "timestamp": datetime.now(UTC).isoformat(),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "event": record.getMessage(),
+            }
+        )
 
 
 class CareOpsLogger(Logger):
     def setup(self, cfg):
         super().setup(cfg)
-        if os.environ.get("CAREOPS_LOG_JSON", "").lower() in ("1", "true", "yes") or \
-                os.environ.get("CAREOPS_ENV") == "production":
+        if (
+            os.environ.get("CAREOPS_LOG_JSON", "").lower() in ("1", "true", "yes")
+            or os.environ.get("CAREOPS_ENV") == "production"
+        ):
             for handler in self.error_log.handlers:
                 handler.setFormatter(JsonFormatter())
 

@@ -12,6 +12,7 @@ a module (or object) with functions named like the specs below, decorated with
 Unless a spec says ``firstresult``, the core receives a list with one answer per
 plugin (``None`` answers are dropped) and combines them.
 """
+
 import pluggy
 
 hookspec = pluggy.HookspecMarker("careops")

@@ -7,6 +7,7 @@
 - ``@blp.errors(404, 409)`` documents the other error statuses a view can return
   with the error body of API.md.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -25,10 +26,14 @@ from careops.security import authorize
 parsing.install()  # also for blueprints declared before the extensions are imported
 
 ERROR_DESCRIPTIONS = {
-    400: "Malformed JSON", 401: "Missing, invalid, expired or revoked token",
-    403: "Role or staff permission does not allow it", 404: "Not found in your workspace",
-    409: "Conflict with the current state", 422: "Validation failed",
-    429: "Rate limited", 503: "A dependency is unavailable",
+    400: "Malformed JSON",
+    401: "Missing, invalid, expired or revoked token",
+    403: "Role or staff permission does not allow it",
+    404: "Not found in your workspace",
+    409: "Conflict with the current state",
+    422: "Validation failed",
+    429: "Rate limited",
+    503: "A dependency is unavailable",
 }
 
 
@@ -39,14 +44,14 @@ class Blueprint(_Blueprint):
     def errors(self, *statuses: int):
         def decorator(fn):
             for status in statuses:
-                fn = self.alt_response(status, schema=ErrorSchema,
-                                       description=ERROR_DESCRIPTIONS.get(status))(fn)
+                fn = self.alt_response(status, schema=ErrorSchema, description=ERROR_DESCRIPTIONS.get(status))(fn)
             return fn
 
         return decorator
 
-    def protected(self, *, owner: bool = False, permission: str | None = None, refresh: bool = False,
-                  any_token: bool = False):
+    def protected(
+        self, *, owner: bool = False, permission: str | None = None, refresh: bool = False, any_token: bool = False
+    ):
         def decorator(fn):
             @wraps(fn)
             def wrapper(*args, **kwargs):
@@ -89,8 +94,11 @@ def init_app(app):
         g.request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         # The route's template, not the path sent: tokens travel in paths and must not reach the logs.
-        structlog.contextvars.bind_contextvars(request_id=g.request_id, method=request.method,
-                                               path=request.url_rule.rule if request.url_rule else "unmatched")
+        structlog.contextvars.bind_contextvars(
+            request_id=g.request_id,
+            method=request.method,
+            path=request.url_rule.rule if request.url_rule else "unmatched",
+        )
 
     # After the request id is assigned: the refusals carry it.
     parsing.init_app(app)
@@ -156,8 +164,13 @@ def refuse_shadowed_methods(app) -> None:
 
             # Every other method too: werkzeug's own 405 would list this rule's methods.
             refused = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m not in allowed]
-            app.add_url_rule(path, endpoint=f"{rules[0].endpoint}.__not_allowed", view_func=not_allowed,
-                             methods=refused, provide_automatic_options=False)
+            app.add_url_rule(
+                path,
+                endpoint=f"{rules[0].endpoint}.__not_allowed",
+                view_func=not_allowed,
+                methods=refused,
+                provide_automatic_options=False,
+            )
 
     @app.after_request
     def allow_of_shadowed_paths(response):

@@ -28,6 +28,7 @@ until the first completes and replays it, or after :data:`WAIT_SECONDS` gets
 409 ``CONFLICT``. An in-progress row older than :data:`STALE_AFTER` (its
 worker died) is taken over.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -90,8 +91,9 @@ def _scope() -> str:
 
 def _fingerprint() -> str:
     body = request.get_json(silent=True)
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")) if body is not None \
-        else request.get_data(as_text=True)
+    canonical = (
+        json.dumps(body, sort_keys=True, separators=(",", ":")) if body is not None else request.get_data(as_text=True)
+    )
     text = f"{request.method}|{request.path}|{request.query_string.decode(errors='replace')}|{canonical}"
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -117,8 +119,9 @@ def _claim(scope: str, key: str, fingerprint: str) -> str | Response:
             return row.id
         except sa.exc.IntegrityError:
             session.rollback()
-        existing = session.scalars(sa.select(IdempotencyKey).where(
-            IdempotencyKey.scope == scope, IdempotencyKey.key == key)).first()
+        existing = session.scalars(
+            sa.select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        ).first()
         if existing is None:
             continue  # expired and removed meanwhile: claim again
         abandoned = existing.status_code is None and existing.created_at < now - STALE_AFTER
@@ -128,8 +131,9 @@ def _claim(scope: str, key: str, fingerprint: str) -> str | Response:
             continue
         if existing.request_hash != fingerprint:
             session.rollback()
-            raise Conflict("This Idempotency-Key was used with a different request",
-                           error_code="IDEMPOTENCY_KEY_REUSED")
+            raise Conflict(
+                "This Idempotency-Key was used with a different request", error_code="IDEMPOTENCY_KEY_REUSED"
+            )
         if existing.status_code is not None:
             response = _replay(existing)
             session.rollback()
@@ -143,9 +147,16 @@ def _finish(row_id: str, response: Response | None) -> None:
     if response is None or response.status_code >= 500 or response.status_code in _NOT_REMEMBERED:
         session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
     else:
-        session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(
-            status_code=response.status_code, response_body=response.get_data(as_text=True),
-            content_type=response.content_type, completed_at=utcnow()))
+        session.execute(
+            sa.update(IdempotencyKey)
+            .where(IdempotencyKey.id == row_id)
+            .values(
+                status_code=response.status_code,
+                response_body=response.get_data(as_text=True),
+                content_type=response.content_type,
+                completed_at=utcnow(),
+            )
+        )
     session.commit()
 
 
@@ -189,9 +200,18 @@ def _document(wrapper):
     """Show the header and the 409 in the OpenAPI document of the view."""
     # flask-smorest's doc() replaces lists: keep the parameters the view documented itself.
     own = getattr(wrapper, "_apidoc", {}).get("manual_doc", {}).get("parameters", [])
-    wrapper = SmorestBlueprint.doc(parameters=[*own, {
-        "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
-        "description": "Repeat a request safely: the same key and body replay the first response (24 h)."}])(wrapper)
+    wrapper = SmorestBlueprint.doc(
+        parameters=[
+            *own,
+            {
+                "in": "header",
+                "name": HEADER,
+                "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+                "description": "Repeat a request safely: the same key and body replay the first response (24 h).",
+            },
+        ]
+    )(wrapper)
     documented = getattr(wrapper, "_apidoc", {}).get("response", {}).get("responses", {})
     for status in (409, 422):  # a reused key; a malformed key
         if status not in documented and str(status) not in documented:
@@ -202,7 +222,8 @@ def _document(wrapper):
 def purge_expired(now: datetime | None = None) -> int:
     """Delete keys older than :data:`TTL`; returns how many went."""
     session = _session()
-    deleted = session.execute(sa.delete(IdempotencyKey).where(
-        IdempotencyKey.created_at < (now or utcnow()) - TTL)).rowcount
+    deleted = session.execute(
+        sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < (now or utcnow()) - TTL)
+    ).rowcount
     session.commit()
     return deleted

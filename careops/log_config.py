@@ -4,6 +4,7 @@ The request id is bound in :mod:`careops.http` with structlog's contextvars;
 standard-library loggers (Flask, Huey, SQLAlchemy) go through the same
 formatter, so their lines carry it too.
 """
+
 import logging
 import sys
 
@@ -25,10 +26,13 @@ def init_app(app):
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer = (structlog.processors.JSONRenderer() if app.config["CAREOPS_LOG_JSON"]
-                # Plain tracebacks whatever is installed: rich (a test tool's dependency)
-                # would otherwise draw boxes with source lines into the log.
-                else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback))
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if app.config["CAREOPS_LOG_JSON"]
+        # Plain tracebacks whatever is installed: rich (a test tool's dependency)
+        # would otherwise draw boxes with source lines into the log.
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+    )
     structlog.configure(
         processors=shared + [structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -36,9 +40,11 @@ def init_app(app):
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared, processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]
+        )
+    )
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

@@ -18,6 +18,7 @@ plugins' — follows them without declaring anything:
 - the ``X-Pagination`` header is a string (JSON text), as it is sent;
 - a path ending in ``.ics`` answers ``text/calendar``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,10 +28,40 @@ import apispec
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 #: Last path segments that name an action on what precedes them (POST /workspace/activate).
-ACTIONS = {"activate", "read", "resolve", "cancel", "reschedule", "test", "adjust", "login", "logout",
-           "register", "refresh", "accept-invitation", "rotate-secret", "confirm", "complete", "submit",
-           "resend", "retry", "redeliver", "preview", "import", "export", "close", "reopen", "restore",
-           "disable", "enable", "send", "verify", "archive", "duplicate", "invite"}
+ACTIONS = {
+    "activate",
+    "read",
+    "resolve",
+    "cancel",
+    "reschedule",
+    "test",
+    "adjust",
+    "login",
+    "logout",
+    "register",
+    "refresh",
+    "accept-invitation",
+    "rotate-secret",
+    "confirm",
+    "complete",
+    "submit",
+    "resend",
+    "retry",
+    "redeliver",
+    "preview",
+    "import",
+    "export",
+    "close",
+    "reopen",
+    "restore",
+    "disable",
+    "enable",
+    "send",
+    "verify",
+    "archive",
+    "duplicate",
+    "invite",
+}
 #: Where the rule reads badly; keyed "METHOD /path".
 NAMED = {"POST /api/v1/public/{slug}/contact": "submit_public_contact"}
 #: Segments that only group paths and add nothing to a name.
@@ -157,7 +188,7 @@ def _refs(node, found: set) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(REF):
-            found.add(ref[len(REF):])
+            found.add(ref[len(REF) :])
         for value in node.values():
             _refs(value, found)
     elif isinstance(node, list):
@@ -216,10 +247,13 @@ def pagination_header_is_text(document: dict) -> None:
     header = document.get("components", {}).get("headers", {}).get("PAGINATION")
     if header is not None:
         header.clear()
-        header.update({
-            "description": "Pagination metadata as JSON text: "
-                           '{"total", "total_pages", "first_page", "last_page", "page", "previous_page", "next_page"}',
-            "schema": {"type": "string"}})
+        header.update(
+            {
+                "description": "Pagination metadata as JSON text: "
+                '{"total", "total_pages", "first_page", "last_page", "page", "previous_page", "next_page"}',
+                "schema": {"type": "string"},
+            }
+        )
 
 
 def calendar_content(document: dict) -> None:

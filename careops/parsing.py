@@ -17,6 +17,7 @@ Two layers, both installed for every blueprint (ours, other domains', plugins'):
   overflows), and a PATCH/PUT/POST whose document says the body is required
   must have one. Every refusal is a 422 naming the field.
 """
+
 from __future__ import annotations
 
 import json
@@ -125,8 +126,7 @@ def _label(key: str) -> str:
 
 class StrictParser(FlaskParser):
     def _process_location_data(self, location_data, schema, req, location, unknown, validators):
-        if location == "json" and location_data is core.missing and req.method in _BODY_METHODS \
-                and body_required():
+        if location == "json" and location_data is core.missing and req.method in _BODY_METHODS and body_required():
             raise ma.ValidationError({"_body": ["A JSON object is required as the request body."]})
         if location_data is not core.missing:
             errors = schema_errors(schema, location_data, strict=location == "json")
@@ -186,12 +186,19 @@ def field_errors(field: ma.fields.Field, value, strict: bool):
     elif isinstance(field, ma.fields.Integer):
         if strict and (isinstance(value, bool) or not isinstance(value, int)):
             return ["Not an integer."]
-        number = value if isinstance(value, int) else \
-            int(value) if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value) else None
+        number = (
+            value
+            if isinstance(value, int)
+            else int(value)
+            if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value)
+            else None
+        )
         if number is not None and abs(number) > INT_MAX:
             return [f"Must be between {-INT_MAX} and {INT_MAX}."]
-    elif isinstance(field, (ma.fields.Float, ma.fields.Decimal, ma.fields.Number)) \
-            or field.metadata.get("type") in ("number", "integer"):  # a custom field documented as a number
+    elif isinstance(field, (ma.fields.Float, ma.fields.Decimal, ma.fields.Number)) or field.metadata.get("type") in (
+        "number",
+        "integer",
+    ):  # a custom field documented as a number
         if strict and (isinstance(value, bool) or not isinstance(value, (int, float))):
             return ["Not a number."]
         if isinstance(value, float) and not math.isfinite(value):

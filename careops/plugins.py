@@ -5,6 +5,7 @@ the core works even when it is not pip-installed; third-party plugins come
 from the entry point group ``careops``. ``check_pending()`` at start-up refuses
 a plugin that implements a hook that does not exist (usually a typo).
 """
+
 from __future__ import annotations
 
 import importlib

@@ -12,6 +12,7 @@ in Redis and shared by every server; without it they are in this file, in the
 instance folder, shared by the processes of one machine (several machines
 without Redis each count on their own).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,15 +30,17 @@ class SQLiteStorage(Storage):
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        path = (uri or "")[len(f"{SCHEME}://"):]
+        path = (uri or "")[len(f"{SCHEME}://") :]
         if not path.startswith("/"):
             raise ValueError(f"{SCHEME}:// needs an absolute path, as in {SCHEME}:////var/lib/careops/ratelimits.db")
         self.path = path
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._connection() as connection:
-            connection.execute("CREATE TABLE IF NOT EXISTS rate_counters (key TEXT PRIMARY KEY, "
-                               "value INTEGER NOT NULL, expires_at REAL NOT NULL)")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS rate_counters (key TEXT PRIMARY KEY, "
+                "value INTEGER NOT NULL, expires_at REAL NOT NULL)"
+            )
 
     @property
     def base_exceptions(self):
@@ -59,8 +62,9 @@ class SQLiteStorage(Storage):
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.execute("DELETE FROM rate_counters WHERE key = ? AND expires_at <= ?", (key, now))
-            connection.execute("INSERT OR IGNORE INTO rate_counters (key, value, expires_at) VALUES (?, 0, ?)",
-                               (key, now + expiry))
+            connection.execute(
+                "INSERT OR IGNORE INTO rate_counters (key, value, expires_at) VALUES (?, 0, ?)", (key, now + expiry)
+            )
             connection.execute("UPDATE rate_counters SET value = value + ? WHERE key = ?", (amount, key))
             value = connection.execute("SELECT value FROM rate_counters WHERE key = ?", (key,)).fetchone()[0]
             if int(now) % 60 == 0:  # now and then, forget counters nobody asks about any more
@@ -72,13 +76,19 @@ class SQLiteStorage(Storage):
         return value
 
     def get(self, key: str) -> int:
-        row = self._connection().execute(
-            "SELECT value FROM rate_counters WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT value FROM rate_counters WHERE key = ? AND expires_at > ?", (key, time.time()))
+            .fetchone()
+        )
         return row[0] if row else 0
 
     def get_expiry(self, key: str) -> float:
-        row = self._connection().execute(
-            "SELECT expires_at FROM rate_counters WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT expires_at FROM rate_counters WHERE key = ? AND expires_at > ?", (key, time.time()))
+            .fetchone()
+        )
         return row[0] if row else time.time()
 
     def check(self) -> bool:

@@ -23,6 +23,7 @@ Superusers and roles with BYPASSRLS skip every policy, FORCE or not: the app
 must connect as an ordinary role (docs/production.md). SQLite has no
 row-level security and keeps the ORM guard only.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -36,8 +37,9 @@ UNSCOPED_SETTING = "careops.unscoped"
 
 #: Who may see a row: its workspace is the one in scope, or the unit of work is unscoped.
 #: ``current_setting(…, true)`` is NULL, not an error, before the setting was ever set.
-CONDITION = (f"workspace_id = current_setting('{WORKSPACE_SETTING}', true) "
-             f"OR current_setting('{UNSCOPED_SETTING}', true) = 'on'")
+CONDITION = (
+    f"workspace_id = current_setting('{WORKSPACE_SETTING}', true) OR current_setting('{UNSCOPED_SETTING}', true) = 'on'"
+)
 
 _SET = "SELECT set_config(%s, %s, true), set_config(%s, %s, true)"
 #: What was last applied to a pooled connection (``Connection.info`` lives as long as it).
@@ -46,6 +48,7 @@ _SESSION_CONNECTION = "careops_rls_connection"
 
 
 # --- the policies ---------------------------------------------------------
+
 
 def workspace_tables(metadata: sa.MetaData) -> list[str]:
     """The tables of ``metadata`` that hold workspace rows (a ``workspace_id`` column)."""
@@ -88,6 +91,7 @@ def disable(connection, tables) -> None:
 
 
 # --- the settings ---------------------------------------------------------
+
 
 def settings_for(scope: scoping.Scope) -> tuple[str, str]:
     """``(careops.workspace_id, careops.unscoped)`` for ``scope``."""

@@ -17,6 +17,7 @@ Three states:
 Whoever changes the scope goes through this module, so listeners registered
 with :func:`on_change` (the PostgreSQL session setting) follow every change.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

@@ -5,6 +5,7 @@ Views declare their guard with ``@blp.protected(owner=True)`` or
 :func:`authorize` here. Owners hold every permission; staff hold the ones the
 owner granted them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,7 @@ def current_workspace_id() -> str:
     return current_user().workspace_id
 
 
-def authorize(*, owner: bool = False, permission: str | None = None, refresh: bool = False,
-              any_token: bool = False):
+def authorize(*, owner: bool = False, permission: str | None = None, refresh: bool = False, any_token: bool = False):
     """Check the bearer token, then the role or staff permission; raise on failure.
 
     ``refresh`` asks for a refresh token instead of an access token;

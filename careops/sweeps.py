@@ -10,6 +10,7 @@ sweep that selects what is overdue and hands it on again: the outbox
 statuses, its leases); the grace period, the batch size and the loop live here so
 they are one decision, not four constants that drift apart.
 """
+
 from __future__ import annotations
 
 import logging

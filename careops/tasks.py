@@ -15,6 +15,7 @@ cannot read workspace rows. A task that carries nothing at all was queued
 before tenant scoping existed and runs unscoped, with a warning. Periodic tasks are sweeps across every workspace
 and run unscoped.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,13 +23,13 @@ import signal
 from functools import wraps
 
 import structlog
-
 from huey import Huey, crontab  # noqa: F401 - crontab re-exported for plugins
 from huey.storage import RedisStorage, SqliteStorage
 
 from careops import scoping
 
 log = logging.getLogger(__name__)
+
 
 class CareOpsHuey(Huey):
     """Huey that carries the enqueuing request's id into the task, so the worker's lines join the request's."""
@@ -69,7 +70,7 @@ def configure(app) -> None:
         huey.storage = RedisStorage(name="careops", url=url)
     elif url.startswith("sqlite:///"):
         huey._immediate = False
-        huey.storage = SqliteStorage(name="careops", filename=url[len("sqlite:///"):])
+        huey.storage = SqliteStorage(name="careops", filename=url[len("sqlite:///") :])
     else:
         raise ValueError(f"CAREOPS_TASK_QUEUE must be sqlite:///…, redis://… or immediate, not {url!r}")
     _register_plugin_periodic_tasks()
@@ -116,8 +117,10 @@ def in_scope(fn):
             # scoping (a reminder scheduled days ahead). Its code filters by the workspace ids
             # it was given (``WorkspaceRepository.criteria`` filters when unscoped), so it runs
             # unscoped rather than failing once the upgrade lands.
-            log.warning("task %s carries no tenant scope (queued before the upgrade); running unscoped",
-                        getattr(fn, "__name__", fn))
+            log.warning(
+                "task %s carries no tenant scope (queued before the upgrade); running unscoped",
+                getattr(fn, "__name__", fn),
+            )
             token = scoping.bind_unscoped()
         try:
             return fn(*args, **kwargs)
@@ -187,8 +190,15 @@ def consumer(*, workers: int = 2, periodic: bool = True, shutdown_timeout: float
     """
     from huey.consumer import Consumer
 
-    graceful = Consumer(huey, workers=workers, worker_type="thread", periodic=periodic,
-                        check_worker_health=True, shutdown_timeout=shutdown_timeout, graceful_signal="TERM")
+    graceful = Consumer(
+        huey,
+        workers=workers,
+        worker_type="thread",
+        periodic=periodic,
+        check_worker_health=True,
+        shutdown_timeout=shutdown_timeout,
+        graceful_signal="TERM",
+    )
     # Huey maps only one signal to a graceful stop; SIGINT (Ctrl-C) stays graceful too.
     graceful._signal_actions[signal.SIGINT] = (False, True)
     return graceful

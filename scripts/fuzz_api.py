@@ -16,6 +16,7 @@ pinned so public operations reach real code, not only 404s.
 Exit status: Schemathesis's (non-zero on any failure). Keep ``--max-examples``
 low enough that the run stays within a few minutes on CI.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,18 +59,25 @@ def free_port() -> int:
 
 def build_schema(env: dict) -> None:
     # create_all knows nothing of PostgreSQL's row-level security: the policies are added as the tests do.
-    code = ("from careops import create_app, rls\nfrom careops.extensions import db\n"
-            "app = create_app()\nwith app.app_context():\n    db.drop_all()\n    db.create_all()\n"
-            "    with db.engine.begin() as connection:\n"
-            "        rls.enable(connection, rls.workspace_tables(db.metadata))\n")
+    code = (
+        "from careops import create_app, rls\nfrom careops.extensions import db\n"
+        "app = create_app()\nwith app.app_context():\n    db.drop_all()\n    db.create_all()\n"
+        "    with db.engine.begin() as connection:\n"
+        "        rls.enable(connection, rls.workspace_tables(db.metadata))\n"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
     log = open(log_path, "wb")
-    process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                                "--timeout", "60", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -100,20 +108,50 @@ def seed(base: str) -> dict:
 
     def ok(response, status=(200, 201)):
         if response.status_code not in status:
-            raise SystemExit(f"seeding failed: {response.request.method} {response.url} → "
-                             f"{response.status_code} {response.text}")
+            raise SystemExit(
+                f"seeding failed: {response.request.method} {response.url} → {response.status_code} {response.text}"
+            )
         return response.json() if response.content else None
 
-    registered = ok(requests.post(f"{api}/auth/register", json={
-        "email": "fuzz-owner@example.com", "password": "fuzzing-password-1", "full_name": "Fuzz Owner",
-        "workspace_name": "Fuzz Clinic", "timezone": "Europe/Paris"}))
+    registered = ok(
+        requests.post(
+            f"{api}/auth/register",
+            json={
+                "email": "fuzz-owner@example.com",
+                "password": "fuzzing-password-1",
+                "full_name": "Fuzz Owner",
+                "workspace_name": "Fuzz Clinic",
+                "timezone": "Europe/Paris",
+            },
+        )
+    )
     headers = {"Authorization": f"Bearer {registered['access_token']}"}
-    service = ok(requests.post(f"{api}/services", headers=headers, json={
-        "name": "Consultation", "duration_minutes": 30, "min_notice_minutes": 0}))
-    ok(requests.put(f"{api}/availability", headers=headers, json={"rules": [
-        {"weekday": day, "start": "08:00", "end": "18:00"} for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}))
-    ok(requests.put(f"{api}/integrations/email", headers=headers, json={
-        "provider": "console", "config": {}, "enabled": True, "priority": 1}))
+    service = ok(
+        requests.post(
+            f"{api}/services",
+            headers=headers,
+            json={"name": "Consultation", "duration_minutes": 30, "min_notice_minutes": 0},
+        )
+    )
+    ok(
+        requests.put(
+            f"{api}/availability",
+            headers=headers,
+            json={
+                "rules": [
+                    {"weekday": day, "start": "08:00", "end": "18:00"}
+                    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                ]
+            },
+        )
+    )
+    ok(
+        requests.put(
+            f"{api}/integrations/email",
+            headers=headers,
+            json={"provider": "console", "config": {}, "enabled": True, "priority": 1},
+        )
+    )
     ok(requests.post(f"{api}/workspace/activate", headers=headers))
     ok(requests.post(f"{api}/contacts", headers=headers, json={"name": "Fay Fuzz", "email": "fay@example.com"}))
     return {"token": registered["access_token"], "slug": registered["workspace"]["slug"], "service_id": service["id"]}
@@ -132,18 +170,20 @@ def main(argv=None) -> int:
     report_dir = Path(args.report_dir) if args.report_dir else work
     report_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREOPS_")}
-    env.update({
-        "CAREOPS_ENV": "development",
-        "CAREOPS_DATABASE_URL": args.database_url or f"sqlite:///{work / 'fuzz.db'}",
-        "CAREOPS_TASK_QUEUE": "immediate",
-        "CAREOPS_SECRET_KEY": "fuzzing-secret-key-that-is-long-enough-for-hs256",
-        "CAREOPS_PUBLIC_URL": "http://careops.test",
-        "CAREOPS_ACCESS_TOKEN_MINUTES": "60",
-        # The fuzzer is one address sending thousands of requests: limits would hide the endpoints.
-        "CAREOPS_RATELIMIT_PUBLIC": "100000/minute",
-        "CAREOPS_RATELIMIT_LOGIN": "100000/minute",
-        "CAREOPS_LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "CAREOPS_ENV": "development",
+            "CAREOPS_DATABASE_URL": args.database_url or f"sqlite:///{work / 'fuzz.db'}",
+            "CAREOPS_TASK_QUEUE": "immediate",
+            "CAREOPS_SECRET_KEY": "fuzzing-secret-key-that-is-long-enough-for-hs256",
+            "CAREOPS_PUBLIC_URL": "http://careops.test",
+            "CAREOPS_ACCESS_TOKEN_MINUTES": "60",
+            # The fuzzer is one address sending thousands of requests: limits would hide the endpoints.
+            "CAREOPS_RATELIMIT_PUBLIC": "100000/minute",
+            "CAREOPS_RATELIMIT_LOGIN": "100000/minute",
+            "CAREOPS_LOG_LEVEL": "WARNING",
+        }
+    )
     if args.redis_url:
         env["CAREOPS_REDIS_URL"] = args.redis_url
     build_schema(env)
@@ -153,18 +193,48 @@ def main(argv=None) -> int:
     try:
         seeded = seed(base)
         config = work / "schemathesis.toml"
-        config.write_text(CONFIG.format(statuses=", ".join(f'"{s}"' for s in ACCEPTABLE_FOR_VALID_DATA),
-                                        slug=seeded["slug"], service_id=seeded["service_id"]))
-        command = [str(BIN / "schemathesis"), "--config-file", str(config), "run", f"{base}/api/v1/openapi.json",
-                   "--url", base, "--checks", "all", "--max-examples", str(args.max_examples),
-                   "--seed", str(args.seed), "--generation-database", "none",
-                   "--header", f"Authorization: Bearer {seeded['token']}", "--workers", "2",
-                   "--request-timeout", "30", "--report", "junit", "--report-dir", str(report_dir),
-                   *[f"--exclude-operation-id={name}" for name in EXCLUDED_OPERATIONS], *extra]
+        config.write_text(
+            CONFIG.format(
+                statuses=", ".join(f'"{s}"' for s in ACCEPTABLE_FOR_VALID_DATA),
+                slug=seeded["slug"],
+                service_id=seeded["service_id"],
+            )
+        )
+        command = [
+            str(BIN / "schemathesis"),
+            "--config-file",
+            str(config),
+            "run",
+            f"{base}/api/v1/openapi.json",
+            "--url",
+            base,
+            "--checks",
+            "all",
+            "--max-examples",
+            str(args.max_examples),
+            "--seed",
+            str(args.seed),
+            "--generation-database",
+            "none",
+            "--header",
+            f"Authorization: Bearer {seeded['token']}",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "30",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(report_dir),
+            *[f"--exclude-operation-id={name}" for name in EXCLUDED_OPERATIONS],
+            *extra,
+        ]
         started = time.monotonic()
         code = subprocess.run(command, cwd=work).returncode
-        print(f"schemathesis finished in {time.monotonic() - started:.0f}s with exit status {code}; "
-              f"server log: {report_dir / 'gunicorn.log'}")
+        print(
+            f"schemathesis finished in {time.monotonic() - started:.0f}s with exit status {code}; "
+            f"server log: {report_dir / 'gunicorn.log'}"
+        )
         return code
     finally:
         stop(server)

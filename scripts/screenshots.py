@@ -7,6 +7,7 @@ visit is saved as ``{page}-375.png`` and ``{page}-1280.png``.
 
     .venv/bin/python scripts/screenshots.py
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ The database is SQLite (a file per test session) unless
 adds Redis (revocations, rate limits, circuit state). The schema is built once
 per session; every test starts from empty tables. Tasks run immediately.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -76,7 +77,8 @@ def prepare_app_role(superuser_url: str) -> None:
                 conn.exec_driver_sql(
                     f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
                     + (f" PASSWORD '{password}'" if password else "")
-                    + " ; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
+                    + " ; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                )
             conn.exec_driver_sql(f"GRANT USAGE, CREATE ON SCHEMA public TO {APP_ROLE}")
             db.metadata.drop_all(conn)
     finally:
@@ -198,10 +200,16 @@ def register(client):
     """``register(**fields)`` → an owner :class:`Actor` of a new workspace."""
 
     def _register(**fields) -> Actor:
-        body = {"email": f"{unique('owner')}@example.com", "password": PASSWORD, "full_name": "Olive Owner",
-                "workspace_name": unique("Clinic "), "timezone": "Europe/Paris",
-                # Said explicitly: the tests read phone numbers as US ones unless they set a country.
-                "country": "US", **fields}
+        body = {
+            "email": f"{unique('owner')}@example.com",
+            "password": PASSWORD,
+            "full_name": "Olive Owner",
+            "workspace_name": unique("Clinic "),
+            "timezone": "Europe/Paris",
+            # Said explicitly: the tests read phone numbers as US ones unless they set a country.
+            "country": "US",
+            **fields,
+        }
         response = client.post("/api/v1/auth/register", json=body)
         assert response.status_code == 201, response.get_json()
         actor = Actor(client, response.get_json())
@@ -227,12 +235,14 @@ def make_staff(client):
     """``make_staff(owner, inbox=True, …)`` → a staff :class:`Actor` of the owner's workspace."""
 
     def _make(owner: Actor, **permissions) -> Actor:
-        invitation = owner.post("/api/v1/staff/invitations",
-                                json={"email": f"{unique('staff')}@example.com", "permissions": permissions})
+        invitation = owner.post(
+            "/api/v1/staff/invitations", json={"email": f"{unique('staff')}@example.com", "permissions": permissions}
+        )
         assert invitation.status_code == 201, invitation.get_json()
-        accepted = client.post("/api/v1/auth/accept-invitation",
-                               json={"token": invitation.get_json()["token"], "full_name": "Sam Staff",
-                                     "password": PASSWORD})
+        accepted = client.post(
+            "/api/v1/auth/accept-invitation",
+            json={"token": invitation.get_json()["token"], "full_name": "Sam Staff", "password": PASSWORD},
+        )
         assert accepted.status_code == 201, accepted.get_json()
         return Actor(client, accepted.get_json())
 

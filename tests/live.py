@@ -16,6 +16,7 @@ the schema with ``create_all`` and emptied every table, so nothing runs
 migrations. Tasks run in-process (``CAREOPS_TASK_QUEUE=immediate``) unless the
 ``env`` given says otherwise. Every server started is stopped at teardown.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,10 +54,25 @@ class LiveServer:
     def start(self, timeout: float = 30.0) -> str:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [str(GUNICORN), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "120", "--graceful-timeout", "5", *self.extra_args, "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)  # its own process group: teardown stops master and workers together
+            [
+                str(GUNICORN),
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "5",
+                *self.extra_args,
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own process group: teardown stops master and workers together
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -88,16 +104,18 @@ class LiveServer:
 def server_env(app_config: dict, **overrides) -> dict:
     """The environment that points a server at the test session's database, in immediate task mode."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREOPS_")}
-    env.update({
-        "CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-        "CAREOPS_TASK_QUEUE": "immediate",
-        "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"],
-        "CAREOPS_PUBLIC_URL": app_config.get("CAREOPS_PUBLIC_URL", "http://careops.test"),
-        # Each worker counts on its own; the tests hammer one address on purpose.
-        "CAREOPS_RATELIMIT_PUBLIC": "100000/minute",
-        "CAREOPS_RATELIMIT_LOGIN": "100000/minute",
-        "CAREOPS_LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
+            "CAREOPS_TASK_QUEUE": "immediate",
+            "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"],
+            "CAREOPS_PUBLIC_URL": app_config.get("CAREOPS_PUBLIC_URL", "http://careops.test"),
+            # Each worker counts on its own; the tests hammer one address on purpose.
+            "CAREOPS_RATELIMIT_PUBLIC": "100000/minute",
+            "CAREOPS_RATELIMIT_LOGIN": "100000/minute",
+            "CAREOPS_LOG_LEVEL": "WARNING",
+        }
+    )
     if app_config.get("CAREOPS_REDIS_URL"):
         env["CAREOPS_REDIS_URL"] = app_config["CAREOPS_REDIS_URL"]
     env.update({k: str(v) for k, v in overrides.items()})
@@ -110,8 +128,9 @@ def start_server(app, app_config, tmp_path):
     servers: list[LiveServer] = []
 
     def start(env: dict | None = None, workers: int = 4) -> str:
-        server = LiveServer(env or server_env(app_config), workers=workers,
-                            log_path=tmp_path / f"gunicorn-{len(servers)}.log")
+        server = LiveServer(
+            env or server_env(app_config), workers=workers, log_path=tmp_path / f"gunicorn-{len(servers)}.log"
+        )
         servers.append(server)
         return server.start()
 
@@ -124,15 +143,26 @@ def start_server(app, app_config, tmp_path):
 def running_worker(app_config: dict, queue_url: str, log_path: Path, **extra_env):
     """A real ``flask careops worker`` on the test database and ``queue_url``, stopped (SIGTERM) on exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREOPS_")}
-    env.update({"CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"], "CAREOPS_TASK_QUEUE": queue_url,
-                "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"], "CAREOPS_PUBLIC_URL": app_config["CAREOPS_PUBLIC_URL"],
-                "CAREOPS_LOG_LEVEL": "INFO"})
+    env.update(
+        {
+            "CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
+            "CAREOPS_TASK_QUEUE": queue_url,
+            "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"],
+            "CAREOPS_PUBLIC_URL": app_config["CAREOPS_PUBLIC_URL"],
+            "CAREOPS_LOG_LEVEL": "INFO",
+        }
+    )
     if app_config.get("CAREOPS_REDIS_URL"):
         env["CAREOPS_REDIS_URL"] = app_config["CAREOPS_REDIS_URL"]
     env.update({k: str(v) for k, v in extra_env.items()})
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "careops", "worker", "-w", "2"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "careops", "worker", "-w", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         yield process
     finally:

@@ -5,6 +5,7 @@ permission for; ``integration_error`` (and a failed email to someone who is
 not a contact, such as a staff invitation) is the owner's alone. An alert a
 caller may not see answers 404, like a row of another workspace.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

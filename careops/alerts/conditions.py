@@ -18,6 +18,7 @@ Each kind is decided by the domain owning its entity, registered with
 :func:`register_condition` (``careops.inbox.alerting``,
 ``careops.bookings.alerting``): this module knows only alerts.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,12 @@ def threshold(key: str) -> timedelta:
 
 def alerted(kind: str, entity_type: str, entity_id, workspace_id, since=None):
     """An EXISTS criterion: an alert of ``kind`` exists for the entity (raised at or after ``since``)."""
-    criteria = [Alert.workspace_id == workspace_id, Alert.kind == kind, Alert.entity_type == entity_type,
-                Alert.entity_id == entity_id]
+    criteria = [
+        Alert.workspace_id == workspace_id,
+        Alert.kind == kind,
+        Alert.entity_type == entity_type,
+        Alert.entity_id == entity_id,
+    ]
     if since is not None:
         criteria.append(Alert.created_at >= since)
     return sa.select(Alert.id).where(*criteria).exists()
@@ -58,6 +63,7 @@ def alerted(kind: str, entity_type: str, entity_id, workspace_id, since=None):
 @dataclass(frozen=True)
 class Condition:
     """A time-based alert kind, decided by the domain that owns its entity."""
+
     kind: str
     entity_type: str
     raise_due: Callable[[datetime], int]  # raise the alerts due at ``now``; how many were raised
@@ -67,8 +73,9 @@ class Condition:
 _CONDITIONS: dict[str, Condition] = {}
 
 
-def register_condition(kind: str, *, entity_type: str, raise_due: Callable[[datetime], int],
-                       cleared: Callable[[], list[tuple[str, str]]]) -> None:
+def register_condition(
+    kind: str, *, entity_type: str, raise_due: Callable[[datetime], int], cleared: Callable[[], list[tuple[str, str]]]
+) -> None:
     """Add a time-based alert kind to :func:`sweep` (registering a kind again replaces it).
 
     The inbox registers ``missed_message`` and bookings ``unconfirmed_booking``
@@ -80,7 +87,8 @@ def register_condition(kind: str, *, entity_type: str, raise_due: Callable[[date
 def open_alerts(kind: str, entity_type: str) -> sa.Select:
     """``(workspace_id, entity_id)`` of the open alerts of ``kind``; join the entity on ``entity_id``."""
     return sa.select(Alert.workspace_id, Alert.entity_id).where(
-        Alert.status == "open", Alert.kind == kind, Alert.entity_type == entity_type)
+        Alert.status == "open", Alert.kind == kind, Alert.entity_type == entity_type
+    )
 
 
 def resolve_cleared() -> int:

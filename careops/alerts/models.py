@@ -1,4 +1,5 @@
 """Alert: one thing to act on, raised by a domain and resolved by a person (or by the domain itself)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,8 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from careops.db import Base, IdMixin, TimestampMixin, UTCDateTime, WorkspaceMixin
 
-KINDS = ("missed_message", "unconfirmed_booking", "overdue_form", "low_inventory", "out_of_stock",
-         "delivery_failed", "integration_error")
+KINDS = (
+    "missed_message",
+    "unconfirmed_booking",
+    "overdue_form",
+    "low_inventory",
+    "out_of_stock",
+    "delivery_failed",
+    "integration_error",
+)
 SEVERITIES = ("info", "warning", "critical")
 STATUSES = ("open", "resolved")
 

@@ -2,6 +2,7 @@
 
 Receivers run in the event dispatcher's transaction and must not commit.
 """
+
 from careops import events
 from careops.alerts.service import resolve_for
 

@@ -1,4 +1,5 @@
 """Schemas of /alerts."""
+
 import marshmallow as ma
 from marshmallow import validate
 

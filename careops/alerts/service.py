@@ -6,6 +6,7 @@ emits ``alert_raised`` (through the outbox, so webhooks and other receivers
 hear of it exactly once). A domain resolves its alert with :func:`resolve_for`
 when the condition clears; people resolve by hand with :func:`resolve`.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -41,9 +42,17 @@ def link_for(entity_type: str | None, entity_id: str | None) -> str | None:
     return template.format(id=entity_id) if template and entity_id else None
 
 
-def raise_alert(workspace_id: str, *, kind: str, title: str, severity: str = "warning",
-                detail: str | None = None, link: str | None = None, entity_type: str | None = None,
-                entity_id: str | None = None) -> Alert | None:
+def raise_alert(
+    workspace_id: str,
+    *,
+    kind: str,
+    title: str,
+    severity: str = "warning",
+    detail: str | None = None,
+    link: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+) -> Alert | None:
     """Open an alert unless one of this kind and entity is open; the new alert or None. Not committed."""
     if kind not in KINDS:
         raise ValueError(f"unknown alert kind {kind!r}")
@@ -51,14 +60,31 @@ def raise_alert(workspace_id: str, *, kind: str, title: str, severity: str = "wa
         raise ValueError(f"unknown severity {severity!r}")
     alert_id = new_id()
     link = link or link_for(entity_type, entity_id)
-    inserted = insert_or_ignore(Alert, {
-        "id": alert_id, "workspace_id": workspace_id, "kind": kind, "severity": severity, "title": title[:200],
-        "detail": detail, "link": link, "entity_type": entity_type, "entity_id": entity_id, "status": "open",
-        "open_key": _open_key(kind, entity_type, entity_id), "created_at": utcnow()})
+    inserted = insert_or_ignore(
+        Alert,
+        {
+            "id": alert_id,
+            "workspace_id": workspace_id,
+            "kind": kind,
+            "severity": severity,
+            "title": title[:200],
+            "detail": detail,
+            "link": link,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "status": "open",
+            "open_key": _open_key(kind, entity_type, entity_id),
+            "created_at": utcnow(),
+        },
+    )
     if not inserted:
         return None
-    events.emit(AlertRaised(alert_id=alert_id, kind=kind, severity=severity, entity_type=entity_type,
-                            entity_id=entity_id, link=link), workspace_id)
+    events.emit(
+        AlertRaised(
+            alert_id=alert_id, kind=kind, severity=severity, entity_type=entity_type, entity_id=entity_id, link=link
+        ),
+        workspace_id,
+    )
     return db.session.get(Alert, alert_id)
 
 
@@ -80,8 +106,7 @@ def resolve(workspace_id: str, alert_id: str, permissions: frozenset[str] | None
 
 def resolve_for(workspace_id: str, kind: str, entity_type: str | None, entity_id: str | None) -> int:
     """Resolve the open alert of this kind and entity, if any (the problem went away). Not committed."""
-    alerts = WorkspaceRepository(workspace_id).all(
-        Alert, Alert.open_key == _open_key(kind, entity_type, entity_id))
+    alerts = WorkspaceRepository(workspace_id).all(Alert, Alert.open_key == _open_key(kind, entity_type, entity_id))
     for alert in alerts:
         _resolve(alert)
     return len(alerts)
@@ -94,8 +119,9 @@ def _resolve(alert: Alert) -> None:
         alert.open_key = None
 
 
-def search(workspace_id: str, *, status: str | None = None, kind: str | None = None,
-           permissions: frozenset[str] | None = None) -> sa.Select:
+def search(
+    workspace_id: str, *, status: str | None = None, kind: str | None = None, permissions: frozenset[str] | None = None
+) -> sa.Select:
     """Alerts the caller may see, newest first (``permissions`` None: the owner's view, every alert)."""
     criteria = visible(permissions)
     if status:

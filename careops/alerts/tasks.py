@@ -1,4 +1,5 @@
 """The alerts' periodic sweep: time-based alerts raised and cleared ones resolved (locked, idempotent)."""
+
 from huey import crontab
 
 from careops.alerts import conditions

@@ -1,4 +1,5 @@
 """/api/v1/alerts: staff see and resolve the alerts of their areas; the owner sees all."""
+
 from careops.alerts import service
 from careops.alerts.access import permissions_of
 from careops.alerts.schemas import AlertQuerySchema, AlertSchema

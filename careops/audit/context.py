@@ -5,6 +5,7 @@ pre-execute hook; plugins may use it around their own writes), then the
 request (its authenticated user; a plugin's blueprint; a public endpoint or
 page = a customer), else the system.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ def current_actor() -> dict:
     if not has_request_context():
         return {"type": "system", "id": None, "email": None}
     if request.path.startswith(PLUGIN_PREFIX):
-        return {"type": "plugin", "id": request.path[len(PLUGIN_PREFIX):].split("/", 1)[0], "email": None}
+        return {"type": "plugin", "id": request.path[len(PLUGIN_PREFIX) :].split("/", 1)[0], "email": None}
     user_id = g.get("user_id")
     if user_id:
         return {"type": "user", "id": user_id, "email": _user_email()}

@@ -1,4 +1,5 @@
 """AuditEntry: one create, update or delete of one row, as it was committed. Never updated, never deleted."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -15,6 +15,7 @@ model's ``__audit_secrets__``) never reach ``changes``: a change of only a
 secret is logged with its field left out. The log itself refuses ORM updates
 and deletes: it is append-only.
 """
+
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,7 @@ import enum
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,8 +33,16 @@ from careops.audit.models import AuditEntry
 from careops.db import new_id, utcnow
 
 #: Tables of plumbing, not of the business: delivery bookkeeping, caches, keys.
-NOT_AUDITED = {"audit_log", "outbox_events", "event_receipts", "idempotency_keys", "revoked_tokens",
-               "scheduled_automations", "smtp_imported_emails", "webhook_deliveries"}
+NOT_AUDITED = {
+    "audit_log",
+    "outbox_events",
+    "event_receipts",
+    "idempotency_keys",
+    "revoked_tokens",
+    "scheduled_automations",
+    "smtp_imported_emails",
+    "webhook_deliveries",
+}
 #: Per table, columns that hold secrets (beyond those the pattern catches).
 SECRET_FIELDS = {
     "users": {"password_hash"},
@@ -49,11 +58,20 @@ SECRET_FIELDS = {
     # stays in its conversation; the log records that it was written and how its status moved.
     "messages": {"body"},
 }
-SECRET_PATTERN = re.compile(r"password|secret|token|hash|digest|api_?key|credential|private|signing|config",
-                            re.IGNORECASE)
+SECRET_PATTERN = re.compile(
+    r"password|secret|token|hash|digest|api_?key|credential|private|signing|config", re.IGNORECASE
+)
 #: Columns whose change is bookkeeping: alone they are not worth a row.
-IGNORED_FIELDS = {"id", "workspace_id", "created_at", "updated_at", "lease_until", "attempts", "next_attempt_at",
-                  "attachments"}
+IGNORED_FIELDS = {
+    "id",
+    "workspace_id",
+    "created_at",
+    "updated_at",
+    "lease_until",
+    "attempts",
+    "next_attempt_at",
+    "attachments",
+}
 MAX_TEXT = 1000
 _TRUNCATED = "…"
 
@@ -62,7 +80,7 @@ class AppendOnly(RuntimeError):
     """Something tried to change or delete an audit row."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _audited(cls) -> bool:
     mapper = sa.inspect(cls)
     table = mapper.local_table
@@ -71,19 +89,22 @@ def _audited(cls) -> bool:
     return len(mapper.primary_key) == 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def _secret(cls, key: str) -> bool:
     table = sa.inspect(cls).local_table.name
-    return (key in SECRET_FIELDS.get(table, ()) or key in getattr(cls, "__audit_secrets__", ())
-            or bool(SECRET_PATTERN.search(key)))
+    return (
+        key in SECRET_FIELDS.get(table, ())
+        or key in getattr(cls, "__audit_secrets__", ())
+        or bool(SECRET_PATTERN.search(key))
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def entity_type(cls) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _columns(cls) -> tuple[tuple[str, str], ...]:
     """(attribute key, column name) of each mapped column."""
     mapper = sa.inspect(cls)
@@ -126,8 +147,15 @@ class _Batch:
     def add(self, cls, action: str, entity_id, workspace_id, changes: dict) -> None:
         if workspace_id is None or entity_id is None:
             return  # nobody could read it: rows outside a workspace are plumbing
-        self.rows.append({"workspace_id": workspace_id, "action": action, "entity_type": entity_type(cls),
-                          "entity_id": str(entity_id)[:200], "changes": changes})
+        self.rows.append(
+            {
+                "workspace_id": workspace_id,
+                "action": action,
+                "entity_type": entity_type(cls),
+                "entity_id": str(entity_id)[:200],
+                "changes": changes,
+            }
+        )
 
     def write(self, connection, new_users=()) -> None:
         if not self.rows:
@@ -137,9 +165,22 @@ class _Batch:
             actor = {"type": "user", "id": new_users[0].id, "email": new_users[0].email}  # registered just now
         ip, request_id = request_details()
         now = utcnow()
-        connection.execute(sa.insert(AuditEntry.__table__), [
-            {"id": new_id(), "at": now, "actor_type": actor["type"], "actor_id": actor["id"],
-             "actor_email": actor.get("email"), "ip": ip, "request_id": request_id, **row} for row in self.rows])
+        connection.execute(
+            sa.insert(AuditEntry.__table__),
+            [
+                {
+                    "id": new_id(),
+                    "at": now,
+                    "actor_type": actor["type"],
+                    "actor_id": actor["id"],
+                    "actor_email": actor.get("email"),
+                    "ip": ip,
+                    "request_id": request_id,
+                    **row,
+                }
+                for row in self.rows
+            ],
+        )
 
 
 def _changes(cls, pairs) -> dict:
@@ -148,6 +189,7 @@ def _changes(cls, pairs) -> dict:
 
 
 # --- the unit of work ------------------------------------------------------------------------------
+
 
 @sa.event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session, _context, _instances):
@@ -167,9 +209,20 @@ def _record_flush(session, _context):
         values = sa.inspect(obj).dict
         if entity_type(cls) == "user":
             new_users.append(obj)
-        batch.add(cls, "create", _pk(obj), _workspace_of(cls, values), _changes(cls, (
-            (key, None, values.get(key)) for key, _ in _columns(cls)
-            if key not in IGNORED_FIELDS and values.get(key) is not None)))
+        batch.add(
+            cls,
+            "create",
+            _pk(obj),
+            _workspace_of(cls, values),
+            _changes(
+                cls,
+                (
+                    (key, None, values.get(key))
+                    for key, _ in _columns(cls)
+                    if key not in IGNORED_FIELDS and values.get(key) is not None
+                ),
+            ),
+        )
     for obj in session.dirty:
         cls = type(obj)
         if not _audited(cls):
@@ -195,9 +248,20 @@ def _record_flush(session, _context):
         if not _audited(cls) or entity_type(cls) == "workspace":
             continue  # a deleted workspace takes its log with it
         values = sa.inspect(obj).dict
-        batch.add(cls, "delete", _pk(obj), _workspace_of(cls, values), _changes(cls, (
-            (key, values.get(key), None) for key, _ in _columns(cls)
-            if key not in IGNORED_FIELDS and values.get(key) is not None)))
+        batch.add(
+            cls,
+            "delete",
+            _pk(obj),
+            _workspace_of(cls, values),
+            _changes(
+                cls,
+                (
+                    (key, values.get(key), None)
+                    for key, _ in _columns(cls)
+                    if key not in IGNORED_FIELDS and values.get(key) is not None
+                ),
+            ),
+        )
     batch.write(session.connection(), new_users)
 
 
@@ -209,6 +273,7 @@ def _pk(obj):
 
 
 # --- ORM bulk statements ---------------------------------------------------------------------------
+
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _record_statement(state):
@@ -252,11 +317,23 @@ def _record_parameter_rows(state, cls, action: str) -> None:
     for row in _parameter_rows(state):
         workspace_id = _workspace_of(cls, row)
         if workspace_id is None and pk in row:  # an update by primary key names only the row
-            workspace_id = state.session.connection().execute(
-                sa.select(mapper.local_table.c.workspace_id).where(mapper.primary_key[0] == row[pk])).scalar() \
-                if "workspace_id" in mapper.local_table.c else None
-        batch.add(cls, action, row.get(pk), workspace_id, _changes(cls, (
-            (key, None, value) for key, value in row.items() if key not in IGNORED_FIELDS and value is not None)))
+            workspace_id = (
+                state.session.connection()
+                .execute(sa.select(mapper.local_table.c.workspace_id).where(mapper.primary_key[0] == row[pk]))
+                .scalar()
+                if "workspace_id" in mapper.local_table.c
+                else None
+            )
+        batch.add(
+            cls,
+            action,
+            row.get(pk),
+            workspace_id,
+            _changes(
+                cls,
+                ((key, None, value) for key, value in row.items() if key not in IGNORED_FIELDS and value is not None),
+            ),
+        )
     batch.write(state.session.connection())
 
 
@@ -276,9 +353,20 @@ def _bulk_insert(state, cls):
     if inserted:
         batch = _Batch()
         pk = sa.inspect(cls).primary_key[0].key
-        batch.add(cls, "create", values.get(pk), _workspace_of(cls, values), _changes(cls, (
-            (key, None, value) for key, value in values.items()
-            if key not in IGNORED_FIELDS and value is not None and not isinstance(value, sa.ColumnElement))))
+        batch.add(
+            cls,
+            "create",
+            values.get(pk),
+            _workspace_of(cls, values),
+            _changes(
+                cls,
+                (
+                    (key, None, value)
+                    for key, value in values.items()
+                    if key not in IGNORED_FIELDS and value is not None and not isinstance(value, sa.ColumnElement)
+                ),
+            ),
+        )
         batch.write(state.session.connection())
     return result
 
@@ -312,20 +400,29 @@ def _bulk_change(state, cls):
     expressions = [k for k, v in values.items() if isinstance(v, sa.ColumnElement)]
     after = {}
     if expressions:  # values computed by the database: read what they became
-        after = {r[pk.key]: r for r in state.session.connection().execute(
-            sa.select(pk, *[table.c[k] for k in expressions]).where(pk.in_([r[pk.key] for r in before])))
-            .mappings()}
+        after = {
+            r[pk.key]: r
+            for r in state.session.connection()
+            .execute(sa.select(pk, *[table.c[k] for k in expressions]).where(pk.in_([r[pk.key] for r in before])))
+            .mappings()
+        }
     batch = _Batch()
     for row in before:
         row_values = {"id": row[pk.key], "workspace_id": row.get("workspace_id")}
         if state.is_update:
-            pairs = [(k, row[k], after[row[pk.key]][k] if k in expressions else v)
-                     for k, v in values.items() if k in row]
+            pairs = [
+                (k, row[k], after[row[pk.key]][k] if k in expressions else v) for k, v in values.items() if k in row
+            ]
             pairs = [(k, old, new) for k, old, new in pairs if old != new]
             if pairs:
                 batch.add(cls, "update", row[pk.key], _workspace_of(cls, row_values), _changes(cls, pairs))
         elif entity_type(cls) != "workspace":
-            batch.add(cls, "delete", row[pk.key], _workspace_of(cls, row_values), _changes(cls, (
-                (k, row[k], None) for k in row if k not in IGNORED_FIELDS and row[k] is not None)))
+            batch.add(
+                cls,
+                "delete",
+                row[pk.key],
+                _workspace_of(cls, row_values),
+                _changes(cls, ((k, row[k], None) for k in row if k not in IGNORED_FIELDS and row[k] is not None)),
+            )
     batch.write(state.session.connection())
     return result

@@ -1,4 +1,5 @@
 """Schemas of /audit-log."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,11 @@ class AuditEntrySchema(ma.Schema):
     action = ma.fields.String(metadata={"enum": list(ACTIONS)})
     entity_type = ma.fields.String(metadata={"description": "booking, contact, user, form_submission, …"})
     entity_id = ma.fields.String()
-    changes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.Raw(allow_none=True)),
-                             metadata={"description": "{field: [old, new]}; never a password, token or secret"})
+    changes = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Raw(allow_none=True)),
+        metadata={"description": "{field: [old, new]}; never a password, token or secret"},
+    )
     ip = ma.fields.String(allow_none=True)
     request_id = ma.fields.String(allow_none=True)
 
@@ -52,10 +56,21 @@ class AuditQuerySchema(ma.Schema):
     entity_id = ma.fields.String(validate=validate.Length(max=200))
     actor_id = ma.fields.String(validate=validate.Length(max=200))
     action = ma.fields.String(validate=validate.OneOf(ACTIONS))
-    from_ = DateOrDateTime(data_key="from", metadata={
-        "type": "string", "maxLength": 40, "description": "A date (workspace day, inclusive) or an RFC 3339 datetime"})
-    to = DateOrDateTime(metadata={
-        "type": "string", "maxLength": 40, "description": "A date (workspace day, inclusive) or an RFC 3339 datetime"})
+    from_ = DateOrDateTime(
+        data_key="from",
+        metadata={
+            "type": "string",
+            "maxLength": 40,
+            "description": "A date (workspace day, inclusive) or an RFC 3339 datetime",
+        },
+    )
+    to = DateOrDateTime(
+        metadata={
+            "type": "string",
+            "maxLength": 40,
+            "description": "A date (workspace day, inclusive) or an RFC 3339 datetime",
+        }
+    )
 
     @ma.validates_schema
     def ordered(self, data, **_):

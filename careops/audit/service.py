@@ -1,4 +1,5 @@
 """Reading the audit log (writing is :mod:`careops.audit.recorder`'s, and only ever appends)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -23,8 +24,11 @@ def search(workspace_id: str, filters: dict) -> sa.Select:
     """Entries matching ``filters`` (entity_type, entity_id, actor_id, action, from_, to), newest first."""
     from careops.workspaces.models import Workspace
 
-    criteria = [getattr(AuditEntry, key) == filters[key]
-                for key in ("entity_type", "entity_id", "actor_id", "action") if filters.get(key)]
+    criteria = [
+        getattr(AuditEntry, key) == filters[key]
+        for key in ("entity_type", "entity_id", "actor_id", "action")
+        if filters.get(key)
+    ]
     if filters.get("from_") or filters.get("to"):
         tz = ZoneInfo(db.session.get(Workspace, workspace_id).timezone)
         if filters.get("from_"):
@@ -32,7 +36,13 @@ def search(workspace_id: str, filters: dict) -> sa.Select:
         if filters.get("to"):
             to = filters["to"]
             bound = _bound(to, tz, end=True)
-            criteria.append(AuditEntry.at < bound if isinstance(to, date) and not isinstance(to, datetime)
-                            else AuditEntry.at <= bound)
-    return (WorkspaceRepository(workspace_id).select(AuditEntry, *criteria)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+            criteria.append(
+                AuditEntry.at < bound
+                if isinstance(to, date) and not isinstance(to, datetime)
+                else AuditEntry.at <= bound
+            )
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(AuditEntry, *criteria)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )

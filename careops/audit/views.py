@@ -1,4 +1,5 @@
 """/api/v1/audit-log (owner): the append-only history of every write in the workspace."""
+
 from flask import g
 
 from careops.audit import service

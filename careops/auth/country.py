@@ -6,6 +6,7 @@ package, else by the system) names the country of every canonical zone:
 country (``UTC``, ``Etc/GMT+2``) or are old aliases (``US/Eastern``) give
 nothing, and the caller falls back to its default.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

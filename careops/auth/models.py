@@ -1,4 +1,5 @@
 """Users (owner and staff), staff invitations, revoked tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime

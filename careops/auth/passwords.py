@@ -3,6 +3,7 @@
 bcrypt reads at most 72 bytes, so the password is first reduced with SHA-256
 (base64, 44 bytes): long passphrases keep all their strength.
 """
+
 import base64
 import hashlib
 

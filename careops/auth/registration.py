@@ -6,6 +6,7 @@ sign-ups). ``closed``: nobody (the production default): the first owner comes
 from ``flask careops create-owner`` and staff join through invitations, which
 this setting never affects.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -25,5 +26,6 @@ def check_allowed(invite_code: str | None) -> None:
         if invite_code and hmac.compare_digest(invite_code.encode(), expected.encode()):
             return
         raise Forbidden("Registration needs a valid invite code", error_code="REGISTRATION_CLOSED")
-    raise Forbidden("Registration is closed on this server; ask its operator for an account",
-                    error_code="REGISTRATION_CLOSED")
+    raise Forbidden(
+        "Registration is closed on this server; ask its operator for an account", error_code="REGISTRATION_CLOSED"
+    )

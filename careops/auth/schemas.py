@@ -1,4 +1,5 @@
 """Request and response schemas of /auth."""
+
 import marshmallow as ma
 
 from careops.fields import Country, Email, Str, Timezone
@@ -23,9 +24,13 @@ class RegisterSchema(ma.Schema):
     full_name = Str(120, min_length=1, required=True)
     workspace_name = Str(120, min_length=1, required=True)
     timezone = Timezone(load_default="UTC")
-    country = Country(load_default=None, metadata={
-        "description": "ISO 3166 alpha-2: phone numbers without a country code are read in it. Default: the "
-                       "time zone's country where it has one, else US"})
+    country = Country(
+        load_default=None,
+        metadata={
+            "description": "ISO 3166 alpha-2: phone numbers without a country code are read in it. Default: the "
+            "time zone's country where it has one, else US"
+        },
+    )
     #: Only where CAREOPS_REGISTRATION=invite: the code the operator handed out.
     invite_code = Str(200, load_only=True)
 

@@ -1,4 +1,5 @@
 """Registration, login, invitations and staff management."""
+
 from __future__ import annotations
 
 import secrets
@@ -27,8 +28,9 @@ def _email_taken(email: str) -> bool:
         return db.session.scalars(sa.select(User.id).where(User.email == email)).first() is not None
 
 
-def register(*, email: str, password: str, full_name: str, workspace_name: str, timezone: str = "UTC",
-             country: str | None = None):
+def register(
+    *, email: str, password: str, full_name: str, workspace_name: str, timezone: str = "UTC", country: str | None = None
+):
     """Create a workspace in status ``setup`` and its owner.
 
     A registration racing another one for the same email gets ``EMAIL_TAKEN``;
@@ -40,10 +42,15 @@ def register(*, email: str, password: str, full_name: str, workspace_name: str, 
     country = country or country_for_timezone(timezone) or "US"
     for attempt in range(REGISTER_ATTEMPTS):
         try:
-            workspace = create_workspace(workspace_name, timezone=timezone, country=country,
-                                         random_slug=attempt >= 2)
-            owner = User(workspace_id=workspace.id, email=email, password_hash=password_hash,
-                         full_name=full_name, role="owner", permissions={p: True for p in PERMISSIONS})
+            workspace = create_workspace(workspace_name, timezone=timezone, country=country, random_slug=attempt >= 2)
+            owner = User(
+                workspace_id=workspace.id,
+                email=email,
+                password_hash=password_hash,
+                full_name=full_name,
+                role="owner",
+                permissions=dict.fromkeys(PERMISSIONS, True),
+            )
             db.session.add(owner)
             db.session.commit()
             return owner, workspace
@@ -68,22 +75,35 @@ def login(email: str, password: str) -> User:
     return user
 
 
-def invite(workspace_id: str, inviter: User, *, email: str, full_name: str | None = None,
-           permissions: dict | None = None):
+def invite(
+    workspace_id: str, inviter: User, *, email: str, full_name: str | None = None, permissions: dict | None = None
+):
     """Create a single-use invitation and email its link; returns (invitation, token)."""
     if _email_taken(email):
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
     token = secrets.token_urlsafe(32)
     repo = WorkspaceRepository(workspace_id)
-    invitation = repo.add(Invitation(
-        email=email, full_name=full_name, permissions={p: bool((permissions or {}).get(p)) for p in PERMISSIONS},
-        token_hash=token_digest(token), expires_at=utcnow() + INVITATION_LIFETIME, invited_by_id=inviter.id))
+    invitation = repo.add(
+        Invitation(
+            email=email,
+            full_name=full_name,
+            permissions={p: bool((permissions or {}).get(p)) for p in PERMISSIONS},
+            token_hash=token_digest(token),
+            expires_at=utcnow() + INVITATION_LIFETIME,
+            invited_by_id=inviter.id,
+        )
+    )
     db.session.commit()
     messaging.send_system_email(
-        workspace_id, to=email, subject="You are invited to CareOps",
-        text=(f"{inviter.full_name} invited you to join their team on CareOps.\n"
-              f"Accept the invitation within 7 days: {messaging.public_url(f'/invitations/{token}')}\n"),
-        purpose=f"invitation:{invitation.id}")
+        workspace_id,
+        to=email,
+        subject="You are invited to CareOps",
+        text=(
+            f"{inviter.full_name} invited you to join their team on CareOps.\n"
+            f"Accept the invitation within 7 days: {messaging.public_url(f'/invitations/{token}')}\n"
+        ),
+        purpose=f"invitation:{invitation.id}",
+    )
     return invitation, token
 
 
@@ -99,8 +119,7 @@ def list_invitations(workspace_id: str) -> list[Invitation]:
 
 def invitations_select(workspace_id: str) -> sa.Select:
     """The workspace's invitations, newest first (for a paginated list)."""
-    return WorkspaceRepository(workspace_id).select(Invitation).order_by(Invitation.created_at.desc(),
-                                                                         Invitation.id)
+    return WorkspaceRepository(workspace_id).select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id)
 
 
 INVITATION_GONE = "This invitation does not exist, has expired or was already used"
@@ -137,20 +156,29 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
     db.session.rollback()
     claimed = db.session.execute(
         sa.update(Invitation)
-        .where(Invitation.token_hash == token_digest(token), Invitation.status == "pending",
-               Invitation.expires_at > utcnow())
+        .where(
+            Invitation.token_hash == token_digest(token),
+            Invitation.status == "pending",
+            Invitation.expires_at > utcnow(),
+        )
         .values(status="accepted", accepted_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         db.session.rollback()
         raise NotFound(INVITATION_GONE)
-    invitation = db.session.scalars(
-        sa.select(Invitation).where(Invitation.token_hash == token_digest(token))).one()
+    invitation = db.session.scalars(sa.select(Invitation).where(Invitation.token_hash == token_digest(token))).one()
     if _email_taken(invitation.email):
         db.session.rollback()
         raise Conflict("An account with this email already exists", error_code="EMAIL_TAKEN")
-    user = User(workspace_id=invitation.workspace_id, email=invitation.email, password_hash=password_hash,
-                full_name=full_name, role="staff", permissions=dict(invitation.permissions))
+    user = User(
+        workspace_id=invitation.workspace_id,
+        email=invitation.email,
+        password_hash=password_hash,
+        full_name=full_name,
+        role="staff",
+        permissions=dict(invitation.permissions),
+    )
     db.session.add(user)
     try:
         db.session.commit()
@@ -169,14 +197,14 @@ def staff_select(workspace_id: str) -> sa.Select:
     return WorkspaceRepository(workspace_id).select(User).order_by(User.created_at, User.id)
 
 
-def update_staff(workspace_id: str, user_id: str, *, permissions: dict | None = None,
-                 is_active: bool | None = None) -> User:
+def update_staff(
+    workspace_id: str, user_id: str, *, permissions: dict | None = None, is_active: bool | None = None
+) -> User:
     user = WorkspaceRepository(workspace_id).get(User, user_id)
     if user.role == "owner":
         raise Conflict("The owner's permissions and status cannot be changed")
     if permissions:
-        user.permissions = {p: bool(permissions.get(p, (user.permissions or {}).get(p, False)))
-                            for p in PERMISSIONS}
+        user.permissions = {p: bool(permissions.get(p, (user.permissions or {}).get(p, False))) for p in PERMISSIONS}
     if is_active is not None:
         user.is_active = is_active
     db.session.commit()

@@ -8,10 +8,11 @@ log everybody out nor bring back a revoked token. The hourly housekeeping
 (:func:`purge_expired_revocations`) copies the table back into Redis, so a
 logout made while Redis was down is there once it is back.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 import sqlalchemy as sa
@@ -49,13 +50,13 @@ def _redis_key(jti: str) -> str:
 
 
 def _publish(client: redis.Redis, jti: str, expires_at: datetime) -> None:
-    ttl = max(1, int((expires_at - datetime.now(timezone.utc)).total_seconds()) + 1)
+    ttl = max(1, int((expires_at - datetime.now(UTC)).total_seconds()) + 1)
     client.set(_redis_key(jti), "1", ex=ttl)
 
 
 def revoke(jwt_payload: dict) -> None:
     jti = jwt_payload["jti"]
-    expires_at = datetime.fromtimestamp(jwt_payload["exp"], timezone.utc)
+    expires_at = datetime.fromtimestamp(jwt_payload["exp"], UTC)
     if db.session.get(RevokedToken, jti) is None:
         db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
     db.session.commit()
@@ -79,7 +80,7 @@ def is_revoked(jti: str) -> bool:
 
 def purge_expired_revocations(now: datetime | None = None) -> int:
     """Delete revocations of tokens that have expired anyway; re-publish the others to Redis."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     result = db.session.execute(sa.delete(RevokedToken).where(RevokedToken.expires_at < now))
     db.session.commit()
     client = redis_client()

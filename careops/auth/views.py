@@ -1,10 +1,18 @@
 """/api/v1/auth: register, login, refresh, logout, me, accept-invitation."""
+
 from flask import current_app
 from flask_jwt_extended import get_jwt
 
 from careops.auth import registration, service, tokens
-from careops.auth.schemas import (AcceptInvitationSchema, AccessTokenSchema, LoginSchema, RegisteredSchema,
-                                  RegisterSchema, TokensSchema, UserSchema)
+from careops.auth.schemas import (
+    AcceptInvitationSchema,
+    AccessTokenSchema,
+    LoginSchema,
+    RegisteredSchema,
+    RegisterSchema,
+    TokensSchema,
+    UserSchema,
+)
 from careops.extensions import limiter
 from careops.http import Blueprint
 from careops.security import current_user

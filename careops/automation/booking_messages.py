@@ -9,6 +9,7 @@ already passed when the booking was made or moved is not scheduled. When a
 reminder fires it checks again: a booking cancelled, moved, not confirmed or
 already started gets nothing, and neither does a paused conversation.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,10 +60,16 @@ def values(workspace_id: str, booking, *, manage_link: str | None = None) -> dic
     workspace = db.session.get(Workspace, workspace_id)
     service = repo.get(Service, booking.service_id)
     contact = repo.get(Contact, booking.contact_id)
-    return {"contact_name": contact.name, "business": workspace.name, "service": service.name,
-            "start": format_start(booking.start, workspace.timezone), "reference": booking.reference,
-            "start_short": format_start_short(booking.start, workspace.timezone),
-            "location": service.location or "", "manage_link": manage_link or ""}
+    return {
+        "contact_name": contact.name,
+        "business": workspace.name,
+        "service": service.name,
+        "start": format_start(booking.start, workspace.timezone),
+        "reference": booking.reference,
+        "start_short": format_start_short(booking.start, workspace.timezone),
+        "location": service.location or "",
+        "manage_link": manage_link or "",
+    }
 
 
 def _manage_link(workspace_id: str, booking_id: str) -> str:
@@ -75,8 +82,10 @@ def _unsent(workspace_id: str, rule_key: str, automation_key: str) -> bool:
     """The rule is on and this message has not been written yet."""
     from careops.inbox.models import Message
 
-    return effective(workspace_id, rule_key)["enabled"] and WorkspaceRepository(workspace_id).first(
-        Message, Message.automation_key == automation_key) is None
+    return (
+        effective(workspace_id, rule_key)["enabled"]
+        and WorkspaceRepository(workspace_id).first(Message, Message.automation_key == automation_key) is None
+    )
 
 
 def confirm(workspace_id: str, booking_id: str):
@@ -88,10 +97,14 @@ def confirm(workspace_id: str, booking_id: str):
         return None  # checked first: no manage token is issued for a message that will not go
     booking = _booking(workspace_id, booking_id)
     link = _manage_link(workspace_id, booking.id)
-    return send_rule_message(workspace_id, "booking_confirmation", booking.contact_id,
-                             values(workspace_id, booking, manage_link=link), automation_key=key,
-                             attachments=[(f"{booking.reference}.ics", booking_ics(workspace_id, booking.id),
-                                           "text/calendar")])
+    return send_rule_message(
+        workspace_id,
+        "booking_confirmation",
+        booking.contact_id,
+        values(workspace_id, booking, manage_link=link),
+        automation_key=key,
+        attachments=[(f"{booking.reference}.ics", booking_ics(workspace_id, booking.id), "text/calendar")],
+    )
 
 
 def schedule_reminders(workspace_id: str, booking_id: str, now: datetime | None = None) -> list[str]:
@@ -108,18 +121,36 @@ def schedule_reminders(workspace_id: str, booking_id: str, now: datetime | None 
             continue  # its time had passed when the booking was made: never sent late
         automation_key = f"{key}:{booking.id}:{occurrence}"
         job_id = new_id()
-        if not insert_or_ignore(ScheduledAutomation, {
-                "id": job_id, "workspace_id": workspace_id, "rule_key": key, "subject_type": "booking",
-                "subject_id": booking.id, "occurrence": occurrence, "automation_key": automation_key,
-                "due_at": due_at, "status": "pending", "created_at": now}):
+        if not insert_or_ignore(
+            ScheduledAutomation,
+            {
+                "id": job_id,
+                "workspace_id": workspace_id,
+                "rule_key": key,
+                "subject_type": "booking",
+                "subject_id": booking.id,
+                "occurrence": occurrence,
+                "automation_key": automation_key,
+                "due_at": due_at,
+                "status": "pending",
+                "created_at": now,
+            },
+        ):
             # Moved back to a time it had before: revive that reminder (sent ones stay sent).
-            job_id = db.session.scalar(sa.select(ScheduledAutomation.id).where(
-                *WorkspaceRepository(workspace_id).criteria(ScheduledAutomation),
-                ScheduledAutomation.automation_key == automation_key, ScheduledAutomation.status == "cancelled"))
+            job_id = db.session.scalar(
+                sa.select(ScheduledAutomation.id).where(
+                    *WorkspaceRepository(workspace_id).criteria(ScheduledAutomation),
+                    ScheduledAutomation.automation_key == automation_key,
+                    ScheduledAutomation.status == "cancelled",
+                )
+            )
             if job_id is None:
                 continue
-            db.session.execute(sa.update(ScheduledAutomation).where(ScheduledAutomation.id == job_id)
-                               .values(status="pending", outcome=None))
+            db.session.execute(
+                sa.update(ScheduledAutomation)
+                .where(ScheduledAutomation.id == job_id)
+                .values(status="pending", outcome=None)
+            )
         _schedule_task(job_id, due_at)
         scheduled.append(job_id)
     return scheduled
@@ -135,10 +166,15 @@ def cancel_reminders(workspace_id: str, booking_id: str) -> int:
     """Cancel the booking's pending reminders. Not committed."""
     return db.session.execute(
         sa.update(ScheduledAutomation)
-        .where(*WorkspaceRepository(workspace_id).criteria(ScheduledAutomation), ScheduledAutomation.subject_type == "booking",
-               ScheduledAutomation.subject_id == booking_id, ScheduledAutomation.status == "pending")
+        .where(
+            *WorkspaceRepository(workspace_id).criteria(ScheduledAutomation),
+            ScheduledAutomation.subject_type == "booking",
+            ScheduledAutomation.subject_id == booking_id,
+            ScheduledAutomation.status == "pending",
+        )
         .values(status="cancelled", outcome="booking cancelled or moved")
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def run(job_id: str, now: datetime | None = None) -> str:
@@ -162,10 +198,13 @@ def run(job_id: str, now: datetime | None = None) -> str:
     elif not _unsent(job.workspace_id, job.rule_key, job.automation_key):
         outcome, status = "not sent: rule off or already sent", "done"
     else:
-        message = send_rule_message(job.workspace_id, job.rule_key, booking.contact_id,
-                                    values(job.workspace_id, booking,
-                                           manage_link=_manage_link(job.workspace_id, booking.id)),
-                                    automation_key=job.automation_key)
+        message = send_rule_message(
+            job.workspace_id,
+            job.rule_key,
+            booking.contact_id,
+            values(job.workspace_id, booking, manage_link=_manage_link(job.workspace_id, booking.id)),
+            automation_key=job.automation_key,
+        )
         outcome, status = ("queued" if message is not None else "not sent: automation paused"), "done"
     job.status, job.outcome, job.done_at = status, outcome, now
     db.session.commit()
@@ -178,4 +217,7 @@ def sweep(now: datetime | None = None) -> int:
     return sweeps.sweep_ids(
         sa.select(ScheduledAutomation.id)
         .where(ScheduledAutomation.status == "pending", ScheduledAutomation.due_at <= sweep_now - SWEEP_AFTER)
-        .order_by(ScheduledAutomation.due_at), lambda job_id: run(job_id, sweep_now), what="scheduled automation")
+        .order_by(ScheduledAutomation.due_at),
+        lambda job_id: run(job_id, sweep_now),
+        what="scheduled automation",
+    )

@@ -4,6 +4,7 @@ Each is keyed ``<rule>:<submission id>``: one request and at most one
 reminder per submission, however often the event or the sweep runs. The link
 is a fresh customer token made by the forms domain (only its hash is stored).
 """
+
 from __future__ import annotations
 
 from careops.automation import booking_messages
@@ -16,16 +17,24 @@ def _values(workspace_id: str, booking, form_name: str, link: str) -> dict:
 
 def request(workspace_id: str, booking, submission, link: str):
     """Send the form's link once (``form_request:<submission>``); the Message or None. Not committed."""
-    return send_rule_message(workspace_id, "form_request", submission.contact_id,
-                             _values(workspace_id, booking, submission.name, link),
-                             automation_key=f"form_request:{submission.id}")
+    return send_rule_message(
+        workspace_id,
+        "form_request",
+        submission.contact_id,
+        _values(workspace_id, booking, submission.name, link),
+        automation_key=f"form_request:{submission.id}",
+    )
 
 
 def reminder(workspace_id: str, booking, submission, link: str):
     """Remind once (``form_reminder:<submission>``); the Message or None. Not committed."""
-    return send_rule_message(workspace_id, "form_reminder", submission.contact_id,
-                             _values(workspace_id, booking, submission.name, link),
-                             automation_key=f"form_reminder:{submission.id}")
+    return send_rule_message(
+        workspace_id,
+        "form_reminder",
+        submission.contact_id,
+        _values(workspace_id, booking, submission.name, link),
+        automation_key=f"form_reminder:{submission.id}",
+    )
 
 
 def enabled(workspace_id: str, key: str) -> bool:

@@ -6,6 +6,7 @@ business is not one of its own contacts). It is keyed by the ``inventory_low``
 event: one event per crossing of the threshold, so one message per crossing,
 however often the event is delivered.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -23,8 +24,11 @@ def recipient(workspace_id: str) -> str | None:
     workspace = db.session.get(Workspace, workspace_id)
     if workspace.contact_email:
         return workspace.contact_email
-    return db.session.scalars(sa.select(User.email).where(
-        *WorkspaceRepository(workspace_id).criteria(User), User.role == "owner").order_by(User.created_at)).first()
+    return db.session.scalars(
+        sa.select(User.email)
+        .where(*WorkspaceRepository(workspace_id).criteria(User), User.role == "owner")
+        .order_by(User.created_at)
+    ).first()
 
 
 def send_inventory_alert(workspace_id: str, event_id: str, item_id: str, quantity: float, threshold: float):
@@ -38,8 +42,17 @@ def send_inventory_alert(workspace_id: str, event_id: str, item_id: str, quantit
     item = WorkspaceRepository(workspace_id).first(InventoryItem, InventoryItem.id == item_id)
     if not rule["enabled"] or not rule["template"] or not to or item is None:
         return None
-    values = {"business": db.session.get(Workspace, workspace_id).name, "item_name": item.name,
-              "quantity": show(quantity), "unit": item.unit, "threshold": show(threshold)}
+    values = {
+        "business": db.session.get(Workspace, workspace_id).name,
+        "item_name": item.name,
+        "quantity": show(quantity),
+        "unit": item.unit,
+        "threshold": show(threshold),
+    }
     return send_system_message(
-        workspace_id, to=to, subject=templates.render(rule["subject"] or "", values)[:300] or "Low stock",
-        body=templates.render(rule["template"], values), purpose=f"inventory_alert:{event_id}")
+        workspace_id,
+        to=to,
+        subject=templates.render(rule["subject"] or "", values)[:300] or "Low stock",
+        body=templates.render(rule["template"], values),
+        purpose=f"inventory_alert:{event_id}",
+    )

@@ -6,6 +6,7 @@ task scheduled for its ``due_at`` runs it, and the periodic sweep runs any
 that were missed (worker down, queue lost). ``automation_key`` is the
 message's key too, so running it twice sends once.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -5,6 +5,7 @@ must not commit. Each message is keyed (rule, subject, occurrence), so a
 second delivery of an event sends nothing more. Also tells the inbox whether a
 staff reply pauses automation (the ``staff_reply_pause`` rule).
 """
+
 from careops import events
 from careops.automation import booking_messages, contact_messages, inventory_messages
 from careops.automation.service import rule_enabled

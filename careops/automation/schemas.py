@@ -1,4 +1,5 @@
 """Schemas of /automation/rules."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -9,13 +10,16 @@ class RuleSchema(ma.Schema):
     key = ma.fields.String()
     description = ma.fields.String()
     enabled = ma.fields.Boolean()
-    channel = ma.fields.String(allow_none=True, metadata={"description": "email or sms; null for "
-                                                                         "staff_reply_pause"})
+    channel = ma.fields.String(allow_none=True, metadata={"description": "email or sms; null for staff_reply_pause"})
     subject = ma.fields.String(allow_none=True, metadata={"description": "Email subject (a template too)"})
     template = ma.fields.String(allow_none=True, metadata={"description": "The email body"})
-    sms_template = ma.fields.String(allow_none=True, metadata={
-        "description": "The SMS body: short (one or two 160-character segments); links in it are sent as "
-                       "short links"})
+    sms_template = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The SMS body: short (one or two 160-character segments); links in it are sent as "
+            "short links"
+        },
+    )
     offset_minutes = ma.fields.Integer(allow_none=True, metadata={"description": "Reminders only"})
     placeholders = ma.fields.List(ma.fields.String(), metadata={"description": "What {…} the template may use"})
 

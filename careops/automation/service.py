@@ -4,6 +4,7 @@ Other domains' automations call :func:`send_rule_message`; it renders the
 rule's template and queues the message with its ``automation_key``, so one
 key is sent at most once however often it is asked.
 """
+
 from __future__ import annotations
 
 from careops.automation import templates
@@ -27,10 +28,17 @@ def effective(workspace_id: str, key: str) -> dict:
 
 
 def _merge(rule, row: AutomationRule | None) -> dict:
-    merged = {"key": rule.key, "description": rule.description, "enabled": True, "channel": rule.channel,
-              "subject": rule.subject, "template": rule.template, "sms_template": rule.sms_template,
-              "offset_minutes": rule.offset_minutes,
-              "placeholders": list(rule.placeholders)}
+    merged = {
+        "key": rule.key,
+        "description": rule.description,
+        "enabled": True,
+        "channel": rule.channel,
+        "subject": rule.subject,
+        "template": rule.template,
+        "sms_template": rule.sms_template,
+        "offset_minutes": rule.offset_minutes,
+        "placeholders": list(rule.placeholders),
+    }
     if row is not None:
         merged["enabled"] = row.enabled
         for field in ("channel", "subject", "template", "sms_template", "offset_minutes"):
@@ -67,8 +75,10 @@ def patch_rule(workspace_id: str, key: str, changes: dict) -> dict:
     for field in TEMPLATES:
         unknown = templates.unknown_placeholders(changes.get(field) or "", rule.placeholders)
         if unknown and field not in errors:
-            errors[field] = [f"Unknown placeholder {{{name}}}; allowed: "
-                             + ", ".join(f"{{{p}}}" for p in rule.placeholders) for name in unknown]
+            errors[field] = [
+                f"Unknown placeholder {{{name}}}; allowed: " + ", ".join(f"{{{p}}}" for p in rule.placeholders)
+                for name in unknown
+            ]
     if errors:
         raise ValidationFailed(errors)
     repo = WorkspaceRepository(workspace_id)
@@ -80,8 +90,9 @@ def patch_rule(workspace_id: str, key: str, changes: dict) -> dict:
     return _merge(rule, row)
 
 
-def send_rule_message(workspace_id: str, key: str, contact_id: str, values: dict, *, automation_key: str,
-                      attachments=()):
+def send_rule_message(
+    workspace_id: str, key: str, contact_id: str, values: dict, *, automation_key: str, attachments=()
+):
     """Queue rule ``key``'s message to a contact, unless the rule is off; the Message or None. Not committed.
 
     The channel is chosen first (the rule's, else the one the contact can be
@@ -102,11 +113,22 @@ def send_rule_message(workspace_id: str, key: str, contact_id: str, values: dict
     if channel == "sms":
         from careops.public.short_links import shorten_links
 
-        subject, body = None, templates.render(rule["sms_template"] or rule["template"],
-                                               shorten_links(workspace_id, values))
+        subject, body = (
+            None,
+            templates.render(rule["sms_template"] or rule["template"], shorten_links(workspace_id, values)),
+        )
         attachments = ()
     else:
         subject = templates.render(rule["subject"] or "", values)[:300] or None
         body = templates.render(rule["template"], values)
-    return send_to_contact(workspace_id, contact_id, channel=channel, fallback=False, subject=subject, body=body,
-                           author=f"automation:{key}", automation_key=automation_key, attachments=attachments)
+    return send_to_contact(
+        workspace_id,
+        contact_id,
+        channel=channel,
+        fallback=False,
+        subject=subject,
+        body=body,
+        author=f"automation:{key}",
+        automation_key=automation_key,
+        attachments=attachments,
+    )

@@ -1,4 +1,5 @@
 """Automation's Huey tasks: a reminder at its time, and the sweep for reminders whose task was lost."""
+
 from huey import crontab
 
 from careops.automation import booking_messages

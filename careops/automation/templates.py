@@ -6,6 +6,7 @@ placeholder is a bare lower-case name, replaced by a plain string; ``{{`` and
 ``}}`` write literal braces; any other ``{…}`` is an error when the template
 is saved.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """/api/v1/automation/rules (owner)."""
+
 from careops.automation import service
 from careops.automation.schemas import RulePatchSchema, RuleSchema
 from careops.http import Blueprint

@@ -1,4 +1,5 @@
 """Weekly availability rules and per-date overrides, in the workspace's wall-clock time."""
+
 from __future__ import annotations
 
 from datetime import date, time

@@ -1,4 +1,5 @@
 """Request and response schemas of /availability: weekdays by name, times as ``HH:MM``."""
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,12 @@ class Weekday(ma.fields.Field):
         return WEEKDAYS.index(value)
 
 
-ServiceIds = ma.fields.List(Str(36, min_length=1), allow_none=True, validate=validate.Length(min=1, max=100),
-                            metadata={"description": "Absent or null: every service"})
+ServiceIds = ma.fields.List(
+    Str(36, min_length=1),
+    allow_none=True,
+    validate=validate.Length(min=1, max=100),
+    metadata={"description": "Absent or null: every service"},
+)
 
 
 class AvailabilityRuleSchema(ma.Schema):
@@ -75,10 +80,15 @@ class AvailabilitySchema(ma.Schema):
         for i, a in enumerate(rules):
             for j in range(i):
                 b = rules[j]
-                if a["weekday"] == b["weekday"] and a["start"] < b["end"] and b["start"] < a["end"] \
-                        and _share_a_service(a, b):
+                if (
+                    a["weekday"] == b["weekday"]
+                    and a["start"] < b["end"]
+                    and b["start"] < a["end"]
+                    and _share_a_service(a, b)
+                ):
                     errors.setdefault(i, {}).setdefault("start", []).append(
-                        f"Overlaps rule {j} for the same service on {WEEKDAYS[a['weekday']]}.")
+                        f"Overlaps rule {j} for the same service on {WEEKDAYS[a['weekday']]}."
+                    )
         if errors:
             raise ma.ValidationError({"rules": errors})
 

@@ -2,6 +2,7 @@
 
 The booking engine reads them through :func:`rules` and :func:`overrides_between`.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,7 +17,8 @@ from careops.extensions import db
 
 def rules(workspace_id: str) -> list[AvailabilityRule]:
     return WorkspaceRepository(workspace_id).all(
-        AvailabilityRule, order_by=(AvailabilityRule.weekday, AvailabilityRule.start, AvailabilityRule.position))
+        AvailabilityRule, order_by=(AvailabilityRule.weekday, AvailabilityRule.start, AvailabilityRule.position)
+    )
 
 
 def has_rules(workspace_id: str) -> bool:
@@ -29,8 +31,15 @@ def put_rules(workspace_id: str, new_rules: list[dict]) -> list[AvailabilityRule
     _check_services(repo, [sid for rule in new_rules for sid in (rule.get("service_ids") or [])])
     db.session.execute(sa.delete(AvailabilityRule).where(*WorkspaceRepository(workspace_id).criteria(AvailabilityRule)))
     for position, rule in enumerate(new_rules):
-        repo.add(AvailabilityRule(weekday=rule["weekday"], start=rule["start"], end=rule["end"],
-                                  service_ids=_ids(rule.get("service_ids")), position=position))
+        repo.add(
+            AvailabilityRule(
+                weekday=rule["weekday"],
+                start=rule["start"],
+                end=rule["end"],
+                service_ids=_ids(rule.get("service_ids")),
+                position=position,
+            )
+        )
     db.session.commit()
     return rules(workspace_id)
 
@@ -41,8 +50,11 @@ def overrides_listing(workspace_id: str, first: date | None = None, last: date |
         criteria.append(AvailabilityOverride.date >= first)
     if last is not None:
         criteria.append(AvailabilityOverride.date <= last)
-    return (WorkspaceRepository(workspace_id).select(AvailabilityOverride, *criteria)
-            .order_by(AvailabilityOverride.date, AvailabilityOverride.start, AvailabilityOverride.id))
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(AvailabilityOverride, *criteria)
+        .order_by(AvailabilityOverride.date, AvailabilityOverride.start, AvailabilityOverride.id)
+    )
 
 
 def overrides_between(workspace_id: str, first: date, last: date) -> list[AvailabilityOverride]:
@@ -54,13 +66,24 @@ def create_override(workspace_id: str, data: dict) -> AvailabilityOverride:
     service_ids = _ids(data.get("service_ids"))
     _check_services(repo, service_ids or [])
     if not data["closed"]:
-        for other in repo.all(AvailabilityOverride, AvailabilityOverride.date == data["date"],
-                              AvailabilityOverride.closed.is_(False)):
-            if data["start"] < other.end and other.start < data["end"] and \
-                    (service_ids is None or other.service_ids is None or set(service_ids) & set(other.service_ids)):
+        for other in repo.all(
+            AvailabilityOverride, AvailabilityOverride.date == data["date"], AvailabilityOverride.closed.is_(False)
+        ):
+            if (
+                data["start"] < other.end
+                and other.start < data["end"]
+                and (service_ids is None or other.service_ids is None or set(service_ids) & set(other.service_ids))
+            ):
                 raise ValidationFailed({"start": [f"Overlaps the override {other.id} for the same service."]})
-    override = repo.add(AvailabilityOverride(date=data["date"], closed=data["closed"], start=data.get("start"),
-                                             end=data.get("end"), service_ids=service_ids))
+    override = repo.add(
+        AvailabilityOverride(
+            date=data["date"],
+            closed=data["closed"],
+            start=data.get("start"),
+            end=data.get("end"),
+            service_ids=service_ids,
+        )
+    )
     db.session.commit()
     return override
 

@@ -1,13 +1,17 @@
 """/api/v1/availability and /availability/overrides: staff read, the owner writes."""
+
 from careops.availability import service
-from careops.availability.schemas import (AvailabilityOverrideQuerySchema, AvailabilityOverrideSchema,
-                                          AvailabilitySchema)
+from careops.availability.schemas import AvailabilityOverrideQuerySchema, AvailabilityOverrideSchema, AvailabilitySchema
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.security import current_workspace_id
 
-blp = Blueprint("availability", __name__, url_prefix="/api/v1/availability",
-                description="Weekly opening hours and date overrides, in workspace time")
+blp = Blueprint(
+    "availability",
+    __name__,
+    url_prefix="/api/v1/availability",
+    description="Weekly opening hours and date overrides, in workspace time",
+)
 
 
 @blp.route("", methods=["GET"])

@@ -3,6 +3,7 @@
 Registered with :func:`careops.demo.demo_step`, so ``make run`` serves a public
 booking page that works at once.
 """
+
 from __future__ import annotations
 
 from datetime import time
@@ -25,10 +26,17 @@ def bookable_demo(workspace_id: str) -> None:
     team.name, team.capacity = "Clinic team", 3
     db.session.flush()
     for name, minutes, description, buffer_after in (
-            ("Initial consultation", 60, "A first visit: history, assessment and a plan.", 15),
-            ("Follow-up visit", 30, "A check on progress.", 0)):
-        service = Service(name=name, duration_minutes=minutes, description=description, location="Demo Clinic",
-                          buffer_after_minutes=buffer_after, slot_interval=30)
+        ("Initial consultation", 60, "A first visit: history, assessment and a plan.", 15),
+        ("Follow-up visit", 30, "A check on progress.", 0),
+    ):
+        service = Service(
+            name=name,
+            duration_minutes=minutes,
+            description=description,
+            location="Demo Clinic",
+            buffer_after_minutes=buffer_after,
+            slot_interval=30,
+        )
         service.resource_ids = [team.id]
         repo.add(service)
     for weekday in range(5):

@@ -3,6 +3,7 @@
 The feed is opened by a per-workspace token that only the owner sees (when it
 is rotated); the workspace stores its sha256 in ``calendar_token_hash``.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -24,8 +25,13 @@ from careops.workspaces.models import Workspace
 PRODID = "-//CareOps//Bookings//EN"
 #: The feed shows this much of the past, and everything ahead.
 FEED_HISTORY = timedelta(days=90)
-_ICS_STATUS = {"pending": "TENTATIVE", "confirmed": "CONFIRMED", "cancelled": "CANCELLED",
-               "completed": "CONFIRMED", "no_show": "CONFIRMED"}
+_ICS_STATUS = {
+    "pending": "TENTATIVE",
+    "confirmed": "CONFIRMED",
+    "cancelled": "CANCELLED",
+    "completed": "CONFIRMED",
+    "no_show": "CONFIRMED",
+}
 
 
 def _calendar(name: str) -> Calendar:
@@ -60,8 +66,9 @@ def booking_ics(workspace_id: str, booking_id: str) -> bytes:
     workspace = db.session.get_one(Workspace, workspace_id)
     cal = _calendar(workspace.name)
     cal.add("method", "PUBLISH")
-    cal.add_component(_event(booking, service, f"{service.name} — {workspace.name}",
-                             f"Booking reference {booking.reference}"))
+    cal.add_component(
+        _event(booking, service, f"{service.name} — {workspace.name}", f"Booking reference {booking.reference}")
+    )
     return cal.to_ical()
 
 
@@ -72,27 +79,37 @@ def workspace_feed(workspace_id: str) -> bytes:
     rows = db.session.execute(
         repo.select(Booking, Booking.start >= utcnow() - FEED_HISTORY, Booking.status != "cancelled")
         .add_columns(Service, Contact.name)
-        .join(Service, Service.id == Booking.service_id).join(Contact, Contact.id == Booking.contact_id)
-        .order_by(Booking.start))
+        .join(Service, Service.id == Booking.service_id)
+        .join(Contact, Contact.id == Booking.contact_id)
+        .order_by(Booking.start)
+    )
     cal = _calendar(workspace.name)
     for booking, service, contact_name in rows:
         notes = f"\n{booking.notes}" if booking.notes else ""
-        cal.add_component(_event(booking, service, f"{service.name}: {contact_name}",
-                                 f"{booking.reference} ({booking.status}){notes}"))
+        cal.add_component(
+            _event(
+                booking, service, f"{service.name}: {contact_name}", f"{booking.reference} ({booking.status}){notes}"
+            )
+        )
     return cal.to_ical()
 
 
 def rotate_calendar_token(workspace_id: str) -> str:
     """A new feed token; the previous one stops working. Committed."""
     token = secrets.token_urlsafe(32)
-    db.session.execute(sa.update(Workspace).where(Workspace.id == workspace_id)
-                       .values(calendar_token_hash=token_digest(token)))
+    db.session.execute(
+        sa.update(Workspace).where(Workspace.id == workspace_id).values(calendar_token_hash=token_digest(token))
+    )
     db.session.commit()
     return token
 
 
 def check_calendar_token(workspace: Workspace, token: str | None) -> None:
     """NotFound unless ``token`` opens this workspace's feed (the feed's existence is not revealed)."""
-    if not token or not workspace.calendar_token_hash or len(token) > 128 \
-            or not hmac.compare_digest(token_digest(token), workspace.calendar_token_hash):
+    if (
+        not token
+        or not workspace.calendar_token_hash
+        or len(token) > 128
+        or not hmac.compare_digest(token_digest(token), workspace.calendar_token_hash)
+    ):
         raise NotFound("No such calendar")

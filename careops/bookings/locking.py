@@ -19,6 +19,7 @@ see a free slot and both take it — across threads, gunicorn workers and hosts.
 The lock must open the transaction: call it before the request writes anything.
 Only booking writes use it; the rest of the app keeps pysqlite's default.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +61,9 @@ def booking_lock(resource_ids):
         except sa.exc.OperationalError as error:
             session.rollback()
             if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available
-                raise ServiceUnavailable("The calendar is busy; please try again in a moment",
-                                         headers={"Retry-After": "1"}) from None
+                raise ServiceUnavailable(
+                    "The calendar is busy; please try again in a moment", headers={"Retry-After": "1"}
+                ) from None
             raise
     elif dialect == "sqlite":
         driver = cast("sqlite3.Connection", connection.connection.driver_connection)

@@ -4,6 +4,7 @@ Tokens are random, shown once, and stored as their sha256 only; a booking may
 have several (one per confirmation email, say). Messaging puts a link in its
 emails with :func:`issue_manage_token`.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -35,8 +36,9 @@ def issue_manage_token(workspace_id: str, booking_id: str) -> str:
 def new_manage_token(booking: Booking) -> str:
     """A new raw manage token for a booking the caller holds (no look-up; written at the next flush)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(BookingManageToken(workspace_id=booking.workspace_id, booking=booking,
-                                      token_hash=token_digest(token)))
+    db.session.add(
+        BookingManageToken(workspace_id=booking.workspace_id, booking=booking, token_hash=token_digest(token))
+    )
     return token
 
 
@@ -57,8 +59,9 @@ def by_token(token: str) -> tuple[Workspace, Booking]:
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
         with scoping.unscoped():  # the token tells which workspace this is
-            row = db.session.scalars(sa.select(BookingManageToken)
-                                     .where(BookingManageToken.token_hash == token_digest(token))).first()
+            row = db.session.scalars(
+                sa.select(BookingManageToken).where(BookingManageToken.token_hash == token_digest(token))
+            ).first()
     if row is None:
         raise NotFound("No booking for this link")
     scoping.bind_workspace(row.workspace_id)

@@ -1,4 +1,5 @@
 """Booking, the resources it occupies, and its customer manage tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,7 +20,8 @@ class Booking(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     reference: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     service_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("services.id"), index=True, nullable=False)
     contact_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa.String(36), sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     start: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     end: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     #: [start - buffer_before, end + buffer_after], fixed when booked or moved: later buffer
@@ -52,9 +54,11 @@ class BookingResource(Base):
     __tablename__ = "booking_resources"
 
     booking_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True
+    )
     resource_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True)
+        sa.String(36), sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class BookingManageToken(IdMixin, TimestampMixin, WorkspaceMixin, Base):
@@ -64,7 +68,8 @@ class BookingManageToken(IdMixin, TimestampMixin, WorkspaceMixin, Base):
 
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
     booking_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True, nullable=False
+    )
 
     #: Never loaded (lazy="raise"): declared so that one flush writes a new booking before
     #: its token — the unit of work orders inserts by relationships, not by foreign keys.

@@ -4,6 +4,7 @@
 for the public slot list (:func:`offered_slots`) and for the checks that
 :mod:`careops.bookings.service` runs under the booking lock.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -27,10 +28,15 @@ _MARGIN = timedelta(days=3)
 
 def spec(service: Service) -> S.ServiceSpec:
     return S.ServiceSpec(
-        id=service.id, duration_minutes=service.duration_minutes, resource_ids=tuple(service.resource_ids),
-        buffer_before_minutes=service.buffer_before_minutes, buffer_after_minutes=service.buffer_after_minutes,
-        slot_interval_minutes=service.slot_interval_minutes, min_notice_minutes=service.min_notice_minutes,
-        booking_horizon_days=service.booking_horizon_days)
+        id=service.id,
+        duration_minutes=service.duration_minutes,
+        resource_ids=tuple(service.resource_ids),
+        buffer_before_minutes=service.buffer_before_minutes,
+        buffer_after_minutes=service.buffer_after_minutes,
+        slot_interval_minutes=service.slot_interval_minutes,
+        min_notice_minutes=service.min_notice_minutes,
+        booking_horizon_days=service.booking_horizon_days,
+    )
 
 
 def _ids(value) -> frozenset | None:
@@ -42,19 +48,23 @@ def rules(workspace_id: str) -> list[S.Rule]:
 
 
 def overrides(workspace_id: str, first: date, last: date) -> list[S.Override]:
-    return [S.Override(o.date, o.closed, o.start, o.end, _ids(o.service_ids))
-            for o in availability.overrides_between(workspace_id, first, last)]
+    return [
+        S.Override(o.date, o.closed, o.start, o.end, _ids(o.service_ids))
+        for o in availability.overrides_between(workspace_id, first, last)
+    ]
 
 
 def capacities(workspace_id: str, resource_ids) -> dict[str, int]:
     """Capacity of each *active* resource among ``resource_ids``."""
     repo = WorkspaceRepository(workspace_id)
-    return {r.id: r.capacity for r in repo.all(Resource, Resource.id.in_(list(resource_ids)),
-                                               Resource.is_active.is_(True))}
+    return {
+        r.id: r.capacity for r in repo.all(Resource, Resource.id.in_(list(resource_ids)), Resource.is_active.is_(True))
+    }
 
 
-def busy(workspace_id: str, resource_ids, lo: datetime, hi: datetime,
-         exclude_booking_id: str | None = None) -> dict[str, S.Busy]:
+def busy(
+    workspace_id: str, resource_ids, lo: datetime, hi: datetime, exclude_booking_id: str | None = None
+) -> dict[str, S.Busy]:
     """Per resource, the widened ranges of pending/confirmed bookings overlapping [lo, hi).
 
     Counted in SQL per distinct range: bookings sit on the slot grid, so 10,000
@@ -62,11 +72,18 @@ def busy(workspace_id: str, resource_ids, lo: datetime, hi: datetime,
     10,000 — reading and converting every row was most of a slot list's time.
     """
     held_by = sa.func.count()
-    stmt = (sa.select(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end, held_by)
-            .join(Booking, Booking.id == BookingResource.booking_id)
-            .where(*WorkspaceRepository(workspace_id).criteria(Booking), BookingResource.resource_id.in_(list(resource_ids)),
-                   Booking.status.in_(HOLDING), Booking.occupied_start < hi, Booking.occupied_end > lo)
-            .group_by(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end))
+    stmt = (
+        sa.select(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end, held_by)
+        .join(Booking, Booking.id == BookingResource.booking_id)
+        .where(
+            *WorkspaceRepository(workspace_id).criteria(Booking),
+            BookingResource.resource_id.in_(list(resource_ids)),
+            Booking.status.in_(HOLDING),
+            Booking.occupied_start < hi,
+            Booking.occupied_end > lo,
+        )
+        .group_by(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end)
+    )
     if exclude_booking_id:
         stmt = stmt.where(Booking.id != exclude_booking_id)
     held: dict[str, tuple[list, list]] = {rid: ([], []) for rid in resource_ids}
@@ -84,8 +101,15 @@ def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetim
     return lo, hi
 
 
-def offered_slots(workspace_id: str, service: Service, first: date, last: date, tz: ZoneInfo, now: datetime,
-                  exclude_booking_id: str | None = None) -> list[S.Slot]:
+def offered_slots(
+    workspace_id: str,
+    service: Service,
+    first: date,
+    last: date,
+    tz: ZoneInfo,
+    now: datetime,
+    exclude_booking_id: str | None = None,
+) -> list[S.Slot]:
     """The slots a customer may book on workspace dates ``first``…``last``.
 
     The slots with room come from :mod:`careops.bookings.slot_cache` when it has
@@ -97,10 +121,17 @@ def offered_slots(workspace_id: str, service: Service, first: date, last: date, 
     def with_room() -> list[S.Slot]:
         lo, hi = day_bounds(first, last, tz)
         return S.available_slots(
-            rules=rules(workspace_id), overrides=overrides(workspace_id, first, last),
+            rules=rules(workspace_id),
+            overrides=overrides(workspace_id, first, last),
             busy=busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
-            capacities=capacities(workspace_id, service.resource_ids), service=shape, now=now,
-            first_day=first, last_day=last, tz=tz, enforce_notice=False)
+            capacities=capacities(workspace_id, service.resource_ids),
+            service=shape,
+            now=now,
+            first_day=first,
+            last_day=last,
+            tz=tz,
+            enforce_notice=False,
+        )
 
     if exclude_booking_id:
         listed = with_room()
@@ -113,8 +144,14 @@ def offered_slots(workspace_id: str, service: Service, first: date, last: date, 
     return [slot for slot in listed if earliest <= slot.start <= latest]
 
 
-def is_offered(workspace_id: str, service: Service, start: datetime, tz: ZoneInfo, now: datetime,
-               exclude_booking_id: str | None = None) -> bool:
+def is_offered(
+    workspace_id: str,
+    service: Service,
+    start: datetime,
+    tz: ZoneInfo,
+    now: datetime,
+    exclude_booking_id: str | None = None,
+) -> bool:
     """True when ``start`` is one of the slots a customer may book right now.
 
     Checks that one start (:func:`~careops.bookings.slots.is_available`) rather
@@ -125,14 +162,27 @@ def is_offered(workspace_id: str, service: Service, start: datetime, tz: ZoneInf
     lo, hi = s.occupied(start)
     day = start.astimezone(tz).date()
     return S.is_available(
-        rules=rules(workspace_id), overrides=overrides(workspace_id, day, day),
+        rules=rules(workspace_id),
+        overrides=overrides(workspace_id, day, day),
         busy=busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
-        capacities=capacities(workspace_id, service.resource_ids), service=s, now=now, start=start, tz=tz)
+        capacities=capacities(workspace_id, service.resource_ids),
+        service=s,
+        now=now,
+        start=start,
+        tz=tz,
+    )
 
 
 def is_free(workspace_id: str, service: Service, start: datetime, exclude_booking_id: str | None = None) -> bool:
     """True when every resource of ``service`` has spare capacity for a booking at ``start``."""
     s = spec(service)
     lo, hi = s.occupied(start)
-    return S.spare_capacity(s, start, busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
-                            capacities(workspace_id, service.resource_ids)) > 0
+    return (
+        S.spare_capacity(
+            s,
+            start,
+            busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
+            capacities(workspace_id, service.resource_ids),
+        )
+        > 0
+    )

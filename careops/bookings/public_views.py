@@ -1,12 +1,21 @@
 """/api/v1/public: slots, booking, manage links and the calendar feed — no login, rate limited."""
+
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify
 
 from careops.bookings import ics, manage, offer, service
-from careops.bookings.schemas import (CalendarFeedQuerySchema, PublicBookingCreatedSchema, PublicBookingCreateSchema,
-                                      PublicBookingSchema, RescheduleSchema, SlotQuerySchema, SlotSchema, public_dict)
+from careops.bookings.schemas import (
+    CalendarFeedQuerySchema,
+    PublicBookingCreatedSchema,
+    PublicBookingCreateSchema,
+    PublicBookingSchema,
+    RescheduleSchema,
+    SlotQuerySchema,
+    SlotSchema,
+    public_dict,
+)
 from careops.db import utcnow
 from careops.errors import ValidationFailed
 from careops.http import Blueprint, public_rate_limit
@@ -16,8 +25,12 @@ from careops.services import service as services
 
 MAX_SLOT_DAYS = 62
 
-public_blp = Blueprint("public-bookings", __name__, url_prefix="/api/v1/public",
-                       description="Public booking: slots, booking, manage links, calendar feed")
+public_blp = Blueprint(
+    "public-bookings",
+    __name__,
+    url_prefix="/api/v1/public",
+    description="Public booking: slots, booking, manage links, calendar feed",
+)
 
 
 @public_blp.route("/<slug>/services/<service_id>/slots", methods=["GET"])
@@ -61,9 +74,16 @@ def book(data, slug):
     # Held for the answer; book() finds this same row in the session instead of reading it again.
     booked = services.get_active(workspace.id, data["service_id"])
     contact = {"name": data["name"], "email": data.get("email"), "phone": data.get("phone")}
-    booking, token = service.book(workspace.id, service_id=booked.id, start=data["start"],
-                                  contact=contact, notes=data.get("notes"), source="public", public=True,
-                                  with_manage_token=True)
+    booking, token = service.book(
+        workspace.id,
+        service_id=booked.id,
+        start=data["start"],
+        contact=contact,
+        notes=data.get("notes"),
+        source="public",
+        public=True,
+        with_manage_token=True,
+    )
     return {"booking": _public(workspace, booking, booked), "manage_token": token}
 
 
@@ -109,9 +129,14 @@ def calendar_feed(query, slug):
     """The workspace's bookings; ``token`` comes from ``POST /workspace/calendar-token``."""
     workspace = public_workspace()
     ics.check_calendar_token(workspace, query["token"])
-    return Response(ics.workspace_feed(workspace.id), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'inline; filename="{workspace.slug}.ics"',
-                             "Cache-Control": "private, max-age=300"})
+    return Response(
+        ics.workspace_feed(workspace.id),
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'inline; filename="{workspace.slug}.ics"',
+            "Cache-Control": "private, max-age=300",
+        },
+    )
 
 
 def _public(workspace, booking, booked=None) -> dict:

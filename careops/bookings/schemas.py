@@ -3,6 +3,7 @@
 Times go out in the workspace's zone (same instant, local offset): :func:`as_dict`
 and :func:`public_dict` convert before dumping.
 """
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -149,11 +150,20 @@ class CalendarTokenSchema(ma.Schema):
 
 
 def as_dict(booking, tz: ZoneInfo) -> dict:
-    return {"id": booking.id, "reference": booking.reference, "service_id": booking.service_id,
-            "contact_id": booking.contact_id, "start": booking.start.astimezone(tz),
-            "end": booking.end.astimezone(tz), "status": booking.status, "notes": booking.notes,
-            "source": booking.source, "created_at": booking.created_at, "updated_at": booking.updated_at,
-            "forms": _forms(booking, tz)}
+    return {
+        "id": booking.id,
+        "reference": booking.reference,
+        "service_id": booking.service_id,
+        "contact_id": booking.contact_id,
+        "start": booking.start.astimezone(tz),
+        "end": booking.end.astimezone(tz),
+        "status": booking.status,
+        "notes": booking.notes,
+        "source": booking.source,
+        "created_at": booking.created_at,
+        "updated_at": booking.updated_at,
+        "forms": _forms(booking, tz),
+    }
 
 
 def as_json(booking, tz: ZoneInfo, forms: list[dict] | None = None) -> dict:
@@ -163,12 +173,20 @@ def as_json(booking, tz: ZoneInfo, forms: list[dict] | None = None) -> dict:
     (:func:`careops.forms.service.forms_by_booking`); otherwise they are read here.
     """
     forms = _forms(booking, tz) if forms is None else [{**f, "due_at": f["due_at"].astimezone(tz)} for f in forms]
-    return {"id": booking.id, "reference": booking.reference, "service_id": booking.service_id,
-            "contact_id": booking.contact_id, "start": booking.start.astimezone(tz).isoformat(),
-            "end": booking.end.astimezone(tz).isoformat(), "status": booking.status, "notes": booking.notes,
-            "source": booking.source, "created_at": booking.created_at.isoformat(),
-            "updated_at": booking.updated_at.isoformat(),
-            "forms": [{**f, "due_at": f["due_at"].isoformat()} for f in forms]}
+    return {
+        "id": booking.id,
+        "reference": booking.reference,
+        "service_id": booking.service_id,
+        "contact_id": booking.contact_id,
+        "start": booking.start.astimezone(tz).isoformat(),
+        "end": booking.end.astimezone(tz).isoformat(),
+        "status": booking.status,
+        "notes": booking.notes,
+        "source": booking.source,
+        "created_at": booking.created_at.isoformat(),
+        "updated_at": booking.updated_at.isoformat(),
+        "forms": [{**f, "due_at": f["due_at"].isoformat()} for f in forms],
+    }
 
 
 def _forms(booking, tz: ZoneInfo) -> list[dict]:
@@ -180,6 +198,12 @@ def _forms(booking, tz: ZoneInfo) -> list[dict]:
 
 def public_dict(booking, service, workspace, changeable_until) -> dict:
     tz = ZoneInfo(workspace.timezone)
-    return {"reference": booking.reference, "start": booking.start.astimezone(tz),
-            "end": booking.end.astimezone(tz), "status": booking.status, "service": service,
-            "business": workspace, "changeable_until": changeable_until.astimezone(tz)}
+    return {
+        "reference": booking.reference,
+        "start": booking.start.astimezone(tz),
+        "end": booking.end.astimezone(tz),
+        "status": booking.status,
+        "service": service,
+        "business": workspace,
+        "changeable_until": changeable_until.astimezone(tz),
+    }

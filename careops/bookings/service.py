@@ -7,10 +7,11 @@ outbox events they emit. A customer must pick one of the offered slots
 (notice, horizon, opening hours and capacity); staff only need the time to be
 free (capacity), wherever and whenever it is.
 """
+
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -57,9 +58,18 @@ def get(workspace_id: str, booking_id: str) -> Booking:
     return WorkspaceRepository(workspace_id).get(Booking, booking_id)
 
 
-def book(workspace_id: str, *, service_id: str, start: datetime, source: str, public: bool,
-         contact_id: str | None = None, contact: dict | None = None, notes: str | None = None,
-         with_manage_token: bool = False) -> tuple[Booking, str | None]:
+def book(
+    workspace_id: str,
+    *,
+    service_id: str,
+    start: datetime,
+    source: str,
+    public: bool,
+    contact_id: str | None = None,
+    contact: dict | None = None,
+    notes: str | None = None,
+    with_manage_token: bool = False,
+) -> tuple[Booking, str | None]:
     """Book ``start`` for a contact (an id, or ``{name, email?, phone?}`` found or created).
 
     Returns ``(booking, manage_token)``; the token is None unless asked for.
@@ -77,7 +87,7 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
         from careops.inbox.reachability import require_reachable
 
         require_reachable(workspace_id, email=contact.get("email"), phone=contact.get("phone"))
-    start = start.astimezone(timezone.utc)
+    start = start.astimezone(UTC)
     tz = workspace_tz(workspace_id)
     for attempt in range(_ATTEMPTS):
         try:
@@ -107,14 +117,21 @@ def book(workspace_id: str, *, service_id: str, start: datetime, source: str, pu
     raise AssertionError("unreachable")
 
 
-def reschedule(workspace_id: str, booking_id: str, start: datetime, *, public: bool,
-               notes: str | None = None, set_notes: bool = False) -> Booking:
+def reschedule(
+    workspace_id: str,
+    booking_id: str,
+    start: datetime,
+    *,
+    public: bool,
+    notes: str | None = None,
+    set_notes: bool = False,
+) -> Booking:
     """Move a pending or confirmed booking to ``start``; the new time is checked under the lock."""
     booking = get(workspace_id, booking_id)
     service = services.get(workspace_id, booking.service_id)
     if booking.status not in HOLDING:
         raise InvalidTransition(f"A {booking.status} booking cannot be moved")
-    start = start.astimezone(timezone.utc)
+    start = start.astimezone(UTC)
     tz = workspace_tz(workspace_id)
     db.session.rollback()
     with booking_lock(service.resource_ids):
@@ -127,8 +144,7 @@ def reschedule(workspace_id: str, booking_id: str, start: datetime, *, public: b
                 raise SlotUnavailable("This service is no longer offered")
             _check(workspace_id, service, start, tz, public, exclude_booking_id=booking.id)
             _place(booking, service, start)
-            events.emit(BookingRescheduled(booking_id=booking.id, old_start=old_start, new_start=start),
-                        workspace_id)
+            events.emit(BookingRescheduled(booking_id=booking.id, old_start=old_start, new_start=start), workspace_id)
         if set_notes:
             booking.notes = notes
         db.session.commit()
@@ -138,8 +154,14 @@ def reschedule(workspace_id: str, booking_id: str, start: datetime, *, public: b
 def update(workspace_id: str, booking_id: str, changes: dict) -> Booking:
     """PATCH: a new ``start`` (re-checked) and/or ``notes``."""
     if "start" in changes:
-        return reschedule(workspace_id, booking_id, changes["start"], public=False,
-                          notes=changes.get("notes"), set_notes="notes" in changes)
+        return reschedule(
+            workspace_id,
+            booking_id,
+            changes["start"],
+            public=False,
+            notes=changes.get("notes"),
+            set_notes="notes" in changes,
+        )
     booking = get(workspace_id, booking_id)
     if "notes" in changes:
         booking.notes = changes["notes"]
@@ -155,10 +177,17 @@ def set_status(workspace_id: str, booking_id: str, status: str, *, by: str = "st
         raise InvalidTransition(f"A {old} booking cannot become {status}")
     # Compare-and-set: of two concurrent transitions from the same status, one wins
     # on every database, without a lock.
-    changed = cast("sa.CursorResult", db.session.execute(
-        sa.update(Booking).where(Booking.id == booking.id, *WorkspaceRepository(workspace_id).criteria(Booking),
-                                 Booking.status == old)
-        .values(status=status, updated_at=utcnow()).execution_options(synchronize_session=False))).rowcount
+    changed = cast(
+        "sa.CursorResult",
+        db.session.execute(
+            sa.update(Booking)
+            .where(
+                Booking.id == booking.id, *WorkspaceRepository(workspace_id).criteria(Booking), Booking.status == old
+            )
+            .values(status=status, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if not changed:
         db.session.rollback()
         raise InvalidTransition("The booking changed meanwhile; reload it")
@@ -187,8 +216,12 @@ def listing(workspace_id: str, filters: dict, today: date | None = None, tz: Zon
     for key in ("status", "contact_id", "service_id"):
         if filters.get(key):
             criteria.append(getattr(Booking, key) == filters[key])
-    return (WorkspaceRepository(workspace_id).select(Booking, *criteria).order_by(Booking.start, Booking.id)
-            .options(lazyload(Booking.resource_links)))
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(Booking, *criteria)
+        .order_by(Booking.start, Booking.id)
+        .options(lazyload(Booking.resource_links))
+    )
 
 
 def _nothing_pending() -> None:
@@ -218,8 +251,14 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = True
 
 
-def _check(workspace_id: str, service: Service, start: datetime, tz: ZoneInfo, public: bool,
-           exclude_booking_id: str | None = None) -> None:
+def _check(
+    workspace_id: str,
+    service: Service,
+    start: datetime,
+    tz: ZoneInfo,
+    public: bool,
+    exclude_booking_id: str | None = None,
+) -> None:
     if public:
         ok = offer.is_offered(workspace_id, service, start, tz, utcnow(), exclude_booking_id)
     else:
@@ -242,8 +281,15 @@ def _insert(repo: WorkspaceRepository, service: Service, start: datetime, contac
     # No flush here either: the id is given now, so the token and the events
     # refer to it, and the booking, its resources, token and events go in the
     # commit's one flush (one audit INSERT instead of two).
-    booking = Booking(id=new_id(), reference=new_reference(), service_id=service.id, contact_id=contact_id,
-                      notes=notes, source=source, status="pending" if service.requires_confirmation else "confirmed")
+    booking = Booking(
+        id=new_id(),
+        reference=new_reference(),
+        service_id=service.id,
+        contact_id=contact_id,
+        notes=notes,
+        source=source,
+        status="pending" if service.requires_confirmation else "confirmed",
+    )
     _place(booking, service, start)
     repo.add(booking)
     return booking

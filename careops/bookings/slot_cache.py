@@ -32,6 +32,7 @@ the meantime the other processes' entries stay at most :data:`MAX_AGE` seconds,
 and a booking is re-checked under the lock anyway (a stale slot can only give
 ``409 SLOT_UNAVAILABLE``, never a double booking).
 """
+
 from __future__ import annotations
 
 import logging
@@ -161,10 +162,18 @@ def clear() -> None:
 
 #: The tables slots are computed from. Named by table rather than imported as models, so the
 #: cache watches other domains' rows without reaching into their ``models`` (the layer contracts).
-_WATCHED_TABLES = frozenset({
-    "bookings", "booking_resources", "services", "service_resources", "resources",
-    "availability_rules", "availability_overrides", "workspaces",
-})
+_WATCHED_TABLES = frozenset(
+    {
+        "bookings",
+        "booking_resources",
+        "services",
+        "service_resources",
+        "resources",
+        "availability_rules",
+        "availability_overrides",
+        "workspaces",
+    }
+)
 
 
 def _workspace_of(row) -> str | None:

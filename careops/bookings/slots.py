@@ -33,13 +33,14 @@ A resource missing from ``capacities`` (inactive or deleted) has no capacity.
 after ``now`` and at most ``booking_horizon_days`` after it; staff bookings
 ignore both (``enforce_notice=False``).
 """
+
 from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
-from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 Interval = tuple[datetime, datetime]
@@ -174,7 +175,7 @@ _NOTHING_HELD = Busy()
 def wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> tuple[datetime, bool]:
     """The instant of ``wall`` on ``day`` (first occurrence) and whether that wall time exists."""
     local = datetime.combine(day, wall, tzinfo=tz)  # fold=0: the first occurrence when ambiguous
-    instant = local.astimezone(timezone.utc)
+    instant = local.astimezone(UTC)
     exists = instant.astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None)
     return instant, exists
 
@@ -193,14 +194,16 @@ def windows_for(day: date, service_id: str, rules: Iterable[Rule], overrides: It
     return sorted({(r.start, r.end) for r in rules if r.weekday == day.weekday() and r.applies_to(service_id)})
 
 
-def spare_capacity(service: ServiceSpec, start: datetime, busy: Mapping[str, Busy],
-                   capacities: Mapping[str, int]) -> int:
+def spare_capacity(
+    service: ServiceSpec, start: datetime, busy: Mapping[str, Busy], capacities: Mapping[str, int]
+) -> int:
     """The smallest spare capacity among the service's resources over its widened range at ``start``."""
     return spare_capacity_at(service, busy, capacities)(start)
 
 
-def spare_capacity_at(service: ServiceSpec, busy: Mapping[str, Busy],
-                      capacities: Mapping[str, int]) -> Callable[[datetime], int]:
+def spare_capacity_at(
+    service: ServiceSpec, busy: Mapping[str, Busy], capacities: Mapping[str, int]
+) -> Callable[[datetime], int]:
     """:func:`spare_capacity` as a function of the start alone.
 
     The resources' capacities and busy indexes are looked up once rather than
@@ -240,8 +243,9 @@ def steady_offset(day: date, tz: ZoneInfo) -> timedelta | None:
     return offset if offset == datetime.combine(day + _ONE_DAY, time(0), tzinfo=tz).utcoffset() else None
 
 
-def _steady_candidates(day: date, window: tuple[time, time], service: ServiceSpec, tz: ZoneInfo,
-                       offset: timedelta) -> Iterator[Candidate]:
+def _steady_candidates(
+    day: date, window: tuple[time, time], service: ServiceSpec, tz: ZoneInfo, offset: timedelta
+) -> Iterator[Candidate]:
     """The window's grid on a day with one UTC offset throughout.
 
     Every wall time exists once, so a wall step is the same step on the UTC line:
@@ -249,8 +253,8 @@ def _steady_candidates(day: date, window: tuple[time, time], service: ServiceSpe
     (which was most of the time of a 30-day slot list).
     """
     local = datetime.combine(day, window[0], tzinfo=tz)
-    closes = datetime.combine(day, window[1], tzinfo=timezone.utc) - offset
-    start = datetime.combine(day, window[0], tzinfo=timezone.utc) - offset
+    closes = datetime.combine(day, window[1], tzinfo=UTC) - offset
+    start = datetime.combine(day, window[0], tzinfo=UTC) - offset
     duration, interval = service.duration, service.interval
     while start + duration <= closes:
         # Adding to an aware time of one zone is wall arithmetic: exact on a steady day.
@@ -259,8 +263,7 @@ def _steady_candidates(day: date, window: tuple[time, time], service: ServiceSpe
         local += interval
 
 
-def _exact_candidates(day: date, window: tuple[time, time], service: ServiceSpec,
-                      tz: ZoneInfo) -> Iterator[Candidate]:
+def _exact_candidates(day: date, window: tuple[time, time], service: ServiceSpec, tz: ZoneInfo) -> Iterator[Candidate]:
     """The window's grid on a DST day: each wall time converted on its own, nonexistent ones skipped."""
     window_start, window_end = window
     closes, _ = wall_to_utc(day, window_end, tz)
@@ -283,9 +286,18 @@ def _candidates(day: date, windows: list, service: ServiceSpec, tz: ZoneInfo) ->
             yield from _exact_candidates(day, window, service, tz)
 
 
-def is_available(*, rules: Sequence[Rule], overrides: Sequence[Override], busy: Mapping[str, Busy],
-                 capacities: Mapping[str, int], service: ServiceSpec, now: datetime, start: datetime,
-                 tz: ZoneInfo, enforce_notice: bool = True) -> bool:
+def is_available(
+    *,
+    rules: Sequence[Rule],
+    overrides: Sequence[Override],
+    busy: Mapping[str, Busy],
+    capacities: Mapping[str, int],
+    service: ServiceSpec,
+    now: datetime,
+    start: datetime,
+    tz: ZoneInfo,
+    enforce_notice: bool = True,
+) -> bool:
     """True when ``start`` is one of the starts :func:`available_slots` gives for its day.
 
     The same checks in the same order, for one start: on the grid of one of the
@@ -297,15 +309,28 @@ def is_available(*, rules: Sequence[Rule], overrides: Sequence[Override], busy: 
     windows = windows_for(day, service.id, rules, overrides)
     if not any(candidate[0] == start for candidate in _candidates(day, windows, service, tz)):
         return False
-    if enforce_notice and not (now + timedelta(minutes=service.min_notice_minutes) <= start
-                               <= now + timedelta(days=service.booking_horizon_days)):
+    if enforce_notice and not (
+        now + timedelta(minutes=service.min_notice_minutes)
+        <= start
+        <= now + timedelta(days=service.booking_horizon_days)
+    ):
         return False
     return spare_capacity(service, start, busy, capacities) > 0
 
 
-def available_slots(*, rules: Sequence[Rule], overrides: Sequence[Override], busy: Mapping[str, Busy],
-                    capacities: Mapping[str, int], service: ServiceSpec, now: datetime, first_day: date,
-                    last_day: date, tz: ZoneInfo, enforce_notice: bool = True) -> list[Slot]:
+def available_slots(
+    *,
+    rules: Sequence[Rule],
+    overrides: Sequence[Override],
+    busy: Mapping[str, Busy],
+    capacities: Mapping[str, int],
+    service: ServiceSpec,
+    now: datetime,
+    first_day: date,
+    last_day: date,
+    tz: ZoneInfo,
+    enforce_notice: bool = True,
+) -> list[Slot]:
     """Every slot of ``service`` starting on ``first_day``…``last_day`` (workspace dates, inclusive), sorted."""
     earliest = now + timedelta(minutes=service.min_notice_minutes)
     latest = now + timedelta(days=service.booking_horizon_days)

@@ -1,4 +1,5 @@
 """Periodic housekeeping of the booking engine: expired Idempotency-Key rows."""
+
 from careops import idempotency
 from careops.tasks import crontab, periodic_task
 

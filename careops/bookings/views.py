@@ -2,13 +2,25 @@
 
 The public endpoints live in :mod:`careops.bookings.public_views` (``public_blp``).
 """
+
 from flask import jsonify
 
-from careops.bookings import demo  # noqa: F401 - registers the demo step
-from careops.bookings import ics, service
+from careops.bookings import (
+    demo,  # noqa: F401 - registers the demo step
+    ics,
+    service,
+)
 from careops.bookings.public_views import public_blp  # noqa: F401 - registered by create_app
-from careops.bookings.schemas import (BookingCreateSchema, BookingPatchSchema, BookingQuerySchema, BookingSchema,
-                                      CalendarTokenSchema, StatusSchema, as_dict, as_json)
+from careops.bookings.schemas import (
+    BookingCreateSchema,
+    BookingPatchSchema,
+    BookingQuerySchema,
+    BookingSchema,
+    CalendarTokenSchema,
+    StatusSchema,
+    as_dict,
+    as_json,
+)
 from careops.db import WorkspaceRepository
 from careops.forms.service import forms_by_booking
 from careops.http import Blueprint
@@ -17,8 +29,9 @@ from careops.messaging import public_url
 from careops.security import current_workspace_id
 from careops.workspaces.service import get_workspace
 
-blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
-                description="Bookings: list, book, move, status; never a double booking")
+blp = Blueprint(
+    "bookings", __name__, url_prefix="/api/v1", description="Bookings: list, book, move, status; never a double booking"
+)
 
 
 @blp.route("/bookings", methods=["GET"])
@@ -30,8 +43,7 @@ def list_bookings(query, pagination_parameters):
     """Sorted by start. ``from``/``to`` are workspace dates (inclusive); ``day=today`` is today's."""
     workspace_id = current_workspace_id()
     tz = service.workspace_tz(workspace_id)
-    rows = WorkspaceRepository(workspace_id).page(service.listing(workspace_id, query, tz=tz),
-                                                  pagination_parameters)
+    rows = WorkspaceRepository(workspace_id).page(service.listing(workspace_id, query, tz=tz), pagination_parameters)
     # Built here rather than dumped through BookingSchema (which still documents it,
     # and a test keeps the two equal): marshmallow's per-field dump was a tenth of
     # this endpoint's time. The page's forms in one query: read per booking, they

@@ -1,4 +1,5 @@
 """Contacts: the business's customers, each with exactly one conversation."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,9 @@ class Contact(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     #: The customer texted STOP (START undoes it): no SMS goes to this number (careops.inbox.status).
     sms_opted_out: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     #: The email address hard-bounced: nothing is emailed to it until the address changes.
-    email_undeliverable: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
-                                                      server_default=sa.false())
+    email_undeliverable: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "email", name="uq_contacts_workspace_email"),

@@ -1,4 +1,5 @@
 """Request and response schemas of /contacts."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -16,8 +17,9 @@ class ContactSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     last_activity_at = ma.fields.DateTime()
     sms_opted_out = ma.fields.Boolean(metadata={"description": "The customer texted STOP: no SMS is sent to them"})
-    email_undeliverable = ma.fields.Boolean(metadata={"description": "The email address hard-bounced: nothing is "
-                                                                     "emailed to it until it changes"})
+    email_undeliverable = ma.fields.Boolean(
+        metadata={"description": "The email address hard-bounced: nothing is emailed to it until it changes"}
+    )
 
 
 def contact_json(contact) -> dict:
@@ -26,10 +28,18 @@ def contact_json(contact) -> dict:
     ContactSchema still documents them (and a test keeps the two equal);
     marshmallow's per-field dump of a page was the list's largest cost after the queries.
     """
-    return {"id": contact.id, "name": contact.name, "email": contact.email, "phone": contact.phone,
-            "source": contact.source, "tags": list(contact.tags), "created_at": contact.created_at.isoformat(),
-            "last_activity_at": contact.last_activity_at.isoformat(), "sms_opted_out": contact.sms_opted_out,
-            "email_undeliverable": contact.email_undeliverable}
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "source": contact.source,
+        "tags": list(contact.tags),
+        "created_at": contact.created_at.isoformat(),
+        "last_activity_at": contact.last_activity_at.isoformat(),
+        "sms_opted_out": contact.sms_opted_out,
+        "email_undeliverable": contact.email_undeliverable,
+    }
 
 
 class ContactBookingSchema(ma.Schema):
@@ -44,8 +54,10 @@ class ContactBookingSchema(ma.Schema):
 class ContactDetailSchema(ContactSchema):
     conversation_id = ma.fields.String()
     bookings = ma.fields.List(ma.fields.Nested(ContactBookingSchema))
-    forms = ma.fields.List(ma.fields.Nested(ContactSubmissionSchema),
-                           metadata={"description": "Recent forms; data holds the answers once completed"})
+    forms = ma.fields.List(
+        ma.fields.Nested(ContactSubmissionSchema),
+        metadata={"description": "Recent forms; data holds the answers once completed"},
+    )
 
 
 Tag = Str(40, min_length=1)

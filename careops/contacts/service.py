@@ -3,6 +3,7 @@
 Other domains (public booking, the contact form, inbound messages) find or
 create customers through :func:`find_or_create`.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,15 @@ def _phone(workspace_id: str, phone: str | None) -> str | None:
         return normalize_phone(phone, country)
     except ma.ValidationError as exc:
         # Say which country a number without "+<code>" was read in: the customer sees what to fix.
-        raise ValidationFailed({"phone": [f"{m} Without a country code it is read as a number in {country}; "
-                                          "write it as +<country code> <number>." for m in exc.messages]}) from None
+        raise ValidationFailed(
+            {
+                "phone": [
+                    f"{m} Without a country code it is read as a number in {country}; "
+                    "write it as +<country code> <number>."
+                    for m in exc.messages
+                ]
+            }
+        ) from None
 
 
 def _clash(repo: WorkspaceRepository, email: str | None, phone: str | None, exclude_id: str | None = None):
@@ -50,12 +58,21 @@ def _clash(repo: WorkspaceRepository, email: str | None, phone: str | None, excl
 
 
 def _conflict(existing: Contact) -> Conflict:
-    return Conflict(f"A contact with this email or phone already exists: {existing.id}",
-                    extra={"existing_id": existing.id})
+    return Conflict(
+        f"A contact with this email or phone already exists: {existing.id}", extra={"existing_id": existing.id}
+    )
 
 
-def create(workspace_id: str, *, name: str, email: str | None = None, phone: str | None = None,
-           tags: list | None = None, source: str = "staff", commit: bool = True) -> Contact:
+def create(
+    workspace_id: str,
+    *,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    tags: list | None = None,
+    source: str = "staff",
+    commit: bool = True,
+) -> Contact:
     repo = WorkspaceRepository(workspace_id)
     phone = _phone(workspace_id, phone)
     existing = _clash(repo, email, phone)
@@ -77,16 +94,18 @@ def create(workspace_id: str, *, name: str, email: str | None = None, phone: str
 
 
 def _insert(repo: WorkspaceRepository, *, name, email, phone, tags, source) -> Contact:
-    contact = repo.add(Contact(name=name, email=email, phone=phone, tags=list(dict.fromkeys(tags or [])),
-                               source=source))
+    contact = repo.add(
+        Contact(name=name, email=email, phone=phone, tags=list(dict.fromkeys(tags or [])), source=source)
+    )
     db.session.flush()
     repo.add(Conversation(contact_id=contact.id))
     events.emit(ContactCreated(contact_id=contact.id, source=source), repo.workspace_id)
     return contact
 
 
-def find_or_create(workspace_id: str, *, name: str, email: str | None = None, phone: str | None = None,
-                   source: str = "public") -> tuple[Contact, bool]:
+def find_or_create(
+    workspace_id: str, *, name: str, email: str | None = None, phone: str | None = None, source: str = "public"
+) -> tuple[Contact, bool]:
     """The contact with this email or phone, or a new one; ``(contact, created)``. Not committed.
 
     A found contact gets a missing email or phone filled in, never overwritten.
@@ -167,8 +186,13 @@ def search(workspace_id: str, q: str | None) -> sa.Select:
     q = (q or "").strip()
     if q:
         like = _like(q.lower())
-        criteria.append(sa.or_(sa.func.lower(Contact.name).like(like, escape="\\"),
-                               Contact.email.like(like, escape="\\"), *_phone_criteria(workspace_id, q)))
+        criteria.append(
+            sa.or_(
+                sa.func.lower(Contact.name).like(like, escape="\\"),
+                Contact.email.like(like, escape="\\"),
+                *_phone_criteria(workspace_id, q),
+            )
+        )
     return repo.select(Contact, *criteria).order_by(Contact.last_activity_at.desc(), Contact.id)
 
 
@@ -184,12 +208,31 @@ def detail(workspace_id: str, contact_id: str) -> dict:
     repo = WorkspaceRepository(workspace_id)
     contact = repo.get(Contact, contact_id)
     conversation = repo.first(Conversation, Conversation.contact_id == contact.id)
-    bookings = list(db.session.scalars(repo.select(Booking, Booking.contact_id == contact.id)
-                                       .order_by(Booking.start.desc()).limit(RECENT_BOOKINGS)))
-    return {**{c: getattr(contact, c) for c in ("id", "name", "email", "phone", "source", "tags", "created_at",
-                                                "last_activity_at", "sms_opted_out", "email_undeliverable")},
-            "conversation_id": conversation.id if conversation else None, "bookings": bookings,
-            "forms": _forms(workspace_id, contact.id)}
+    bookings = list(
+        db.session.scalars(
+            repo.select(Booking, Booking.contact_id == contact.id).order_by(Booking.start.desc()).limit(RECENT_BOOKINGS)
+        )
+    )
+    return {
+        **{
+            c: getattr(contact, c)
+            for c in (
+                "id",
+                "name",
+                "email",
+                "phone",
+                "source",
+                "tags",
+                "created_at",
+                "last_activity_at",
+                "sms_opted_out",
+                "email_undeliverable",
+            )
+        },
+        "conversation_id": conversation.id if conversation else None,
+        "bookings": bookings,
+        "forms": _forms(workspace_id, contact.id),
+    }
 
 
 def _forms(workspace_id: str, contact_id: str) -> list:

@@ -1,9 +1,16 @@
 """/api/v1/contacts (any staff member)."""
+
 from flask import jsonify
 
 from careops.contacts import service
-from careops.contacts.schemas import (ContactCreateSchema, ContactDetailSchema, ContactPatchSchema,
-                                      ContactQuerySchema, ContactSchema, contact_json)
+from careops.contacts.schemas import (
+    ContactCreateSchema,
+    ContactDetailSchema,
+    ContactPatchSchema,
+    ContactQuerySchema,
+    ContactSchema,
+    contact_json,
+)
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.security import current_workspace_id
@@ -19,8 +26,7 @@ blp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts", description
 def list_contacts(query, pagination_parameters):
     """Contacts, most recently active first; ``q`` searches name, email and phone."""
     workspace_id = current_workspace_id()
-    page = WorkspaceRepository(workspace_id).page(service.search(workspace_id, query.get("q")),
-                                                  pagination_parameters)
+    page = WorkspaceRepository(workspace_id).page(service.search(workspace_id, query.get("q")), pagination_parameters)
     return jsonify([contact_json(c) for c in page])  # ContactSchema documents it: see contact_json
 
 

@@ -1,4 +1,5 @@
 """Schemas of /dashboard (API.md's shape; a section the caller has no permission for is null)."""
+
 import marshmallow as ma
 
 from careops.bookings.schemas import BookingSchema
@@ -36,15 +37,23 @@ class AlertCountsSchema(ma.Schema):
 
 class DashboardSchema(ma.Schema):
     generated_at = ma.fields.DateTime(metadata={"description": "Now, in the workspace's time zone"})
-    bookings = ma.fields.Nested(BookingCountsSchema, allow_none=True,
-                                metadata={"description": "null without the bookings permission"})
-    inbox = ma.fields.Nested(InboxCountsSchema, allow_none=True,
-                             metadata={"description": "null without the inbox permission"})
-    forms = ma.fields.Nested(FormCountsSchema, allow_none=True,
-                             metadata={"description": "null without the forms permission"})
-    inventory = ma.fields.Nested(InventoryCountsSchema, allow_none=True,
-                                 metadata={"description": "null without the inventory permission"})
+    bookings = ma.fields.Nested(
+        BookingCountsSchema, allow_none=True, metadata={"description": "null without the bookings permission"}
+    )
+    inbox = ma.fields.Nested(
+        InboxCountsSchema, allow_none=True, metadata={"description": "null without the inbox permission"}
+    )
+    forms = ma.fields.Nested(
+        FormCountsSchema, allow_none=True, metadata={"description": "null without the forms permission"}
+    )
+    inventory = ma.fields.Nested(
+        InventoryCountsSchema, allow_none=True, metadata={"description": "null without the inventory permission"}
+    )
     alerts = ma.fields.Nested(AlertCountsSchema)
-    today = ma.fields.List(ma.fields.Nested(BookingSchema), metadata={
-        "description": "Today's bookings (workspace day, cancelled excluded) by start; empty without the "
-                       "bookings permission"})
+    today = ma.fields.List(
+        ma.fields.Nested(BookingSchema),
+        metadata={
+            "description": "Today's bookings (workspace day, cancelled excluded) by start; empty without the "
+            "bookings permission"
+        },
+    )

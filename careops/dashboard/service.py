@@ -11,6 +11,7 @@ Forms and inventory are optional domains: forms are counted by
 ``careops.forms.service.counts`` when it exists, else from its model; when
 their models are absent the sections count 0.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -53,7 +54,7 @@ def overview(workspace_id: str, *, permissions: frozenset[str] | None = None, no
     def allowed(area: str) -> bool:
         return permissions is None or area in permissions
 
-    bookings, today = (_bookings(workspace_id, tz, now, day_start, day_end) if allowed("bookings") else (None, []))
+    bookings, today = _bookings(workspace_id, tz, now, day_start, day_end) if allowed("bookings") else (None, [])
     return {
         "generated_at": local_now,
         "bookings": bookings,
@@ -72,25 +73,45 @@ def _bookings(workspace_id: str, tz: ZoneInfo, now, day_start, day_end) -> tuple
     is_today = sa.and_(Booking.start >= day_start, Booking.start < day_end)
     # One range scan of (workspace_id, start) covers both today and the coming week.
     counts = db.session.execute(
-        sa.select(_count(sa.and_(is_today, Booking.status != "cancelled")).label("today"),
-                  _count(sa.and_(Booking.start >= now, Booking.start < week_end,
-                                 Booking.status.in_(("pending", "confirmed")))).label("upcoming_7d"),
-                  _count(sa.and_(is_today, Booking.status == "no_show")).label("no_show_today"),
-                  _count(sa.and_(is_today, Booking.status == "completed")).label("completed_today"))
-        .where(Booking.start >= min(day_start, now),
-               Booking.start < max(day_end, week_end))).one()
-    pending = db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
-        Booking.status == "pending"))
+        sa.select(
+            _count(sa.and_(is_today, Booking.status != "cancelled")).label("today"),
+            _count(
+                sa.and_(Booking.start >= now, Booking.start < week_end, Booking.status.in_(("pending", "confirmed")))
+            ).label("upcoming_7d"),
+            _count(sa.and_(is_today, Booking.status == "no_show")).label("no_show_today"),
+            _count(sa.and_(is_today, Booking.status == "completed")).label("completed_today"),
+        ).where(Booking.start >= min(day_start, now), Booking.start < max(day_end, week_end))
+    ).one()
+    pending = db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.status == "pending"))
     # Plain rows, not ORM objects: the list is read-only and loading entities was most of its cost.
     rows = db.session.execute(
-        sa.select(Booking.id, Booking.reference, Booking.service_id, Booking.contact_id, Booking.start,
-                  Booking.end, Booking.status, Booking.notes, Booking.source, Booking.created_at,
-                  Booking.updated_at)
+        sa.select(
+            Booking.id,
+            Booking.reference,
+            Booking.service_id,
+            Booking.contact_id,
+            Booking.start,
+            Booking.end,
+            Booking.status,
+            Booking.notes,
+            Booking.source,
+            Booking.created_at,
+            Booking.updated_at,
+        )
         .where(is_today, Booking.status != "cancelled")
-        .order_by(Booking.start, Booking.id).limit(TODAY_LIMIT)).all()
-    return ({"today": counts.today, "upcoming_7d": counts.upcoming_7d, "pending_confirmation": pending,
-             "no_show_today": counts.no_show_today, "completed_today": counts.completed_today},
-            _listed(workspace_id, rows, tz))
+        .order_by(Booking.start, Booking.id)
+        .limit(TODAY_LIMIT)
+    ).all()
+    return (
+        {
+            "today": counts.today,
+            "upcoming_7d": counts.upcoming_7d,
+            "pending_confirmation": pending,
+            "no_show_today": counts.no_show_today,
+            "completed_today": counts.completed_today,
+        },
+        _listed(workspace_id, rows, tz),
+    )
 
 
 def _listed(workspace_id: str, rows: list, tz: ZoneInfo) -> list[dict]:
@@ -99,31 +120,64 @@ def _listed(workspace_id: str, rows: list, tz: ZoneInfo) -> list[dict]:
     forms: dict[str, list] = {}
     if submission is not None and rows:
         for f in db.session.execute(
-                sa.select(submission.booking_id, submission.id, submission.template_id, submission.name,
-                          submission.status, submission.due_at)
-                .where(submission.booking_id.in_([b.id for b in rows]))
-                .order_by(submission.created_at, submission.id)):
+            sa.select(
+                submission.booking_id,
+                submission.id,
+                submission.template_id,
+                submission.name,
+                submission.status,
+                submission.due_at,
+            )
+            .where(submission.booking_id.in_([b.id for b in rows]))
+            .order_by(submission.created_at, submission.id)
+        ):
             forms.setdefault(f.booking_id, []).append(
-                {"id": f.id, "template_id": f.template_id, "name": f.name, "status": f.status,
-                 "due_at": f.due_at.astimezone(tz).isoformat()})
-    return [{"id": b.id, "reference": b.reference, "service_id": b.service_id, "contact_id": b.contact_id,
-             "start": b.start.astimezone(tz).isoformat(), "end": b.end.astimezone(tz).isoformat(),
-             "status": b.status, "notes": b.notes, "source": b.source, "created_at": b.created_at.isoformat(),
-             "updated_at": b.updated_at.isoformat(), "forms": forms.get(b.id, [])} for b in rows]
+                {
+                    "id": f.id,
+                    "template_id": f.template_id,
+                    "name": f.name,
+                    "status": f.status,
+                    "due_at": f.due_at.astimezone(tz).isoformat(),
+                }
+            )
+    return [
+        {
+            "id": b.id,
+            "reference": b.reference,
+            "service_id": b.service_id,
+            "contact_id": b.contact_id,
+            "start": b.start.astimezone(tz).isoformat(),
+            "end": b.end.astimezone(tz).isoformat(),
+            "status": b.status,
+            "notes": b.notes,
+            "source": b.source,
+            "created_at": b.created_at.isoformat(),
+            "updated_at": b.updated_at.isoformat(),
+            "forms": forms.get(b.id, []),
+        }
+        for b in rows
+    ]
 
 
 def _inbox(workspace_id: str, now) -> dict:
     from careops.inbox.models import Conversation, Message
 
-    unanswered = sa.and_(Conversation.status == "open", Conversation.last_customer_message_at.is_not(None),
-                         sa.or_(Conversation.last_staff_reply_at.is_(None),
-                                Conversation.last_staff_reply_at < Conversation.last_customer_message_at))
+    unanswered = sa.and_(
+        Conversation.status == "open",
+        Conversation.last_customer_message_at.is_not(None),
+        sa.or_(
+            Conversation.last_staff_reply_at.is_(None),
+            Conversation.last_staff_reply_at < Conversation.last_customer_message_at,
+        ),
+    )
     counts = db.session.execute(
         sa.select(_count(Conversation.status == "open").label("open"), _count(unanswered).label("unanswered"))
-        ).one()
-    inquiries = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
-        Message.direction == "in",
-        Message.created_at >= now - timedelta(hours=24)))
+    ).one()
+    inquiries = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Message)
+        .where(Message.direction == "in", Message.created_at >= now - timedelta(hours=24))
+    )
     return {"new_inquiries_24h": inquiries, "unanswered": counts.unanswered, "open": counts.open}
 
 
@@ -135,11 +189,14 @@ def _forms(workspace_id: str, now) -> dict:
     if submission is None:
         return {"pending": 0, "overdue": 0, "completed_7d": 0}
     counts = db.session.execute(
-        sa.select(_count(submission.status == "pending").label("pending"),
-                  _count(submission.status == "overdue").label("overdue"),
-                  _count(sa.and_(submission.status == "completed",
-                                 submission.completed_at >= now - timedelta(days=7))).label("completed_7d"))
-        ).one()
+        sa.select(
+            _count(submission.status == "pending").label("pending"),
+            _count(submission.status == "overdue").label("overdue"),
+            _count(sa.and_(submission.status == "completed", submission.completed_at >= now - timedelta(days=7))).label(
+                "completed_7d"
+            ),
+        )
+    ).one()
     return {"pending": counts.pending, "overdue": counts.overdue, "completed_7d": counts.completed_7d}
 
 
@@ -148,14 +205,18 @@ def _inventory(workspace_id: str) -> dict:
     if item is None:
         return {"low": 0, "out": 0}
     counts = db.session.execute(
-        sa.select(_count(sa.and_(item.quantity > 0, item.quantity <= item.low_stock_threshold)).label("low"),
-                  _count(item.quantity <= 0).label("out"))
-        ).one()
+        sa.select(
+            _count(sa.and_(item.quantity > 0, item.quantity <= item.low_stock_threshold)).label("low"),
+            _count(item.quantity <= 0).label("out"),
+        )
+    ).one()
     return {"low": counts.low, "out": counts.out}
 
 
 def _alerts(workspace_id: str, permissions) -> dict:
     counts = db.session.execute(
-        sa.select(sa.func.count().label("open"), _count(Alert.severity == "critical").label("critical"))
-        .where(Alert.status == "open", *visible(permissions))).one()
+        sa.select(sa.func.count().label("open"), _count(Alert.severity == "critical").label("critical")).where(
+            Alert.status == "open", *visible(permissions)
+        )
+    ).one()
     return {"open": counts.open, "critical": counts.critical}

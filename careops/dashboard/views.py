@@ -1,4 +1,5 @@
 """/api/v1/dashboard (any staff member; each section needs its area's permission)."""
+
 from flask import jsonify
 
 from careops.alerts.access import permissions_of

@@ -1,4 +1,5 @@
 """The ``basic`` form pack: an intake form and a consent form any business can use."""
+
 from careops.hookspecs import hookimpl
 
 BASIC_PACK = {
@@ -14,8 +15,7 @@ BASIC_PACK = {
                 {"key": "full_name", "label": "Full name", "type": "text", "required": True},
                 {"key": "date_of_birth", "label": "Date of birth", "type": "date", "required": False},
                 {"key": "reason", "label": "Reason for your visit", "type": "textarea", "required": True},
-                {"key": "first_visit", "label": "Is this your first visit?", "type": "checkbox",
-                 "required": False},
+                {"key": "first_visit", "label": "Is this your first visit?", "type": "checkbox", "required": False},
             ],
         },
         {
@@ -23,8 +23,7 @@ BASIC_PACK = {
             "description": "Your agreement to our terms of service.",
             "due_after_hours": 24,
             "fields": [
-                {"key": "agree", "label": "I agree to the terms of service", "type": "checkbox",
-                 "required": True},
+                {"key": "agree", "label": "I agree to the terms of service", "type": "checkbox", "required": True},
                 {"key": "signature", "label": "Signature", "type": "signature", "required": True},
             ],
         },

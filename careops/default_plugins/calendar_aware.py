@@ -24,6 +24,7 @@ Cancellations of booked appointments are not discounted: the ledger does not
 see them. ``days_until_empty`` walks the days ahead; beyond the horizon it
 continues at the steady daily rate.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

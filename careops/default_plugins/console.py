@@ -8,6 +8,7 @@ accepts ``POST /public/inbound/console?token=…`` with a JSON body
 ``{"channel", "from", "body", "subject"?, "name"?, "id"?}`` signed with
 ``X-Console-Signature: hex(HMAC-SHA256(inbound_secret, raw body))``.
 """
+
 import hashlib
 import hmac
 import json
@@ -38,8 +39,13 @@ class ConsoleProvider(CommunicationProvider):
 
     def send(self, message):
         provider_id = f"console-{uuid.uuid4().hex[:12]}"
-        log.info("%s to %s%s\n%s", message.channel.upper(), message.to,
-                 f" — {message.subject}" if message.subject else "", message.body)
+        log.info(
+            "%s to %s%s\n%s",
+            message.channel.upper(),
+            message.to,
+            f" — {message.subject}" if message.subject else "",
+            message.body,
+        )
         return provider_id
 
     def verify_inbound(self, request):
@@ -55,11 +61,20 @@ class ConsoleProvider(CommunicationProvider):
         if not isinstance(data, dict):
             return None
         if data.get("event") == "delivery":
-            return {"event": "delivery", "provider_message_id": str(data.get("id", "")),
-                    "status": data.get("status"), "error": data.get("error")}
-        return {"channel": data.get("channel"), "from": data.get("from"), "body": data.get("body"),
-                "subject": data.get("subject"), "name": data.get("name"),
-                "provider_message_id": data.get("id")}
+            return {
+                "event": "delivery",
+                "provider_message_id": str(data.get("id", "")),
+                "status": data.get("status"),
+                "error": data.get("error"),
+            }
+        return {
+            "channel": data.get("channel"),
+            "from": data.get("from"),
+            "body": data.get("body"),
+            "subject": data.get("subject"),
+            "name": data.get("name"),
+            "provider_message_id": data.get("id"),
+        }
 
 
 @hookimpl

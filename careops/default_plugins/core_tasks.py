@@ -1,4 +1,5 @@
 """The core's periodic housekeeping, contributed like any plugin's."""
+
 from huey import crontab
 
 from careops.hookspecs import hookimpl
@@ -12,5 +13,4 @@ def purge_revoked_tokens():
 
 @hookimpl
 def careops_periodic_tasks():
-    return [{"name": "purge_revoked_tokens", "schedule": crontab(minute="17"),
-             "run": purge_revoked_tokens}]
+    return [{"name": "purge_revoked_tokens", "schedule": crontab(minute="17"), "run": purge_revoked_tokens}]

@@ -5,6 +5,7 @@ the last :data:`WINDOW_DAYS` days, spread evenly over the horizon, or the use
 already booked in the horizon when that is larger. It does not look at when
 bookings fall; :mod:`careops.default_plugins.calendar_aware` does.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -5,6 +5,7 @@ normalised and lower-cased, phone in E.164, numbers as numbers, dates as
 ``YYYY-MM-DD``) or raises :class:`FormInvalid` with every field's messages at
 once, so a page can show each error beside its field.
 """
+
 from __future__ import annotations
 
 import base64
@@ -70,7 +71,7 @@ def _number(value, field, country):
         value = float(value) if "." in value else int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ma.ValidationError("Enter a number.")
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)) or abs(value) > NUMBER_MAX:
+    if (isinstance(value, float) and (math.isnan(value) or math.isinf(value))) or abs(value) > NUMBER_MAX:
         raise ma.ValidationError("Enter a number.")
     return value
 
@@ -113,7 +114,7 @@ def _checkbox(value, field, country):
 def _signature(value, field, country):
     if not isinstance(value, str) or not value.startswith(SIGNATURE_PREFIX):
         raise ma.ValidationError("Sign in the box (a PNG image as a data: URL).")
-    encoded = value[len(SIGNATURE_PREFIX):]
+    encoded = value[len(SIGNATURE_PREFIX) :]
     if len(encoded) > SIGNATURE_MAX_BYTES * 4 // 3 + 4:
         raise ma.ValidationError(f"The signature image is too large (at most {SIGNATURE_MAX_BYTES // 1000} kB).")
     try:
@@ -126,9 +127,18 @@ def _signature(value, field, country):
     return value
 
 
-CHECKS = {"text": _text(TEXT_MAX), "textarea": _text(TEXTAREA_MAX), "email": _email, "phone": _phone,
-          "number": _number, "date": _date, "select": _select, "multiselect": _multiselect,
-          "checkbox": _checkbox, "signature": _signature}
+CHECKS = {
+    "text": _text(TEXT_MAX),
+    "textarea": _text(TEXTAREA_MAX),
+    "email": _email,
+    "phone": _phone,
+    "number": _number,
+    "date": _date,
+    "select": _select,
+    "multiselect": _multiselect,
+    "checkbox": _checkbox,
+    "signature": _signature,
+}
 
 
 def check_answers(fields: list[dict], data, country: str) -> dict:

@@ -4,6 +4,7 @@ The clinic pack when its plugin is installed (``make run`` installs it), else
 the core's basic pack. Registered with :func:`careops.demo.demo_step`, after
 the booking side has made the services.
 """
+
 from __future__ import annotations
 
 from careops.demo import demo_step

@@ -6,6 +6,7 @@ read against what they were shown. Which services send a template is stored on
 the service (``Service.form_template_ids``), the one source of truth; the
 template's ``service_ids`` are read from there.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,11 +48,14 @@ class FormSubmission(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __tablename__ = "form_submissions"
 
     template_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("form_templates.id"), index=True, nullable=False)
+        sa.String(36), sa.ForeignKey("form_templates.id"), index=True, nullable=False
+    )
     booking_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False)
+        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False
+    )
     contact_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa.String(36), sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     #: The template as it was sent: name, fields and version.
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     fields: Mapped[list] = mapped_column(sa.JSON, nullable=False)
@@ -78,4 +82,5 @@ class FormAccessToken(IdMixin, TimestampMixin, WorkspaceMixin, Base):
 
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
     submission_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("form_submissions.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa.String(36), sa.ForeignKey("form_submissions.id", ondelete="CASCADE"), index=True, nullable=False
+    )

@@ -1,11 +1,16 @@
 """/api/v1/public/forms/{token}: the customer reads and fills a form — no login, rate limited."""
+
 from careops.forms import service
 from careops.forms.schemas import PublicFormSchema, PublicSubmitSchema
 from careops.http import Blueprint, public_rate_limit
 from careops.idempotency import idempotent
 
-public_blp = Blueprint("public-forms", __name__, url_prefix="/api/v1/public",
-                       description="Public forms: the link a customer gets after booking")
+public_blp = Blueprint(
+    "public-forms",
+    __name__,
+    url_prefix="/api/v1/public",
+    description="Public forms: the link a customer gets after booking",
+)
 
 
 @public_blp.route("/forms/<token>", methods=["GET"])

@@ -5,6 +5,7 @@ They run in the event dispatcher's transaction (:func:`careops.events.deliver`)
 and must not commit. A second delivery of ``booking_created`` creates nothing:
 its receipt and the unique (booking, template) of submissions both hold.
 """
+
 import sqlalchemy as sa
 
 from careops import events
@@ -34,8 +35,13 @@ def forms_step(workspace_id: str) -> tuple[bool, str]:
     """Done once the workspace has an active template; says how many are sent after booking."""
     from careops.forms.templates import services_by_template
 
-    active = list(db.session.scalars(sa.select(FormTemplate.id).where(
-        *WorkspaceRepository(workspace_id).criteria(FormTemplate), FormTemplate.is_active.is_(True))))
+    active = list(
+        db.session.scalars(
+            sa.select(FormTemplate.id).where(
+                *WorkspaceRepository(workspace_id).criteria(FormTemplate), FormTemplate.is_active.is_(True)
+            )
+        )
+    )
     if not active:
         return False, "Optional: add intake forms sent after booking (import a form pack to start)"
     linked = services_by_template(workspace_id)

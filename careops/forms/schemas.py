@@ -3,6 +3,7 @@
 :class:`FormTemplateSchema` also validates the templates that plugins' packs offer,
 so an imported template obeys exactly the rules of one the owner writes.
 """
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -23,13 +24,20 @@ def _unique(values):
 
 
 class FormFieldSchema(ma.Schema):
-    key = ma.fields.String(required=True, validate=validate.Regexp(
-        r"^[a-z][a-z0-9_]{0,39}$", error="Lower-case letters, digits and _, starting with a letter (at most 40)."))
+    key = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z][a-z0-9_]{0,39}$", error="Lower-case letters, digits and _, starting with a letter (at most 40)."
+        ),
+    )
     label = Str(200, min_length=1, required=True)
     type = ma.fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
     required = ma.fields.Boolean(load_default=False)
-    options = ma.fields.List(Str(100, min_length=1), validate=[validate.Length(min=1, max=50), _unique],
-                             metadata={"description": "select and multiselect only (required for them)"})
+    options = ma.fields.List(
+        Str(100, min_length=1),
+        validate=[validate.Length(min=1, max=50), _unique],
+        metadata={"description": "select and multiselect only (required for them)"},
+    )
     help_text = Str(500, allow_none=True, metadata={"description": "Shown under the field"})
 
     @ma.validates_schema
@@ -59,16 +67,27 @@ class FormTemplateSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
     name = Str(120, min_length=1, required=True)
     description = Str(2000, allow_none=True, load_default=None)
-    fields = ma.fields.List(ma.fields.Nested(FormFieldSchema), required=True,
-                            validate=[validate.Length(min=1, max=MAX_FIELDS), _unique_keys])
-    service_ids = ma.fields.List(Id, load_default=list, validate=[validate.Length(max=50), _unique],
-                                 metadata={"description": "The services whose bookings are sent this form"})
-    due_after_hours = ma.fields.Integer(load_default=24, validate=validate.Range(min=1, max=24 * 90),
-                                        metadata={"description": "Hours after sending until the form is overdue"})
+    fields = ma.fields.List(
+        ma.fields.Nested(FormFieldSchema),
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_FIELDS), _unique_keys],
+    )
+    service_ids = ma.fields.List(
+        Id,
+        load_default=list,
+        validate=[validate.Length(max=50), _unique],
+        metadata={"description": "The services whose bookings are sent this form"},
+    )
+    due_after_hours = ma.fields.Integer(
+        load_default=24,
+        validate=validate.Range(min=1, max=24 * 90),
+        metadata={"description": "Hours after sending until the form is overdue"},
+    )
     pack_key = ma.fields.String(dump_only=True, allow_none=True, metadata={"description": "The pack it came from"})
     version = ma.fields.Integer(dump_only=True, metadata={"description": "Bumped when the fields change"})
-    is_active = ma.fields.Boolean(dump_only=True, metadata={
-        "description": "False once deleted while submissions still refer to it"})
+    is_active = ma.fields.Boolean(
+        dump_only=True, metadata={"description": "False once deleted while submissions still refer to it"}
+    )
     created_at = ma.fields.DateTime(dump_only=True)
     updated_at = ma.fields.DateTime(dump_only=True)
 
@@ -76,15 +95,17 @@ class FormTemplateSchema(ma.Schema):
 class FormTemplatePatchSchema(ma.Schema):
     name = Str(120, min_length=1)
     description = Str(2000, allow_none=True)
-    fields = ma.fields.List(ma.fields.Nested(FormFieldSchema),
-                            validate=[validate.Length(min=1, max=MAX_FIELDS), _unique_keys])
+    fields = ma.fields.List(
+        ma.fields.Nested(FormFieldSchema), validate=[validate.Length(min=1, max=MAX_FIELDS), _unique_keys]
+    )
     service_ids = ma.fields.List(Id, validate=[validate.Length(max=50), _unique])
     due_after_hours = ma.fields.Integer(validate=validate.Range(min=1, max=24 * 90))
 
 
 class FormTemplateQuerySchema(ma.Schema):
-    is_active = ma.fields.Boolean(load_default=True, metadata={
-        "description": "false lists the templates deleted while in use (default true)"})
+    is_active = ma.fields.Boolean(
+        load_default=True, metadata={"description": "false lists the templates deleted while in use (default true)"}
+    )
     service_id = Str(36)
 
 
@@ -162,8 +183,11 @@ class PublicFormSchema(ma.Schema):
 
 
 class PublicSubmitSchema(ma.Schema):
-    data = ma.fields.Dict(keys=ma.fields.String(), required=True, metadata={
-        "description": "Answers by field key; errors come back per field under errors.data.<key>"})
+    data = ma.fields.Dict(
+        keys=ma.fields.String(),
+        required=True,
+        metadata={"description": "Answers by field key; errors come back per field under errors.data.<key>"},
+    )
 
 
 class ContactSubmissionSchema(ma.Schema):

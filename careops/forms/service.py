@@ -16,6 +16,7 @@ written with ``INSERT … ON CONFLICT DO NOTHING`` — and every status change i
 a compare-and-set, so duplicate events, two workers or a double click change
 nothing twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,12 +60,16 @@ def form_url(token: str) -> str:
 def issue_token(submission: FormSubmission) -> str:
     """A new raw link token for the submission (its hash is added to the session, not committed)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(FormAccessToken(workspace_id=submission.workspace_id, submission_id=submission.id,
-                                   token_hash=token_digest(token)))
+    db.session.add(
+        FormAccessToken(
+            workspace_id=submission.workspace_id, submission_id=submission.id, token_hash=token_digest(token)
+        )
+    )
     return token
 
 
 # --- sending -------------------------------------------------------------------------------------
+
 
 def send_for_booking(workspace_id: str, booking_id: str, now: datetime | None = None) -> list[str]:
     """One pending submission per active template of the booking's service, each linked once. Not committed.
@@ -81,18 +86,32 @@ def send_for_booking(workspace_id: str, booking_id: str, now: datetime | None = 
     if booking.status not in HOLDING:
         return []
     template_ids = list(db.session.get(Service, booking.service_id).form_template_ids or [])
-    templates = {t.id: t for t in repo.all(FormTemplate, FormTemplate.id.in_(template_ids),
-                                           FormTemplate.is_active.is_(True))} if template_ids else {}
+    templates = (
+        {t.id: t for t in repo.all(FormTemplate, FormTemplate.id.in_(template_ids), FormTemplate.is_active.is_(True))}
+        if template_ids
+        else {}
+    )
     now = now or utcnow()
     created = []
     for position, template in enumerate(templates[i] for i in template_ids if i in templates):
         submission_id = new_id()
-        if not insert_or_ignore(FormSubmission, {
-                "id": submission_id, "workspace_id": workspace_id, "template_id": template.id,
-                "booking_id": booking.id, "contact_id": booking.contact_id, "name": template.name,
-                "fields": template.fields, "template_version": template.version, "status": "pending",
-                "sent_at": now, "due_at": now + timedelta(hours=template.due_after_hours),
-                "created_at": now + timedelta(microseconds=position)}):  # lists show the service's order
+        if not insert_or_ignore(
+            FormSubmission,
+            {
+                "id": submission_id,
+                "workspace_id": workspace_id,
+                "template_id": template.id,
+                "booking_id": booking.id,
+                "contact_id": booking.contact_id,
+                "name": template.name,
+                "fields": template.fields,
+                "template_version": template.version,
+                "status": "pending",
+                "sent_at": now,
+                "due_at": now + timedelta(hours=template.due_after_hours),
+                "created_at": now + timedelta(microseconds=position),
+            },
+        ):  # lists show the service's order
             continue  # sent before: a second delivery of the event
         submission = db.session.get(FormSubmission, submission_id)
         form_messages.request(workspace_id, booking, submission, form_url(issue_token(submission)))
@@ -105,21 +124,33 @@ def close_for_cancelled_booking(workspace_id: str, booking_id: str) -> int:
     """A cancelled booking's overdue forms need no one's attention any more: resolve their alerts. Not committed."""
     from careops.alerts.service import resolve_for
 
-    ids = list(db.session.scalars(sa.select(FormSubmission.id).where(
-        *WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.booking_id == booking_id,
-        FormSubmission.status == "overdue")))
+    ids = list(
+        db.session.scalars(
+            sa.select(FormSubmission.id).where(
+                *WorkspaceRepository(workspace_id).criteria(FormSubmission),
+                FormSubmission.booking_id == booking_id,
+                FormSubmission.status == "overdue",
+            )
+        )
+    )
     return sum(resolve_for(workspace_id, ALERT_KIND, ENTITY, submission_id) for submission_id in ids)
 
 
 # --- reminders and overdue -----------------------------------------------------------------------
 
+
 def sweep_overdue(now: datetime | None = None) -> int:
     """Mark every pending submission past its due time overdue (remind once, alert, emit); how many changed."""
     now = now or utcnow()
-    ids = list(db.session.scalars(
-        sa.select(FormSubmission.id).join(Booking, Booking.id == FormSubmission.booking_id)
-        .where(FormSubmission.status == "pending", FormSubmission.due_at <= now, Booking.status != "cancelled")
-        .order_by(FormSubmission.due_at).limit(500)))
+    ids = list(
+        db.session.scalars(
+            sa.select(FormSubmission.id)
+            .join(Booking, Booking.id == FormSubmission.booking_id)
+            .where(FormSubmission.status == "pending", FormSubmission.due_at <= now, Booking.status != "cancelled")
+            .order_by(FormSubmission.due_at)
+            .limit(500)
+        )
+    )
     db.session.rollback()
     changed = 0
     for submission_id in ids:
@@ -138,9 +169,11 @@ def mark_overdue(submission_id: str, now: datetime | None = None) -> bool:
 
     now = now or utcnow()
     changed = db.session.execute(
-        sa.update(FormSubmission).where(FormSubmission.id == submission_id, FormSubmission.status == "pending",
-                                        FormSubmission.due_at <= now)
-        .values(status="overdue", reminded_at=now).execution_options(synchronize_session=False)).rowcount
+        sa.update(FormSubmission)
+        .where(FormSubmission.id == submission_id, FormSubmission.status == "pending", FormSubmission.due_at <= now)
+        .values(status="overdue", reminded_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not changed:
         db.session.rollback()
         return False
@@ -150,10 +183,16 @@ def mark_overdue(submission_id: str, now: datetime | None = None) -> bool:
     booking = WorkspaceRepository(workspace_id).get(Booking, submission.booking_id)
     if form_messages.enabled(workspace_id, "form_reminder"):
         form_messages.reminder(workspace_id, booking, submission, form_url(issue_token(submission)))
-    raise_alert(workspace_id, kind=ALERT_KIND, title=f"Form not filled in: {submission.name}",
-                detail=f"{submission.name} for booking {booking.reference} was due "
-                       f"{submission.due_at.isoformat()} and is still not filled in.",
-                link=api_path(submission.id), entity_type=ENTITY, entity_id=submission.id)
+    raise_alert(
+        workspace_id,
+        kind=ALERT_KIND,
+        title=f"Form not filled in: {submission.name}",
+        detail=f"{submission.name} for booking {booking.reference} was due "
+        f"{submission.due_at.isoformat()} and is still not filled in.",
+        link=api_path(submission.id),
+        entity_type=ENTITY,
+        entity_id=submission.id,
+    )
     events.emit(FormOverdue(submission_id=submission.id), workspace_id)
     db.session.commit()
     return True
@@ -161,14 +200,16 @@ def mark_overdue(submission_id: str, now: datetime | None = None) -> bool:
 
 # --- the customer's side -------------------------------------------------------------------------
 
+
 def _by_token(token: str) -> tuple[Workspace, FormSubmission]:
     from careops.workspaces.service import ensure_active
 
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
         with scoping.unscoped():  # the token tells which workspace this is
-            row = db.session.scalars(sa.select(FormAccessToken)
-                                     .where(FormAccessToken.token_hash == token_digest(token))).first()
+            row = db.session.scalars(
+                sa.select(FormAccessToken).where(FormAccessToken.token_hash == token_digest(token))
+            ).first()
     if row is None:
         raise NotFound("No form for this link")
     scoping.bind_workspace(row.workspace_id)
@@ -181,15 +222,24 @@ def _public(workspace: Workspace, submission: FormSubmission) -> dict:
     booking = db.session.get(Booking, submission.booking_id)
     service = db.session.get(Service, booking.service_id)
     template = db.session.get(FormTemplate, submission.template_id)
-    return {"name": submission.name, "description": template.description if template else None,
-            "fields": submission.fields, "status": submission.status,
-            "fillable": submission.status in OPEN and booking.status != "cancelled",
-            "due_at": submission.due_at.astimezone(tz),
-            "completed_at": submission.completed_at.astimezone(tz) if submission.completed_at else None,
-            "booking": {"reference": booking.reference, "start": booking.start.astimezone(tz),
-                        "end": booking.end.astimezone(tz), "status": booking.status, "service": service.name,
-                        "location": service.location},
-            "business": {"name": workspace.name, "slug": workspace.slug, "timezone": workspace.timezone}}
+    return {
+        "name": submission.name,
+        "description": template.description if template else None,
+        "fields": submission.fields,
+        "status": submission.status,
+        "fillable": submission.status in OPEN and booking.status != "cancelled",
+        "due_at": submission.due_at.astimezone(tz),
+        "completed_at": submission.completed_at.astimezone(tz) if submission.completed_at else None,
+        "booking": {
+            "reference": booking.reference,
+            "start": booking.start.astimezone(tz),
+            "end": booking.end.astimezone(tz),
+            "status": booking.status,
+            "service": service.name,
+            "location": service.location,
+        },
+        "business": {"name": workspace.name, "slug": workspace.slug, "timezone": workspace.timezone},
+    }
 
 
 def public_form(token: str) -> dict:
@@ -214,9 +264,11 @@ def submit_by_token(token: str, data: dict) -> dict:
     answers = check_answers(submission.fields, data, workspace.country)
     now = utcnow()
     changed = db.session.execute(
-        sa.update(FormSubmission).where(FormSubmission.id == submission.id, FormSubmission.status.in_(OPEN))
+        sa.update(FormSubmission)
+        .where(FormSubmission.id == submission.id, FormSubmission.status.in_(OPEN))
         .values(status="completed", data=answers, completed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not changed:  # a concurrent submit won
         db.session.rollback()
         raise FormClosed("This form has already been submitted")
@@ -229,12 +281,19 @@ def submit_by_token(token: str, data: dict) -> dict:
 
 # --- the staff's side ----------------------------------------------------------------------------
 
+
 def listing(workspace_id: str, filters: dict) -> sa.Select:
     """Submissions matching ``status``, ``booking_id``, ``contact_id``, ``template_id``; newest first."""
-    criteria = [getattr(FormSubmission, key) == filters[key]
-                for key in ("status", "booking_id", "contact_id", "template_id") if filters.get(key)]
-    return (WorkspaceRepository(workspace_id).select(FormSubmission, *criteria)
-            .order_by(FormSubmission.sent_at.desc(), FormSubmission.created_at, FormSubmission.id))
+    criteria = [
+        getattr(FormSubmission, key) == filters[key]
+        for key in ("status", "booking_id", "contact_id", "template_id")
+        if filters.get(key)
+    ]
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(FormSubmission, *criteria)
+        .order_by(FormSubmission.sent_at.desc(), FormSubmission.created_at, FormSubmission.id)
+    )
 
 
 def get(workspace_id: str, submission_id: str) -> FormSubmission:
@@ -244,12 +303,19 @@ def get(workspace_id: str, submission_id: str) -> FormSubmission:
 def booking_forms(workspace_id: str, booking_id: str) -> list[dict]:
     """A booking's forms: ``[{id, template_id, name, status, due_at}]`` in the order they were sent."""
     rows = db.session.execute(
-        sa.select(FormSubmission.id, FormSubmission.template_id, FormSubmission.name, FormSubmission.status,
-                  FormSubmission.due_at)
+        sa.select(
+            FormSubmission.id,
+            FormSubmission.template_id,
+            FormSubmission.name,
+            FormSubmission.status,
+            FormSubmission.due_at,
+        )
         .where(*WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.booking_id == booking_id)
-        .order_by(FormSubmission.created_at, FormSubmission.id))
-    return [{"id": r.id, "template_id": r.template_id, "name": r.name, "status": r.status, "due_at": r.due_at}
-            for r in rows]
+        .order_by(FormSubmission.created_at, FormSubmission.id)
+    )
+    return [
+        {"id": r.id, "template_id": r.template_id, "name": r.name, "status": r.status, "due_at": r.due_at} for r in rows
+    ]
 
 
 def forms_by_booking(workspace_id: str, booking_ids: list[str]) -> dict[str, list[dict]]:
@@ -262,13 +328,21 @@ def forms_by_booking(workspace_id: str, booking_ids: list[str]) -> dict[str, lis
     if not booking_ids:
         return forms
     rows = db.session.execute(
-        sa.select(FormSubmission.booking_id, FormSubmission.id, FormSubmission.template_id, FormSubmission.name,
-                  FormSubmission.status, FormSubmission.due_at)
+        sa.select(
+            FormSubmission.booking_id,
+            FormSubmission.id,
+            FormSubmission.template_id,
+            FormSubmission.name,
+            FormSubmission.status,
+            FormSubmission.due_at,
+        )
         .where(*WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.booking_id.in_(booking_ids))
-        .order_by(FormSubmission.created_at, FormSubmission.id))
+        .order_by(FormSubmission.created_at, FormSubmission.id)
+    )
     for r in rows:
-        forms[r.booking_id].append({"id": r.id, "template_id": r.template_id, "name": r.name, "status": r.status,
-                                    "due_at": r.due_at})
+        forms[r.booking_id].append(
+            {"id": r.id, "template_id": r.template_id, "name": r.name, "status": r.status, "due_at": r.due_at}
+        )
     return forms
 
 
@@ -277,19 +351,33 @@ RECENT_FORMS = 20
 
 def contact_forms(workspace_id: str, contact_id: str) -> list[FormSubmission]:
     """A contact's most recent forms (the answers are read from ``data`` once completed)."""
-    return list(db.session.scalars(WorkspaceRepository(workspace_id).select(
-        FormSubmission, FormSubmission.contact_id == contact_id)
-        .order_by(FormSubmission.sent_at.desc(), FormSubmission.created_at, FormSubmission.id).limit(RECENT_FORMS)))
+    return list(
+        db.session.scalars(
+            WorkspaceRepository(workspace_id)
+            .select(FormSubmission, FormSubmission.contact_id == contact_id)
+            .order_by(FormSubmission.sent_at.desc(), FormSubmission.created_at, FormSubmission.id)
+            .limit(RECENT_FORMS)
+        )
+    )
 
 
 def counts(workspace_id: str, now: datetime | None = None) -> dict:
     """``{pending, overdue, completed_7d}`` for the dashboard."""
     now = now or utcnow()
-    rows = dict(db.session.execute(
-        sa.select(FormSubmission.status, sa.func.count()).where(
-            *WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.status.in_(OPEN))
-        .group_by(FormSubmission.status)).all())
-    completed = db.session.scalar(sa.select(sa.func.count()).select_from(FormSubmission).where(
-        *WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.status == "completed",
-        FormSubmission.completed_at >= now - timedelta(days=7)))
+    rows = dict(
+        db.session.execute(
+            sa.select(FormSubmission.status, sa.func.count())
+            .where(*WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.status.in_(OPEN))
+            .group_by(FormSubmission.status)
+        ).all()
+    )
+    completed = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(FormSubmission)
+        .where(
+            *WorkspaceRepository(workspace_id).criteria(FormSubmission),
+            FormSubmission.status == "completed",
+            FormSubmission.completed_at >= now - timedelta(days=7),
+        )
+    )
     return {"pending": rows.get("pending", 0), "overdue": rows.get("overdue", 0), "completed_7d": completed or 0}

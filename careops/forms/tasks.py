@@ -4,6 +4,7 @@ A periodic task holds a Huey lock, so two consumers never sweep at once; each
 submission's change is a compare-and-set besides, so a sweep run twice
 reminds once.
 """
+
 from huey import crontab
 
 from careops.forms import service

@@ -7,6 +7,7 @@ submissions were sent from is never rewritten under them: each submission
 keeps the fields it was sent with, a change of fields bumps ``version``, and
 deleting such a template deactivates it instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,12 +29,15 @@ _WRITABLE = ("name", "description", "fields", "due_after_hours")
 
 # --- reading -------------------------------------------------------------------------------------
 
+
 def services_by_template(workspace_id: str) -> dict[str, list[str]]:
     """``{template id: [service ids]}`` from the workspace's services (in their creation order)."""
     linked: dict[str, list[str]] = {}
-    rows = db.session.execute(sa.select(Service.id, Service.form_template_ids)
-                              .where(*WorkspaceRepository(workspace_id).criteria(Service))
-                              .order_by(Service.created_at, Service.id))
+    rows = db.session.execute(
+        sa.select(Service.id, Service.form_template_ids)
+        .where(*WorkspaceRepository(workspace_id).criteria(Service))
+        .order_by(Service.created_at, Service.id)
+    )
     for service_id, template_ids in rows:
         for template_id in template_ids or ():
             linked.setdefault(template_id, []).append(service_id)
@@ -41,9 +45,24 @@ def services_by_template(workspace_id: str) -> dict[str, list[str]]:
 
 
 def as_dict(template: FormTemplate, service_ids: list[str]) -> dict:
-    return {**{c: getattr(template, c) for c in ("id", "name", "description", "fields", "due_after_hours",
-                                                 "pack_key", "version", "is_active", "created_at", "updated_at")},
-            "service_ids": service_ids}
+    return {
+        **{
+            c: getattr(template, c)
+            for c in (
+                "id",
+                "name",
+                "description",
+                "fields",
+                "due_after_hours",
+                "pack_key",
+                "version",
+                "is_active",
+                "created_at",
+                "updated_at",
+            )
+        },
+        "service_ids": service_ids,
+    }
 
 
 def listing(workspace_id: str, *, is_active: bool = True, service_id: str | None = None) -> sa.Select:
@@ -51,8 +70,11 @@ def listing(workspace_id: str, *, is_active: bool = True, service_id: str | None
     if service_id is not None:
         service = WorkspaceRepository(workspace_id).first(Service, Service.id == service_id)
         criteria.append(FormTemplate.id.in_(list(service.form_template_ids) if service else []))
-    return (WorkspaceRepository(workspace_id).select(FormTemplate, *criteria)
-            .order_by(FormTemplate.created_at, FormTemplate.id))
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(FormTemplate, *criteria)
+        .order_by(FormTemplate.created_at, FormTemplate.id)
+    )
 
 
 def with_services(workspace_id: str, templates: list[FormTemplate]) -> list[dict]:
@@ -70,12 +92,20 @@ def unknown_template_ids(workspace_id: str, template_ids) -> list[str]:
     ids = [i for i in dict.fromkeys(template_ids or ()) if isinstance(i, str)]
     if not ids:
         return []
-    found = set(db.session.scalars(sa.select(FormTemplate.id).where(
-        *WorkspaceRepository(workspace_id).criteria(FormTemplate), FormTemplate.id.in_(ids), FormTemplate.is_active.is_(True))))
+    found = set(
+        db.session.scalars(
+            sa.select(FormTemplate.id).where(
+                *WorkspaceRepository(workspace_id).criteria(FormTemplate),
+                FormTemplate.id.in_(ids),
+                FormTemplate.is_active.is_(True),
+            )
+        )
+    )
     return [i for i in ids if i not in found]
 
 
 # --- writing -------------------------------------------------------------------------------------
+
 
 def create(workspace_id: str, data: dict) -> dict:
     repo = WorkspaceRepository(workspace_id)
@@ -168,8 +198,12 @@ def packs() -> list[dict]:
         if not templates or len(names) != len(set(names)):
             log.warning("form pack %r ignored: it needs templates with distinct names", key)
             continue
-        found[key] = {"key": key, "name": str(pack.get("name") or key), "description": pack.get("description"),
-                      "templates": templates}
+        found[key] = {
+            "key": key,
+            "name": str(pack.get("name") or key),
+            "description": pack.get("description"),
+            "templates": templates,
+        }
     return list(found.values())
 
 
@@ -188,16 +222,34 @@ def import_pack(workspace_id: str, pack_key: str) -> list[dict]:
     now = utcnow()
     for position, spec in enumerate(pack["templates"]):
         created = now + timedelta(microseconds=position)  # lists show the pack's order
-        inserted = insert_or_ignore(FormTemplate, {
-            "id": new_id(), "workspace_id": workspace_id, "name": spec["name"], "description": spec["description"],
-            "fields": spec["fields"], "due_after_hours": spec["due_after_hours"], "pack_key": pack_key,
-            "pack_template": spec["name"], "version": 1, "is_active": True, "created_at": created,
-            "updated_at": created})
+        inserted = insert_or_ignore(
+            FormTemplate,
+            {
+                "id": new_id(),
+                "workspace_id": workspace_id,
+                "name": spec["name"],
+                "description": spec["description"],
+                "fields": spec["fields"],
+                "due_after_hours": spec["due_after_hours"],
+                "pack_key": pack_key,
+                "pack_template": spec["name"],
+                "version": 1,
+                "is_active": True,
+                "created_at": created,
+                "updated_at": created,
+            },
+        )
         if not inserted:
-            db.session.execute(sa.update(FormTemplate).where(
-                *WorkspaceRepository(workspace_id).criteria(FormTemplate), FormTemplate.pack_key == pack_key,
-                FormTemplate.pack_template == spec["name"], FormTemplate.is_active.is_(False))
-                .values(is_active=True, updated_at=now))
+            db.session.execute(
+                sa.update(FormTemplate)
+                .where(
+                    *WorkspaceRepository(workspace_id).criteria(FormTemplate),
+                    FormTemplate.pack_key == pack_key,
+                    FormTemplate.pack_template == spec["name"],
+                    FormTemplate.is_active.is_(False),
+                )
+                .values(is_active=True, updated_at=now)
+            )
     db.session.commit()
     names = [t["name"] for t in pack["templates"]]
     rows = repo.all(FormTemplate, FormTemplate.pack_key == pack_key, FormTemplate.pack_template.in_(names))

@@ -2,6 +2,7 @@
 
 The customer's endpoints live in :mod:`careops.forms.public_views` (``public_blp``).
 """
+
 from careops.db import WorkspaceRepository
 from careops.forms import (
     demo,  # noqa: F401 - registers the demo step
@@ -22,8 +23,12 @@ from careops.forms.schemas import (
 from careops.http import Blueprint
 from careops.security import current_workspace_id
 
-blp = Blueprint("forms", __name__, url_prefix="/api/v1",
-                description="Forms: templates and packs, the submissions sent after booking")
+blp = Blueprint(
+    "forms",
+    __name__,
+    url_prefix="/api/v1",
+    description="Forms: templates and packs, the submissions sent after booking",
+)
 
 
 @blp.route("/form-packs", methods=["GET"])
@@ -35,7 +40,7 @@ def list_packs(pagination_parameters):
     packs = templates.packs()
     pagination_parameters.item_count = len(packs)
     first = (pagination_parameters.page - 1) * pagination_parameters.page_size
-    return packs[first:first + pagination_parameters.page_size]
+    return packs[first : first + pagination_parameters.page_size]
 
 
 @blp.route("/form-templates", methods=["GET"])
@@ -48,7 +53,8 @@ def list_templates(query, pagination_parameters):
     workspace_id = current_workspace_id()
     rows = WorkspaceRepository(workspace_id).page(
         templates.listing(workspace_id, is_active=query["is_active"], service_id=query.get("service_id")),
-        pagination_parameters)
+        pagination_parameters,
+    )
     return templates.with_services(workspace_id, rows)
 
 

@@ -7,6 +7,7 @@ always required. The contact is found or created (``source="contact_form"``,
 which the ``welcome_contact`` automation answers) and the message — with any
 custom fields written under it — is appended to its conversation.
 """
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -70,8 +71,11 @@ def validate_submission(fields: list[dict], data: dict) -> dict:
 def compose(fields: list[dict], values: dict) -> str:
     """The inbox message: the customer's text, then each custom field as ``Label: value``."""
     lines = [values["message"]] if values.get("message") else []
-    extra = [f"{spec['label']}: {_show(values[spec['key']])}" for spec in fields
-             if spec["key"] not in _BY_KEY and spec["key"] in values]
+    extra = [
+        f"{spec['label']}: {_show(values[spec['key']])}"
+        for spec in fields
+        if spec["key"] not in _BY_KEY and spec["key"] in values
+    ]
     if extra:
         lines += ([""] if lines else []) + extra
     return "\n".join(lines) or "(Contact form sent without a message.)"
@@ -95,10 +99,17 @@ def submit(slug: str, data: dict) -> dict:
     values = validate_submission(fields, data)
     require_reachable(workspace.id, email=values.get("email"), phone=values.get("phone"))
     for attempt in (1, 2):
-        contact, _ = find_or_create(workspace.id, name=values["name"], email=values.get("email"),
-                                    phone=values.get("phone"), source=SOURCE)
-        append_inbound(workspace.id, contact, channel="web", body=compose(fields, values),
-                       subject="Contact form", from_address=values.get("email") or contact.phone)
+        contact, _ = find_or_create(
+            workspace.id, name=values["name"], email=values.get("email"), phone=values.get("phone"), source=SOURCE
+        )
+        append_inbound(
+            workspace.id,
+            contact,
+            channel="web",
+            body=compose(fields, values),
+            subject="Contact form",
+            from_address=values.get("email") or contact.phone,
+        )
         try:
             db.session.commit()
             break

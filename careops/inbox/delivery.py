@@ -12,6 +12,7 @@ alert and emits ``message_failed``.
 :func:`sweep` re-enqueues queued messages whose task was lost (queue down,
 worker killed, lease expired).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -71,8 +72,14 @@ def deliver(message_id: str, now: datetime | None = None) -> Result:
     message = db.session.get(Message, message_id)
     integrations.record_outcomes(workspace_id, result.outcomes)
     if result.sent:
-        _finish(message, status="sent", provider=result.provider, provider_message_id=result.provider_message_id,
-                sent_at=utcnow(), error=None)
+        _finish(
+            message,
+            status="sent",
+            provider=result.provider,
+            provider_message_id=result.provider_message_id,
+            sent_at=utcnow(),
+            error=None,
+        )
         if message.conversation_id:  # the contact is reachable again: an earlier failure is settled
             from careops.alerts.service import resolve_for
 
@@ -96,11 +103,16 @@ def deliver(message_id: str, now: datetime | None = None) -> Result:
 def _claim(message_id: str, now: datetime) -> bool:
     claimed = db.session.execute(
         sa.update(Message)
-        .where(Message.id == message_id, Message.status == "queued", Message.direction == "out",
-               sa.or_(Message.lease_until.is_(None), Message.lease_until < now),
-               sa.or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now + timedelta(seconds=1)))
+        .where(
+            Message.id == message_id,
+            Message.status == "queued",
+            Message.direction == "out",
+            sa.or_(Message.lease_until.is_(None), Message.lease_until < now),
+            sa.or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now + timedelta(seconds=1)),
+        )
         .values(lease_until=now + lease_length(), attempts=Message.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return claimed == 1
 
@@ -128,8 +140,9 @@ class LeaseKeeper:
         self.stopped = threading.Event()
         # The thread works in a copy of this context: it keeps the tenant scope, which
         # PostgreSQL's row-level security reads when its transactions begin (careops.rls).
-        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
-                                       name=f"lease-{message_id[:8]}", daemon=True)
+        self.thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._run,), name=f"lease-{message_id[:8]}", daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()
@@ -152,9 +165,13 @@ class LeaseKeeper:
         with self.engine.begin() as connection:
             renewed = connection.execute(
                 sa.update(Message.__table__)
-                .where(Message.__table__.c.id == self.message_id, Message.__table__.c.status == "queued",
-                       Message.__table__.c.lease_until >= now)
-                .values(lease_until=now + self.length)).rowcount
+                .where(
+                    Message.__table__.c.id == self.message_id,
+                    Message.__table__.c.status == "queued",
+                    Message.__table__.c.lease_until >= now,
+                )
+                .values(lease_until=now + self.length)
+            ).rowcount
         return renewed == 1
 
 
@@ -163,10 +180,16 @@ def _outbound(message: Message) -> OutboundMessage:
     from careops.workspaces.models import Workspace
 
     workspace = db.session.get(Workspace, message.workspace_id)
-    return OutboundMessage(channel=message.channel, to=message.to_address, body=message.body,
-                           subject=message.subject, from_name=workspace.name if workspace else None,
-                           reply_to=workspace.contact_email if workspace else None,
-                           attachments=decode_attachments(message.attachments), idempotency_key=message.id)
+    return OutboundMessage(
+        channel=message.channel,
+        to=message.to_address,
+        body=message.body,
+        subject=message.subject,
+        from_name=workspace.name if workspace else None,
+        reply_to=workspace.contact_email if workspace else None,
+        attachments=decode_attachments(message.attachments),
+        idempotency_key=message.id,
+    )
 
 
 def _finish(message: Message, **changes) -> None:
@@ -183,16 +206,26 @@ def fail(message: Message, error: str) -> None:
 
     _finish(message, status="failed", error=error[:4000])
     if message.conversation_id:
-        entity_type, entity_id, link = "conversation", message.conversation_id, \
-            f"/api/v1/conversations/{message.conversation_id}"
+        entity_type, entity_id, link = (
+            "conversation",
+            message.conversation_id,
+            f"/api/v1/conversations/{message.conversation_id}",
+        )
     else:
         # A message to someone who is not a contact: an invitation, else a notice to the owner.
         entity_type, entity_id = "message", message.id
         invitation = (message.automation_key or "").startswith("invitation:")
         link = "/api/v1/staff/invitations" if invitation else "/api/v1/integrations"
-    raise_alert(message.workspace_id, kind="delivery_failed", severity="warning",
-                title=f"A {message.channel} message could not be sent", detail=error[:2000], link=link,
-                entity_type=entity_type, entity_id=entity_id)
+    raise_alert(
+        message.workspace_id,
+        kind="delivery_failed",
+        severity="warning",
+        title=f"A {message.channel} message could not be sent",
+        detail=error[:2000],
+        link=link,
+        entity_type=entity_type,
+        entity_id=entity_id,
+    )
     events.emit(MessageFailed(message_id=message.id, error=error[:500]), message.workspace_id)
     _count(message.channel, "failed")
 
@@ -210,7 +243,13 @@ def sweep(now: datetime | None = None) -> int:
     now = now or utcnow()
     return sweeps.sweep_ids(
         sa.select(Message.id)
-        .where(Message.status == "queued", Message.direction == "out",
-               Message.next_attempt_at <= now - SWEEP_AFTER,
-               sa.or_(Message.lease_until.is_(None), Message.lease_until < now))
-        .order_by(Message.next_attempt_at), send_message, what="message")
+        .where(
+            Message.status == "queued",
+            Message.direction == "out",
+            Message.next_attempt_at <= now - SWEEP_AFTER,
+            sa.or_(Message.lease_until.is_(None), Message.lease_until < now),
+        )
+        .order_by(Message.next_attempt_at),
+        send_message,
+        what="message",
+    )

@@ -7,6 +7,7 @@ the request (its signature) with that integration's configuration and parses
 it. An unknown token or an unverifiable request is answered 401 and nothing
 is stored. A message from an unknown sender creates the contact.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,13 +79,25 @@ def _message(workspace_id: str, provider: str, parsed: dict):
     for attempt in (1, 2):
         contact = answered_contact(workspace_id, parsed.get("thread_message_ids"))
         if contact is None:
-            contact, _ = find_or_create(workspace_id, name=name, source=SOURCE,
-                                        email=sender if channel == "email" else None,
-                                        phone=sender if channel == "sms" else None)
-        stored = append_inbound(workspace_id, contact, channel=channel, body=body, subject=parsed.get("subject"),
-                                from_address=sender, provider=provider,
-                                provider_message_id=(str(parsed["provider_message_id"])[:200]
-                                                     if parsed.get("provider_message_id") else None))
+            contact, _ = find_or_create(
+                workspace_id,
+                name=name,
+                source=SOURCE,
+                email=sender if channel == "email" else None,
+                phone=sender if channel == "sms" else None,
+            )
+        stored = append_inbound(
+            workspace_id,
+            contact,
+            channel=channel,
+            body=body,
+            subject=parsed.get("subject"),
+            from_address=sender,
+            provider=provider,
+            provider_message_id=(
+                str(parsed["provider_message_id"])[:200] if parsed.get("provider_message_id") else None
+            ),
+        )
         if channel == "sms" and stored is not None:
             status.apply_opt(contact, parsed, body)
         try:
@@ -123,8 +136,9 @@ def answered_contact(workspace_id: str, message_ids):
     for message_id in (message_ids or [])[:20]:
         if not isinstance(message_id, str) or len(message_id) > 36:
             continue
-        message = repo.first(Message, Message.id == message_id, Message.direction == "out",
-                             Message.conversation_id.is_not(None))
+        message = repo.first(
+            Message, Message.id == message_id, Message.direction == "out", Message.conversation_id.is_not(None)
+        )
         if message is not None:
             return repo.get(Conversation, message.conversation_id).contact
     return None

@@ -5,6 +5,7 @@ A :class:`Message` is also the unit of sending: an outgoing message is a row
 provider chain and marks it ``sent`` or ``failed``. Messages to people who are
 not contacts (staff invitations) have no conversation.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,8 @@ class Conversation(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __tablename__ = "conversations"
 
     contact_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("contacts.id", ondelete="CASCADE"), unique=True, nullable=False)
+        sa.String(36), sa.ForeignKey("contacts.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="open")
     automation_paused: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     unread_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -40,21 +42,28 @@ class Conversation(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __table_args__ = (
         sa.Index("ix_conversations_workspace_last_message", "workspace_id", "last_message_at"),
         # Covers the dashboard's open/unanswered counts: answered from the index alone.
-        sa.Index("ix_conversations_workspace_waiting", "workspace_id", "status", "last_customer_message_at",
-                 "last_staff_reply_at"),
+        sa.Index(
+            "ix_conversations_workspace_waiting",
+            "workspace_id",
+            "status",
+            "last_customer_message_at",
+            "last_staff_reply_at",
+        ),
     )
 
     @property
     def unanswered(self) -> bool:
         return self.last_customer_message_at is not None and (
-            self.last_staff_reply_at is None or self.last_staff_reply_at < self.last_customer_message_at)
+            self.last_staff_reply_at is None or self.last_staff_reply_at < self.last_customer_message_at
+        )
 
 
 class Message(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __tablename__ = "messages"
 
     conversation_id: Mapped[str | None] = mapped_column(
-        sa.String(36), sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+        sa.String(36), sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
     direction: Mapped[str] = mapped_column(sa.String(3), nullable=False)
     channel: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     #: ``customer``, ``staff:<user id>``, ``automation:<rule key>`` or ``system``.
@@ -82,8 +91,9 @@ class Message(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "automation_key", name="uq_messages_workspace_automation_key"),
         # An inbound webhook retried by its provider is stored once.
-        sa.UniqueConstraint("workspace_id", "direction", "provider", "provider_message_id",
-                            name="uq_messages_provider_message"),
+        sa.UniqueConstraint(
+            "workspace_id", "direction", "provider", "provider_message_id", name="uq_messages_provider_message"
+        ),
         sa.Index("ix_messages_status_next_attempt", "status", "next_attempt_at"),
         sa.Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         # The dashboard's "new inquiries in 24 hours": customer messages by time.

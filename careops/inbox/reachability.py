@@ -9,6 +9,7 @@ number belongs to a contact with a working email is reachable. A workspace with 
 (its provider disabled after activation) is not made to turn customers away:
 its messages fail visibly, with a ``delivery_failed`` alert.
 """
+
 from __future__ import annotations
 
 from careops.errors import ValidationFailed
@@ -22,7 +23,8 @@ def configured_channels(workspace_id: str) -> set[str]:
     # What chain(workspace_id, channel) answers non-empty for, without its two reads
     # (one per channel) on every public booking.
     rows = WorkspaceRepository(workspace_id).all(
-        Integration, Integration.kind.in_(("email", "sms")), Integration.enabled.is_(True))
+        Integration, Integration.kind.in_(("email", "sms")), Integration.enabled.is_(True)
+    )
     return {row.kind for row in rows}
 
 
@@ -34,8 +36,14 @@ def require_reachable(workspace_id: str, *, email: str | None, phone: str | None
     if phone and "email" in channels and _known_email(workspace_id, phone):
         return  # a returning customer: the business has their email already
     if "email" in channels:
-        raise ValidationFailed({"email": ["This business replies by email: give an email address."
-                                          + (" It cannot send text messages." if phone else "")]})
+        raise ValidationFailed(
+            {
+                "email": [
+                    "This business replies by email: give an email address."
+                    + (" It cannot send text messages." if phone else "")
+                ]
+            }
+        )
     raise ValidationFailed({"phone": ["This business replies by text message: give a mobile phone number."]})
 
 

@@ -1,4 +1,5 @@
 """Schemas of /conversations and of the public contact form and inbound endpoints."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -31,10 +32,16 @@ def conversation_json(summary: dict) -> dict:
     ConversationSchema still documents the list's items (a test keeps the two equal).
     """
     at = summary["last_message_at"]
-    return {"id": summary["id"], "contact": dict(summary["contact"]), "status": summary["status"],
-            "unread_count": summary["unread_count"], "automation_paused": summary["automation_paused"],
-            "unanswered": summary["unanswered"], "last_message_at": at.isoformat() if at is not None else None,
-            "last_message_preview": summary["last_message_preview"]}
+    return {
+        "id": summary["id"],
+        "contact": dict(summary["contact"]),
+        "status": summary["status"],
+        "unread_count": summary["unread_count"],
+        "automation_paused": summary["automation_paused"],
+        "unanswered": summary["unanswered"],
+        "last_message_at": at.isoformat() if at is not None else None,
+        "last_message_preview": summary["last_message_preview"],
+    }
 
 
 class MessageSchema(ma.Schema):
@@ -66,8 +73,10 @@ def _not_blank(value: str) -> None:
 
 class ReplySchema(ma.Schema):
     body = ma.fields.String(required=True, validate=[validate.Length(min=1, max=REPLY_MAX), _not_blank])
-    channel = ma.fields.String(validate=validate.OneOf(("email", "sms")),
-                               metadata={"description": "Default: the channel the customer last wrote on"})
+    channel = ma.fields.String(
+        validate=validate.OneOf(("email", "sms")),
+        metadata={"description": "Default: the channel the customer last wrote on"},
+    )
 
 
 class AutomationSchema(ma.Schema):

@@ -6,6 +6,7 @@ transaction commits (a rolled-back booking sends no confirmation); the task
 (:mod:`careops.inbox.tasks`) sends it. Nothing here talks to a provider, so
 nothing here can break the request that caused the message.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,9 +22,18 @@ from careops.messaging.base import CHANNELS
 log = logging.getLogger(__name__)
 
 
-def send_to_contact(workspace_id: str, contact_id: str, *, channel: str | None = None, subject: str | None = None,
-                    body: str, author: str, automation_key: str | None = None, attachments=(),
-                    fallback: bool = True) -> Message | None:
+def send_to_contact(
+    workspace_id: str,
+    contact_id: str,
+    *,
+    channel: str | None = None,
+    subject: str | None = None,
+    body: str,
+    author: str,
+    automation_key: str | None = None,
+    attachments=(),
+    fallback: bool = True,
+) -> Message | None:
     """Queue a message to a contact in its conversation; sent after the caller commits. Not committed.
 
     ``channel`` is the preferred channel; with ``fallback`` another channel is
@@ -43,11 +53,24 @@ def send_to_contact(workspace_id: str, contact_id: str, *, channel: str | None =
     channel, to = choose_channel(workspace_id, contact, channel, fallback=fallback)
     if to is None and author.startswith("automation:") and blocked_channels(contact):
         # The customer texted STOP or the address bounced: automation stays silent rather than failing.
-        log.info("contact %s unreachable (%s): %s not sent", contact.id, ", ".join(blocked_channels(contact)),
-                 automation_key or author)
+        log.info(
+            "contact %s unreachable (%s): %s not sent",
+            contact.id,
+            ", ".join(blocked_channels(contact)),
+            automation_key or author,
+        )
         return None
-    message = _insert(workspace_id, conversation_id=conversation.id, channel=channel, to=to, subject=subject,
-                      body=body, author=author, automation_key=automation_key, attachments=attachments)
+    message = _insert(
+        workspace_id,
+        conversation_id=conversation.id,
+        channel=channel,
+        to=to,
+        subject=subject,
+        body=body,
+        author=author,
+        automation_key=automation_key,
+        attachments=attachments,
+    )
     if message is None:
         return None  # a concurrent caller inserted the same automation key first
     touch(conversation, message)
@@ -55,8 +78,12 @@ def send_to_contact(workspace_id: str, contact_id: str, *, channel: str | None =
         from careops.inbox.delivery import fail
 
         blocked = blocked_channels(contact)
-        fail(message, f"The contact cannot be reached: {', '.join(blocked.values())}" if blocked
-             else "The contact has no email address or phone number")
+        fail(
+            message,
+            f"The contact cannot be reached: {', '.join(blocked.values())}"
+            if blocked
+            else "The contact has no email address or phone number",
+        )
     else:
         send_after_commit(message.id)
     return message
@@ -67,19 +94,55 @@ def send_system_message(workspace_id: str, *, to: str, subject: str, body: str, 
 
     ``purpose`` (e.g. ``invitation:<id>``) keys the message: the same purpose is sent once.
     """
-    return _insert(workspace_id, conversation_id=None, channel="email", to=to, subject=subject, body=body,
-                   author="system", automation_key=purpose, attachments=(), then_send=True)
+    return _insert(
+        workspace_id,
+        conversation_id=None,
+        channel="email",
+        to=to,
+        subject=subject,
+        body=body,
+        author="system",
+        automation_key=purpose,
+        attachments=(),
+        then_send=True,
+    )
 
 
-def _insert(workspace_id: str, *, conversation_id, channel, to, subject, body, author, automation_key,
-            attachments, then_send: bool = False) -> Message | None:
+def _insert(
+    workspace_id: str,
+    *,
+    conversation_id,
+    channel,
+    to,
+    subject,
+    body,
+    author,
+    automation_key,
+    attachments,
+    then_send: bool = False,
+) -> Message | None:
     now = utcnow()
     message_id = new_id()
-    inserted = insert_or_ignore(Message, {
-        "id": message_id, "workspace_id": workspace_id, "conversation_id": conversation_id, "direction": "out",
-        "channel": channel, "author": author, "to_address": to, "subject": subject, "body": body,
-        "status": "queued", "automation_key": automation_key, "attachments": _encode(attachments),
-        "attempts": 0, "next_attempt_at": now, "created_at": now})
+    inserted = insert_or_ignore(
+        Message,
+        {
+            "id": message_id,
+            "workspace_id": workspace_id,
+            "conversation_id": conversation_id,
+            "direction": "out",
+            "channel": channel,
+            "author": author,
+            "to_address": to,
+            "subject": subject,
+            "body": body,
+            "status": "queued",
+            "automation_key": automation_key,
+            "attachments": _encode(attachments),
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
     if not inserted:
         return None
     if then_send:
@@ -88,8 +151,10 @@ def _insert(workspace_id: str, *, conversation_id, channel, to, subject, body, a
 
 
 def _encode(attachments) -> list[dict]:
-    return [{"filename": name, "content_type": mime, "content": base64.b64encode(content).decode()}
-            for name, content, mime in attachments]
+    return [
+        {"filename": name, "content_type": mime, "content": base64.b64encode(content).decode()}
+        for name, content, mime in attachments
+    ]
 
 
 def decode_attachments(stored: list[dict]) -> list[tuple[str, bytes, str]]:
@@ -106,8 +171,9 @@ def conversation_of(workspace_id: str, contact_id: str) -> Conversation:
     return conversation
 
 
-def choose_channel(workspace_id: str, contact: Contact, preferred: str | None, *,
-                   fallback: bool = True) -> tuple[str, str | None]:
+def choose_channel(
+    workspace_id: str, contact: Contact, preferred: str | None, *, fallback: bool = True
+) -> tuple[str, str | None]:
     """``(channel, address)``: the preferred channel if the contact can be reached there, else another.
 
     A channel the workspace has a provider for wins over one it has none for;
@@ -116,8 +182,10 @@ def choose_channel(workspace_id: str, contact: Contact, preferred: str | None, *
     from careops.integrations.service import chain
 
     blocked = blocked_channels(contact)
-    address = {"email": None if "email" in blocked else contact.email,
-               "sms": None if "sms" in blocked else contact.phone}
+    address = {
+        "email": None if "email" in blocked else contact.email,
+        "sms": None if "sms" in blocked else contact.phone,
+    }
     if preferred and not fallback:
         return preferred, address.get(preferred)
     order = ([preferred] if preferred in CHANNELS else []) + [c for c in CHANNELS if c != preferred]

@@ -4,6 +4,7 @@ A staff reply is queued (sent in the background), counts as the answer to the
 customer's messages and — while the ``staff_reply_pause`` rule is on — pauses
 every automated message to that contact until staff resume it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -45,19 +46,31 @@ def search(workspace_id: str, *, status: str | None = None, q: str | None = None
     if status in ("open", "closed"):
         criteria.append(Conversation.status == status)
     elif status == "unanswered":
-        criteria += [Conversation.status == "open", Conversation.last_customer_message_at.is_not(None),
-                     sa.or_(Conversation.last_staff_reply_at.is_(None),
-                            Conversation.last_staff_reply_at < Conversation.last_customer_message_at)]
+        criteria += [
+            Conversation.status == "open",
+            Conversation.last_customer_message_at.is_not(None),
+            sa.or_(
+                Conversation.last_staff_reply_at.is_(None),
+                Conversation.last_staff_reply_at < Conversation.last_customer_message_at,
+            ),
+        ]
     stmt = WorkspaceRepository(workspace_id).select(Conversation, *criteria)
     if q:
         like = f"%{q.strip().lower()}%"
-        in_messages = sa.select(Message.id).where(
-            Message.conversation_id == Conversation.id, sa.func.lower(Message.body).like(like)).exists()
-        stmt = stmt.join(Contact, Contact.id == Conversation.contact_id).where(sa.or_(
-            sa.func.lower(Contact.name).like(like), Contact.email.like(like),
-            Contact.phone.like(f"%{q.strip()}%"), in_messages))
-    return stmt.order_by(Conversation.last_message_at.is_(None), Conversation.last_message_at.desc(),
-                         Conversation.id)
+        in_messages = (
+            sa.select(Message.id)
+            .where(Message.conversation_id == Conversation.id, sa.func.lower(Message.body).like(like))
+            .exists()
+        )
+        stmt = stmt.join(Contact, Contact.id == Conversation.contact_id).where(
+            sa.or_(
+                sa.func.lower(Contact.name).like(like),
+                Contact.email.like(like),
+                Contact.phone.like(f"%{q.strip()}%"),
+                in_messages,
+            )
+        )
+    return stmt.order_by(Conversation.last_message_at.is_(None), Conversation.last_message_at.desc(), Conversation.id)
 
 
 def get(workspace_id: str, conversation_id: str) -> Conversation:
@@ -67,19 +80,31 @@ def get(workspace_id: str, conversation_id: str) -> Conversation:
 def detail(workspace_id: str, conversation_id: str) -> dict:
     conversation = get(workspace_id, conversation_id)
     messages = WorkspaceRepository(workspace_id).all(
-        Message, Message.conversation_id == conversation.id, order_by=[Message.created_at, Message.id])
+        Message, Message.conversation_id == conversation.id, order_by=[Message.created_at, Message.id]
+    )
     return {**summary(conversation), "messages": messages}
 
 
 def summary(conversation: Conversation) -> dict:
     c = conversation.contact
-    return {**{k: getattr(conversation, k) for k in ("id", "status", "unread_count", "automation_paused",
-                                                     "last_message_at", "last_message_preview", "unanswered")},
-            "contact": {"id": c.id, "name": c.name, "email": c.email, "phone": c.phone}}
+    return {
+        **{
+            k: getattr(conversation, k)
+            for k in (
+                "id",
+                "status",
+                "unread_count",
+                "automation_paused",
+                "last_message_at",
+                "last_message_preview",
+                "unanswered",
+            )
+        },
+        "contact": {"id": c.id, "name": c.name, "email": c.email, "phone": c.phone},
+    }
 
 
-def reply(workspace_id: str, conversation_id: str, *, user_id: str, body: str,
-          channel: str | None = None) -> dict:
+def reply(workspace_id: str, conversation_id: str, *, user_id: str, body: str, channel: str | None = None) -> dict:
     """Queue a staff message to the conversation's contact; returns the message as queued. Commits."""
     repo = WorkspaceRepository(workspace_id)
     conversation = repo.get(Conversation, conversation_id)
@@ -88,18 +113,26 @@ def reply(workspace_id: str, conversation_id: str, *, user_id: str, body: str,
     if not {"email": contact.email, "sms": contact.phone}.get(channel):
         what = "email address" if channel == "email" else "phone number"
         raise ValidationFailed({"channel": [f"The contact has no {what}."]})
-    message = send_to_contact(workspace_id, contact.id, channel=channel, subject=_reply_subject(repo, conversation),
-                              body=body, author=f"staff:{user_id}", fallback=False)
+    message = send_to_contact(
+        workspace_id,
+        contact.id,
+        channel=channel,
+        subject=_reply_subject(repo, conversation),
+        body=body,
+        author=f"staff:{user_id}",
+        fallback=False,
+    )
     conversation.last_staff_reply_at = message.created_at
     conversation.unread_count = 0
     conversation.status = "open"
     if _reply_pauses_automation(workspace_id):
         conversation.automation_paused = True
-    events.emit(StaffReplied(message_id=message.id, conversation_id=conversation.id, user_id=user_id),
-                workspace_id)
+    events.emit(StaffReplied(message_id=message.id, conversation_id=conversation.id, user_id=user_id), workspace_id)
     db.session.flush()
-    answer = {k: getattr(message, k) for k in ("id", "direction", "channel", "author", "subject", "body", "status",
-                                               "created_at", "sent_at", "error")}
+    answer = {
+        k: getattr(message, k)
+        for k in ("id", "direction", "channel", "author", "subject", "body", "status", "created_at", "sent_at", "error")
+    }
     db.session.commit()  # the send task may run (and change the row) as soon as this commits
     return answer
 
@@ -107,9 +140,13 @@ def reply(workspace_id: str, conversation_id: str, *, user_id: str, body: str,
 def _reply_channel(repo: WorkspaceRepository, conversation: Conversation, contact: Contact) -> str:
     """The channel the customer last wrote on, else email when the contact has one, else SMS."""
     latest = db.session.scalars(
-        sa.select(Message.channel).where(Message.conversation_id == conversation.id, Message.direction == "in",
-                                         Message.channel.in_(("email", "sms")))
-        .order_by(Message.created_at.desc()).limit(1)).first()
+        sa.select(Message.channel)
+        .where(
+            Message.conversation_id == conversation.id, Message.direction == "in", Message.channel.in_(("email", "sms"))
+        )
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    ).first()
     if latest and {"email": contact.email, "sms": contact.phone}.get(latest):
         return latest
     return "email" if contact.email or not contact.phone else "sms"
@@ -119,9 +156,11 @@ def _reply_subject(repo: WorkspaceRepository, conversation: Conversation) -> str
     from careops.workspaces.models import Workspace
 
     last_subject = db.session.scalars(
-        sa.select(Message.subject).where(Message.conversation_id == conversation.id, Message.direction == "in",
-                                         Message.subject.is_not(None))
-        .order_by(Message.created_at.desc()).limit(1)).first()
+        sa.select(Message.subject)
+        .where(Message.conversation_id == conversation.id, Message.direction == "in", Message.subject.is_not(None))
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    ).first()
     if last_subject:
         return last_subject if last_subject.lower().startswith("re:") else f"Re: {last_subject}"[:300]
     return f"Message from {db.session.get(Workspace, repo.workspace_id).name}"[:300]
@@ -148,9 +187,17 @@ def set_status(workspace_id: str, conversation_id: str, status: str) -> Conversa
     return conversation
 
 
-def append_inbound(workspace_id: str, contact: Contact, *, channel: str, body: str, subject: str | None = None,
-                   from_address: str | None = None, provider: str | None = None,
-                   provider_message_id: str | None = None) -> Message | None:
+def append_inbound(
+    workspace_id: str,
+    contact: Contact,
+    *,
+    channel: str,
+    body: str,
+    subject: str | None = None,
+    from_address: str | None = None,
+    provider: str | None = None,
+    provider_message_id: str | None = None,
+) -> Message | None:
     """Store a customer's message in its conversation and emit ``message_received``. Not committed.
 
     Returns None when the provider already delivered this message (a webhook retried).
@@ -158,12 +205,27 @@ def append_inbound(workspace_id: str, contact: Contact, *, channel: str, body: s
     conversation = conversation_of(workspace_id, contact.id)
     now = utcnow()
     message_id = new_id()
-    inserted = insert_or_ignore(Message, {
-        "id": message_id, "workspace_id": workspace_id, "conversation_id": conversation.id, "direction": "in",
-        "channel": channel, "author": "customer", "from_address": from_address,
-        "subject": (subject or None) and subject[:300], "body": body[:BODY_MAX], "status": "delivered",
-        "provider": provider, "provider_message_id": provider_message_id, "attachments": [], "attempts": 0,
-        "created_at": now, "delivered_at": now})
+    inserted = insert_or_ignore(
+        Message,
+        {
+            "id": message_id,
+            "workspace_id": workspace_id,
+            "conversation_id": conversation.id,
+            "direction": "in",
+            "channel": channel,
+            "author": "customer",
+            "from_address": from_address,
+            "subject": (subject or None) and subject[:300],
+            "body": body[:BODY_MAX],
+            "status": "delivered",
+            "provider": provider,
+            "provider_message_id": provider_message_id,
+            "attachments": [],
+            "attempts": 0,
+            "created_at": now,
+            "delivered_at": now,
+        },
+    )
     if not inserted:
         return None
     message = db.session.get(Message, message_id)
@@ -172,6 +234,8 @@ def append_inbound(workspace_id: str, contact: Contact, *, channel: str, body: s
     conversation.unread_count += 1
     conversation.last_customer_message_at = now
     contact.last_activity_at = now
-    events.emit(MessageReceived(message_id=message.id, conversation_id=conversation.id,
-                                contact_id=contact.id, channel=channel), workspace_id)
+    events.emit(
+        MessageReceived(message_id=message.id, conversation_id=conversation.id, contact_id=contact.id, channel=channel),
+        workspace_id,
+    )
     return message

@@ -17,6 +17,7 @@ Provider plugins turn their webhooks into the plain dicts of
   undoes it. A plugin may say so itself (``"opt": "out" | "in"``), e.g. from
   Twilio's ``OptOutType``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -81,8 +82,12 @@ def _reported_message(workspace_id: str, provider: str, parsed: dict) -> Message
     provider_message_id = parsed.get("provider_message_id")
     if not provider_message_id:
         return None
-    return repo.first(Message, Message.direction == "out", Message.provider == provider,
-                      Message.provider_message_id == str(provider_message_id))
+    return repo.first(
+        Message,
+        Message.direction == "out",
+        Message.provider == provider,
+        Message.provider_message_id == str(provider_message_id),
+    )
 
 
 def _mark_undeliverable(workspace_id: str, message: Message) -> None:

@@ -1,4 +1,5 @@
 """The inbox's Huey tasks: send one message (re-scheduled with backoff on failure) and the sweep."""
+
 from huey import crontab
 from huey.exceptions import RetryTask
 

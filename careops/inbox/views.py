@@ -1,13 +1,21 @@
 """/api/v1/conversations (staff with the ``inbox`` permission); the public endpoints are in public_views."""
+
 from flask import jsonify
 
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.inbox import service
 from careops.inbox.public_views import public_blp  # noqa: F401 - registered by create_app
-from careops.inbox.schemas import (AutomationSchema, ConversationDetailSchema, ConversationQuerySchema,
-                                   ConversationSchema, ConversationStatusSchema, MessageSchema, ReplySchema,
-                                   conversation_json)
+from careops.inbox.schemas import (
+    AutomationSchema,
+    ConversationDetailSchema,
+    ConversationQuerySchema,
+    ConversationSchema,
+    ConversationStatusSchema,
+    MessageSchema,
+    ReplySchema,
+    conversation_json,
+)
 from careops.security import current_user, current_workspace_id
 
 blp = Blueprint("inbox", __name__, url_prefix="/api/v1/conversations", description="The unified inbox")

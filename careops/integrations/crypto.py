@@ -5,6 +5,7 @@ integration's JSON config; everything else is stored as given. Changing
 ``SECRET_KEY`` makes stored secrets unreadable: the provider then fails with
 a clear error and the owner re-enters its credentials.
 """
+
 from __future__ import annotations
 
 import base64

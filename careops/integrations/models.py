@@ -1,4 +1,5 @@
 """A workspace's configured integrations (communication providers, calendar, webhooks)."""
+
 from __future__ import annotations
 
 from datetime import datetime

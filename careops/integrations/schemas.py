@@ -1,4 +1,5 @@
 """Schemas of /integrations."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -12,8 +13,11 @@ class IntegrationSchema(ma.Schema):
     key = ma.fields.String()
     kind = ma.fields.String(metadata={"enum": list(KINDS)})
     provider = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "ok, error, unknown (not checked yet) or available "
-                                                      "(offered by a plugin, not configured)"})
+    status = ma.fields.String(
+        metadata={
+            "description": "ok, error, unknown (not checked yet) or available (offered by a plugin, not configured)"
+        }
+    )
     last_error = ma.fields.String(allow_none=True)
     last_checked_at = ma.fields.DateTime(allow_none=True)
     enabled = ma.fields.Boolean()
@@ -21,18 +25,29 @@ class IntegrationSchema(ma.Schema):
     config = ma.fields.Dict(metadata={"description": "The configuration without its secret fields"})
     secrets_set = ma.fields.List(ma.fields.String(), metadata={"description": "Secret fields that have a value"})
     circuit = ma.fields.String(metadata={"description": "Messaging only: closed, open or half_open"})
-    inbound_url = ma.fields.String(allow_none=True, metadata={
-        "description": "Messaging only: the URL to give the provider for inbound messages and delivery reports"})
+    inbound_url = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Messaging only: the URL to give the provider for inbound messages and delivery reports"
+        },
+    )
 
 
 class IntegrationPutSchema(ma.Schema):
     provider = Str(60, min_length=1, required=True)
-    config = ma.fields.Dict(keys=ma.fields.String(), load_default=dict, metadata={
-        "description": "Validated by the provider's schema; secret fields left out keep their stored value"})
+    config = ma.fields.Dict(
+        keys=ma.fields.String(),
+        load_default=dict,
+        metadata={"description": "Validated by the provider's schema; secret fields left out keep their stored value"},
+    )
     enabled = ma.fields.Boolean(load_default=True)
     priority = ma.fields.Integer(load_default=100, validate=validate.Range(min=0, max=10000))
-    kind = ma.fields.String(validate=validate.OneOf(KINDS), metadata={
-        "description": "The channel a messaging provider serves here; default: from the key (email, email-2…)"})
+    kind = ma.fields.String(
+        validate=validate.OneOf(KINDS),
+        metadata={
+            "description": "The channel a messaging provider serves here; default: from the key (email, email-2…)"
+        },
+    )
 
 
 class IntegrationTestSchema(ma.Schema):

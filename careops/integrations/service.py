@@ -12,6 +12,7 @@ Two sources of integrations:
 Priority: the lower number is tried first. Inbound webhooks find their
 integration by the token in their URL (see :func:`inbound_url`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,15 @@ OTHER_KINDS = ("calendar", "webhook", "storage")
 def has_communication_channel(workspace_id: str) -> bool:
     """True when the workspace has an enabled email or SMS integration that has not failed its last check."""
     repo = WorkspaceRepository(workspace_id)
-    return repo.first(Integration, Integration.kind.in_(COMMUNICATION_KINDS), Integration.enabled.is_(True),
-                      Integration.status != "error") is not None
+    return (
+        repo.first(
+            Integration,
+            Integration.kind.in_(COMMUNICATION_KINDS),
+            Integration.enabled.is_(True),
+            Integration.status != "error",
+        )
+        is not None
+    )
 
 
 def other_integrations() -> dict[str, dict]:
@@ -65,15 +73,28 @@ def list_integrations(workspace_id: str) -> list[dict]:
     configured = {row.key for row in rows}
     for key, spec in other_integrations().items():
         if key not in configured:
-            listed.append({"key": key, "kind": spec["kind"], "provider": spec.get("provider", key),
-                           "status": "available", "last_error": None, "last_checked_at": None,
-                           "enabled": False, "priority": None, "config": {}, "secrets_set": []})
+            listed.append(
+                {
+                    "key": key,
+                    "kind": spec["kind"],
+                    "provider": spec.get("provider", key),
+                    "status": "available",
+                    "last_error": None,
+                    "last_checked_at": None,
+                    "enabled": False,
+                    "priority": None,
+                    "config": {},
+                    "secrets_set": [],
+                }
+            )
     return listed
 
 
 def describe(row: Integration) -> dict:
-    described = {c: getattr(row, c) for c in ("key", "kind", "provider", "status", "last_error", "last_checked_at",
-                                              "enabled", "priority")}
+    described = {
+        c: getattr(row, c)
+        for c in ("key", "kind", "provider", "status", "last_error", "last_checked_at", "enabled", "priority")
+    }
     described["config"] = crypto.public_view(row.config)
     described["secrets_set"] = sorted(k for k, v in (row.config or {}).items() if crypto.is_encrypted(v))
     if row.kind in COMMUNICATION_KINDS:
@@ -88,8 +109,14 @@ def _schema_for(provider: str, kind_hint: str | None, key: str):
     if cls is not None:
         kind = kind_hint or _kind_from_key(key, cls.channels)
         if kind is None:
-            raise ValidationFailed({"kind": [f"Say which channel ({', '.join(cls.channels)}) this integration "
-                                             "serves, or name it after the channel."]})
+            raise ValidationFailed(
+                {
+                    "kind": [
+                        f"Say which channel ({', '.join(cls.channels)}) this integration "
+                        "serves, or name it after the channel."
+                    ]
+                }
+            )
         if kind not in cls.channels:
             raise ValidationFailed({"kind": [f"Provider '{provider}' does not serve '{kind}'."]})
         return kind, cls.config_schema, cls.secret_fields()
@@ -133,8 +160,9 @@ def put_integration(workspace_id: str, key: str, data: dict) -> Integration:
         raise ValidationFailed({"config": exc.messages}) from None
     sealed = crypto.seal(config, secret)
     row = existing or repo.add(Integration(key=key))
-    changed = existing is None or existing.provider != data["provider"] or existing.config != sealed \
-        or existing.kind != kind
+    changed = (
+        existing is None or existing.provider != data["provider"] or existing.config != sealed or existing.kind != kind
+    )
     row.kind, row.provider, row.config = kind, data["provider"], sealed
     row.enabled, row.priority = data["enabled"], data["priority"]
     if changed:
@@ -172,9 +200,13 @@ def find_by_inbound_token(provider: str, token: str | None) -> Integration | Non
     if not token or len(token) > 200:
         return None
     with scoping.unscoped():
-        row = db.session.scalars(sa.select(Integration).where(
-            Integration.inbound_token_hash == token_digest(token), Integration.provider == provider,
-            Integration.enabled.is_(True))).first()
+        row = db.session.scalars(
+            sa.select(Integration).where(
+                Integration.inbound_token_hash == token_digest(token),
+                Integration.provider == provider,
+                Integration.enabled.is_(True),
+            )
+        ).first()
     if row is not None:
         scoping.bind_workspace(row.workspace_id)
     return row
@@ -183,8 +215,11 @@ def find_by_inbound_token(provider: str, token: str | None) -> Integration | Non
 def chain(workspace_id: str, channel: str) -> list[Integration]:
     """The enabled integrations serving ``channel``, in the order they are tried."""
     return WorkspaceRepository(workspace_id).all(
-        Integration, Integration.kind == channel, Integration.enabled.is_(True),
-        order_by=[Integration.priority, Integration.key])
+        Integration,
+        Integration.kind == channel,
+        Integration.enabled.is_(True),
+        order_by=[Integration.priority, Integration.key],
+    )
 
 
 def build_provider(row: Integration):
@@ -235,10 +270,16 @@ def record_outcomes(workspace_id: str, outcomes: list[Outcome]) -> None:
             resolve_for(workspace_id, "integration_error", "integration", row.id)
         elif outcome.circuit_opened:
             record_outcome(row, outcome.error)
-            raise_alert(workspace_id, kind="integration_error", severity="critical",
-                        title=f"The '{row.key}' provider ({row.provider}) keeps failing",
-                        detail=outcome.error, link="/api/v1/integrations",
-                        entity_type="integration", entity_id=row.id)
+            raise_alert(
+                workspace_id,
+                kind="integration_error",
+                severity="critical",
+                title=f"The '{row.key}' provider ({row.provider}) keeps failing",
+                detail=outcome.error,
+                link="/api/v1/integrations",
+                entity_type="integration",
+                entity_id=row.id,
+            )
         else:
             row.last_error = outcome.error  # one failure is not yet an outage: status unchanged
 
@@ -280,9 +321,14 @@ def _send_test(workspace_id: str, row: Integration, *, to: str | None, default_e
     except ma.ValidationError as exc:
         raise ValidationFailed({"to": exc.messages}) from None
     workspace = db.session.get(Workspace, workspace_id)
-    message = OutboundMessage(channel=row.kind, to=to, subject="CareOps test message",
-                              body=f"This is a test of the '{row.key}' integration ({row.provider}).",
-                              from_name=workspace.name, reply_to=workspace.contact_email)
+    message = OutboundMessage(
+        channel=row.kind,
+        to=to,
+        subject="CareOps test message",
+        body=f"This is a test of the '{row.key}' integration ({row.provider}).",
+        from_name=workspace.name,
+        reply_to=workspace.contact_email,
+    )
     try:
         # send_test: a provider may report more than its message id (the SMTP server's answer).
         detail = build_provider(row).send_test(message)

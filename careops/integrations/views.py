@@ -1,16 +1,27 @@
 """/api/v1/integrations (owner)."""
+
 import marshmallow as ma
 
 from careops.errors import ValidationFailed
 from careops.http import Blueprint
 from careops.integrations import service
-from careops.integrations.schemas import (KEY, IntegrationPutSchema, IntegrationSchema, IntegrationTestResultSchema,
-                                          IntegrationTestSchema, ProviderSchema)
+from careops.integrations.schemas import (
+    KEY,
+    IntegrationPutSchema,
+    IntegrationSchema,
+    IntegrationTestResultSchema,
+    IntegrationTestSchema,
+    ProviderSchema,
+)
 from careops.messaging import registry
 from careops.security import current_user, current_workspace_id
 
-blp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations",
-                description="Communication providers and other integrations")
+blp = Blueprint(
+    "integrations",
+    __name__,
+    url_prefix="/api/v1/integrations",
+    description="Communication providers and other integrations",
+)
 
 
 @blp.route("", methods=["GET"])
@@ -26,10 +37,18 @@ def list_integrations():
 @blp.response(200, ProviderSchema(many=True))
 def list_providers():
     """The communication providers installed, with the configuration fields each takes."""
-    return [{"name": cls.name, "description": cls.description, "channels": list(cls.channels),
-             "config_fields": [{"name": n, "required": f.required, "secret": bool(f.metadata.get("secret"))}
-                               for n, f in cls.config_schema().fields.items()]}
-            for cls in registry.providers().values()]
+    return [
+        {
+            "name": cls.name,
+            "description": cls.description,
+            "channels": list(cls.channels),
+            "config_fields": [
+                {"name": n, "required": f.required, "secret": bool(f.metadata.get("secret"))}
+                for n, f in cls.config_schema().fields.items()
+            ],
+        }
+        for cls in registry.providers().values()
+    ]
 
 
 @blp.route("/<key>", methods=["PUT"])
@@ -50,8 +69,7 @@ def put_integration(data, key):
 @blp.errors(400, 404)
 def test_integration(data, key):
     """Send a test message (messaging) or ping (others); records status, last_error and last_checked_at."""
-    return service.test_integration(current_workspace_id(), key, to=data.get("to"),
-                                    default_email=current_user().email)
+    return service.test_integration(current_workspace_id(), key, to=data.get("to"), default_email=current_user().email)
 
 
 def _check_key(key: str) -> None:

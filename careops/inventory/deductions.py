@@ -8,6 +8,7 @@ is is used (down to zero), the shortfall is kept on the row and an
 ``out_of_stock`` alert is raised — the booking's completion never fails
 because of stock.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -37,16 +38,29 @@ def deduct_for_booking(workspace_id: str, booking_id: str) -> list[BookingDeduct
             continue  # the item was deleted after the service named it
         requested = ledger.quantize(usage["quantity"])
         used = min(requested, item.quantity)
-        if not insert_or_ignore(BookingDeduction, {
-                "workspace_id": workspace_id, "booking_id": booking.id, "item_id": item.id,
-                "requested": requested, "deducted": used, "created_at": utcnow()}):
+        if not insert_or_ignore(
+            BookingDeduction,
+            {
+                "workspace_id": workspace_id,
+                "booking_id": booking.id,
+                "item_id": item.id,
+                "requested": requested,
+                "deducted": used,
+                "created_at": utcnow(),
+            },
+        ):
             continue
         if used > 0:
             ledger.record(item, -used, BOOKING, booking_id=booking.id)
         if used < requested:
-            ledger.raise_stock_alert(item, "out", detail=(
-                f"Booking {booking.reference} needed {ledger.show(requested)} {item.unit} of {item.name}; "
-                f"only {ledger.show(used)} {item.unit} was in stock."))
+            ledger.raise_stock_alert(
+                item,
+                "out",
+                detail=(
+                    f"Booking {booking.reference} needed {ledger.show(requested)} {item.unit} of {item.name}; "
+                    f"only {ledger.show(used)} {item.unit} was in stock."
+                ),
+            )
         written.append(db.session.get(BookingDeduction, (booking.id, item.id)))
     return written
 
@@ -55,4 +69,3 @@ def deducted_for_booking(workspace_id: str, booking_id: str) -> dict[str, Decima
     """``{item_id: deducted}`` of a booking (for tests and the booking's history)."""
     rows = WorkspaceRepository(workspace_id).all(BookingDeduction, BookingDeduction.booking_id == booking_id)
     return {row.item_id: row.deducted for row in rows}
-

@@ -19,6 +19,7 @@ The workspace's forecaster is a setting (``Workspace.inventory_forecaster``);
 unset, or naming a plugin that is no longer installed, it is the core's
 :data:`DEFAULT`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -81,8 +82,13 @@ def choose(workspace_id: str, method: str) -> dict:
     return settings(workspace_id)
 
 
-def forecast(workspace_id: str, days: int, method: str | None = None, now: datetime | None = None,
-             items: list[InventoryItem] | None = None) -> list[dict]:
+def forecast(
+    workspace_id: str,
+    days: int,
+    method: str | None = None,
+    now: datetime | None = None,
+    items: list[InventoryItem] | None = None,
+) -> list[dict]:
     """One row per item (``items``, default all): ``{item_id, name, quantity, expected_use,
     days_until_empty, reorder_suggested, method}``."""
     available = forecasters()
@@ -99,26 +105,49 @@ def forecast(workspace_id: str, days: int, method: str | None = None, now: datet
     rows = []
     for item in items:
         upcoming = calendar.get(item.id, [0.0] * days)
-        subject = ForecastItem(id=item.id, name=item.name, unit=item.unit, quantity=float(item.quantity),
-                               low_stock_threshold=float(item.low_stock_threshold), now=now,
-                               upcoming_daily=upcoming)
+        subject = ForecastItem(
+            id=item.id,
+            name=item.name,
+            unit=item.unit,
+            quantity=float(item.quantity),
+            low_stock_threshold=float(item.low_stock_threshold),
+            now=now,
+            upcoming_daily=upcoming,
+        )
         answer = forecaster.forecast(subject, history.get(item.id, []), float(sum(upcoming)), days)
-        rows.append({"item_id": item.id, "name": item.name, "quantity": float(item.quantity),
-                     "expected_use": answer["expected_use"], "days_until_empty": answer["days_until_empty"],
-                     "reorder_suggested": bool(answer["reorder_suggested"]),
-                     "method": answer.get("method", forecaster.name)})
+        rows.append(
+            {
+                "item_id": item.id,
+                "name": item.name,
+                "quantity": float(item.quantity),
+                "expected_use": answer["expected_use"],
+                "days_until_empty": answer["days_until_empty"],
+                "reorder_suggested": bool(answer["reorder_suggested"]),
+                "method": answer.get("method", forecaster.name),
+            }
+        )
     return rows
 
 
 def _history(workspace_id: str, now: datetime, tz: ZoneInfo, item_ids: list[str]) -> dict[str, list[Movement]]:
     since = now - timedelta(days=HISTORY_DAYS)
     rows = db.session.execute(
-        sa.select(StockMovement.item_id, StockMovement.created_at, StockMovement.delta, StockMovement.booking_id,
-                  Booking.start, Booking.created_at)
+        sa.select(
+            StockMovement.item_id,
+            StockMovement.created_at,
+            StockMovement.delta,
+            StockMovement.booking_id,
+            Booking.start,
+            Booking.created_at,
+        )
         .outerjoin(Booking, Booking.id == StockMovement.booking_id)
-        .where(*WorkspaceRepository(workspace_id).criteria(StockMovement), StockMovement.item_id.in_(item_ids),
-               StockMovement.created_at >= since)
-        .order_by(StockMovement.item_id, StockMovement.sequence))
+        .where(
+            *WorkspaceRepository(workspace_id).criteria(StockMovement),
+            StockMovement.item_id.in_(item_ids),
+            StockMovement.created_at >= since,
+        )
+        .order_by(StockMovement.item_id, StockMovement.sequence)
+    )
     history: dict[str, list[Movement]] = {}
     for item_id, at, delta, booking_id, start, booked_at in rows:
         lead = (start - booked_at).total_seconds() / 86400 if start is not None and booked_at is not None else None
@@ -131,8 +160,10 @@ def _calendar(workspace_id: str, now: datetime, days: int) -> dict[str, list[flo
     repo = WorkspaceRepository(workspace_id)
     usage = {s.id: s.inventory_usage or [] for s in repo.all(Service)}
     bookings = db.session.execute(
-        repo.select(Booking).with_only_columns(Booking.service_id, Booking.start)
-        .where(Booking.status.in_(HOLDING), Booking.start >= now, Booking.start < now + timedelta(days=days)))
+        repo.select(Booking)
+        .with_only_columns(Booking.service_id, Booking.start)
+        .where(Booking.status.in_(HOLDING), Booking.start >= now, Booking.start < now + timedelta(days=days))
+    )
     calendar: dict[str, list[float]] = {}
     for service_id, start in bookings:
         day = min(days - 1, int((start - now).total_seconds() // 86400))

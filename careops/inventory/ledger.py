@@ -19,6 +19,7 @@ writes fails instead of waiting. On SQLite a transaction already open is
 taken to hold the write lock already: the event dispatcher claims its receipt
 (a write) before running a receiver.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -60,7 +61,9 @@ def lock_item(workspace_id: str, item_id: str) -> InventoryItem:
     """The item, freshly read and locked until the transaction ends (NotFound in another workspace)."""
     session = db.session
     connection = session.connection()
-    stmt = sa.select(InventoryItem).where(InventoryItem.id == item_id, *WorkspaceRepository(workspace_id).criteria(InventoryItem))
+    stmt = sa.select(InventoryItem).where(
+        InventoryItem.id == item_id, *WorkspaceRepository(workspace_id).criteria(InventoryItem)
+    )
     if connection.dialect.name == "sqlite":
         if not connection.connection.driver_connection.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -78,20 +81,29 @@ def state(quantity: Decimal, threshold: Decimal) -> str:
     return "low" if quantity <= threshold else "ok"
 
 
-def record(item: InventoryItem, delta, reason: str, *, booking_id: str | None = None,
-           user_id: str | None = None) -> StockMovement:
+def record(
+    item: InventoryItem, delta, reason: str, *, booking_id: str | None = None, user_id: str | None = None
+) -> StockMovement:
     """Apply ``delta`` to a locked item with its movement; :class:`InsufficientStock` below zero. Not committed."""
     delta = quantize(delta)
     before = state(item.quantity, item.low_stock_threshold)
     after_quantity = item.quantity + delta
     if after_quantity < 0:
         raise InsufficientStock(extra={"quantity": float(item.quantity)})
-    sequence = (db.session.scalar(sa.select(sa.func.max(StockMovement.sequence))
-                                  .where(StockMovement.item_id == item.id)) or 0) + 1
+    sequence = (
+        db.session.scalar(sa.select(sa.func.max(StockMovement.sequence)).where(StockMovement.item_id == item.id)) or 0
+    ) + 1
     item.quantity = after_quantity
-    movement = StockMovement(workspace_id=item.workspace_id, item_id=item.id, delta=delta,
-                             quantity_after=after_quantity, reason=reason, booking_id=booking_id,
-                             user_id=user_id, sequence=sequence)
+    movement = StockMovement(
+        workspace_id=item.workspace_id,
+        item_id=item.id,
+        delta=delta,
+        quantity_after=after_quantity,
+        reason=reason,
+        booking_id=booking_id,
+        user_id=user_id,
+        sequence=sequence,
+    )
     db.session.add(movement)
     settle(item, before)
     return movement
@@ -107,17 +119,36 @@ def settle(item: InventoryItem, before: str) -> None:
     if after in ALERT_KIND:
         raise_stock_alert(item, after)
     if before == "ok":
-        events.emit(InventoryLow(item_id=item.id, quantity=float(item.quantity),
-                                 threshold=float(item.low_stock_threshold)), item.workspace_id)
+        events.emit(
+            InventoryLow(item_id=item.id, quantity=float(item.quantity), threshold=float(item.low_stock_threshold)),
+            item.workspace_id,
+        )
 
 
 def raise_stock_alert(item: InventoryItem, kind_state: str, detail: str | None = None) -> None:
     if kind_state == "out":
-        raise_alert(item.workspace_id, kind="out_of_stock", severity="critical", title=f"Out of stock: {item.name}",
-                    detail=detail or f"{item.name} is at 0 {item.unit}.", link=link(item.id),
-                    entity_type=ENTITY, entity_id=item.id)
+        raise_alert(
+            item.workspace_id,
+            kind="out_of_stock",
+            severity="critical",
+            title=f"Out of stock: {item.name}",
+            detail=detail or f"{item.name} is at 0 {item.unit}.",
+            link=link(item.id),
+            entity_type=ENTITY,
+            entity_id=item.id,
+        )
     else:
-        raise_alert(item.workspace_id, kind="low_inventory", severity="warning", title=f"Low stock: {item.name}",
-                    detail=detail or (f"{item.name} is down to {show(item.quantity)} {item.unit} "
-                                      f"(threshold {show(item.low_stock_threshold)})."),
-                    link=link(item.id), entity_type=ENTITY, entity_id=item.id)
+        raise_alert(
+            item.workspace_id,
+            kind="low_inventory",
+            severity="warning",
+            title=f"Low stock: {item.name}",
+            detail=detail
+            or (
+                f"{item.name} is down to {show(item.quantity)} {item.unit} "
+                f"(threshold {show(item.low_stock_threshold)})."
+            ),
+            link=link(item.id),
+            entity_type=ENTITY,
+            entity_id=item.id,
+        )

@@ -12,6 +12,7 @@ An item's ``quantity`` is only ever written by :mod:`careops.inventory.ledger`,
 together with its :class:`StockMovement`, in one transaction, under the item's
 row lock.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -56,12 +57,14 @@ class StockMovement(IdMixin, WorkspaceMixin, Base):
     __tablename__ = "inventory_movements"
 
     item_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("inventory_items.id", ondelete="CASCADE"), nullable=False)
+        sa.String(36), sa.ForeignKey("inventory_items.id", ondelete="CASCADE"), nullable=False
+    )
     delta: Mapped[Decimal] = mapped_column(QUANTITY, nullable=False)
     quantity_after: Mapped[Decimal] = mapped_column(QUANTITY, nullable=False)
     reason: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     booking_id: Mapped[str | None] = mapped_column(
-        sa.String(36), sa.ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+        sa.String(36), sa.ForeignKey("bookings.id", ondelete="SET NULL"), index=True
+    )
     user_id: Mapped[str | None] = mapped_column(sa.String(36), sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     #: Orders movements written in the same instant (a clock tick is coarse on some hosts).
@@ -79,10 +82,11 @@ class BookingDeduction(WorkspaceMixin, Base):
     __tablename__ = "inventory_booking_deductions"
 
     booking_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(36), sa.ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True
+    )
     item_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("inventory_items.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(36), sa.ForeignKey("inventory_items.id", ondelete="CASCADE"), primary_key=True
+    )
     requested: Mapped[Decimal] = mapped_column(QUANTITY, nullable=False)
     deducted: Mapped[Decimal] = mapped_column(QUANTITY, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-

@@ -5,6 +5,7 @@ Also decides which inventory items a service may name (for the services domain).
 They run in the event dispatcher's transaction (:func:`careops.events.deliver`)
 and must not commit; the dispatcher commits their work with the receipt.
 """
+
 from careops import events
 from careops.inventory.deductions import deduct_for_booking
 from careops.inventory.service import unknown_item_ids

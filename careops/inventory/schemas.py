@@ -9,6 +9,7 @@ decimal. On the way in, a value is taken through its decimal text (``0.1``
 stays ``0.1``); more than three decimal places is refused (422) rather than
 silently rounded.
 """
+
 from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
@@ -46,8 +47,11 @@ class Quantity(ma.fields.Field):
             raise self.make_error("invalid") from None
         if not number.is_finite():
             raise self.make_error("invalid")
-        if abs(number) > MAX_QUANTITY or (self.minimum is not None and number < self.minimum) \
-                or (not self.allow_zero and number == 0):
+        if (
+            abs(number) > MAX_QUANTITY
+            or (self.minimum is not None and number < self.minimum)
+            or (not self.allow_zero and number == 0)
+        ):
             raise self.make_error("range")
         if number != number.quantize(Decimal(1).scaleb(-SCALE), rounding="ROUND_DOWN"):
             raise self.make_error("places")
@@ -74,17 +78,20 @@ class ItemSchema(ma.Schema):
     quantity = Quantity(load_default=Decimal(0), metadata={"description": "Writable at creation only"})
     low_stock_threshold = Quantity(load_default=Decimal(0))
     is_low = ma.fields.Boolean(dump_only=True, metadata={"description": "quantity ≤ low_stock_threshold"})
-    service_usage = ma.fields.List(ma.fields.Nested(ServiceUsageSchema),
-                                   validate=[validate.Length(max=100), _unique_services],
-                                   metadata={"description": "The services' inventory_usage for this item"})
+    service_usage = ma.fields.List(
+        ma.fields.Nested(ServiceUsageSchema),
+        validate=[validate.Length(max=100), _unique_services],
+        metadata={"description": "The services' inventory_usage for this item"},
+    )
 
 
 class ItemPatchSchema(ma.Schema):
     name = Str(120, min_length=1)
     unit = Str(20, min_length=1)
     low_stock_threshold = Quantity()
-    service_usage = ma.fields.List(ma.fields.Nested(ServiceUsageSchema),
-                                   validate=[validate.Length(max=100), _unique_services])
+    service_usage = ma.fields.List(
+        ma.fields.Nested(ServiceUsageSchema), validate=[validate.Length(max=100), _unique_services]
+    )
 
 
 class ItemQuerySchema(ma.Schema):
@@ -92,8 +99,12 @@ class ItemQuerySchema(ma.Schema):
 
 
 class AdjustSchema(ma.Schema):
-    delta = Quantity(required=True, minimum=None, allow_zero=False,
-                     metadata={"description": "Positive restocks, negative uses; below zero → 409"})
+    delta = Quantity(
+        required=True,
+        minimum=None,
+        allow_zero=False,
+        metadata={"description": "Positive restocks, negative uses; below zero → 409"},
+    )
     reason = Str(200, min_length=1, required=True)
 
 

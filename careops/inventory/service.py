@@ -5,6 +5,7 @@ an item's usage is read from them, and writing an item's ``service_usage``
 rewrites the entries for that item in every service of the workspace (in the
 same transaction). Deleting an item removes it from every service.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -24,8 +25,11 @@ def listing(workspace_id: str, *, low: bool | None = None) -> sa.Select:
     if low is not None:
         is_low = InventoryItem.quantity <= InventoryItem.low_stock_threshold
         criteria.append(is_low if low else sa.not_(is_low))
-    return WorkspaceRepository(workspace_id).select(InventoryItem, *criteria).order_by(
-        InventoryItem.name, InventoryItem.id)
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(InventoryItem, *criteria)
+        .order_by(InventoryItem.name, InventoryItem.id)
+    )
 
 
 def get(workspace_id: str, item_id: str) -> InventoryItem:
@@ -38,7 +42,8 @@ def with_usage(workspace_id: str, items: list[InventoryItem]) -> list[InventoryI
     for service in WorkspaceRepository(workspace_id).all(Service, order_by=(Service.created_at, Service.id)):
         for entry in service.inventory_usage or []:
             usage.setdefault(entry["item_id"], []).append(
-                {"service_id": service.id, "quantity": float(ledger.quantize(entry["quantity"]))})
+                {"service_id": service.id, "quantity": float(ledger.quantize(entry["quantity"]))}
+            )
     for item in items:
         item.service_usage = usage.get(item.id, [])
     return items
@@ -108,7 +113,8 @@ def stock_counts(workspace_id: str) -> dict:
     out = InventoryItem.quantity <= 0
     low = sa.and_(InventoryItem.quantity <= InventoryItem.low_stock_threshold, sa.not_(out))
     count = lambda *criteria: db.session.scalar(  # noqa: E731
-        repo.select(InventoryItem, *criteria).with_only_columns(sa.func.count()))
+        repo.select(InventoryItem, *criteria).with_only_columns(sa.func.count())
+    )
     return {"low": count(low) or 0, "out": count(out) or 0}
 
 

@@ -1,14 +1,27 @@
 """/api/v1/inventory: staff with the ``inventory`` permission read and adjust; the owner changes items."""
+
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.inventory import forecasting, service
-from careops.inventory.schemas import (AdjustSchema, ForecasterChoiceSchema, ForecasterSettingsSchema,
-                                       ForecastQuerySchema, ForecastSchema, ItemPatchSchema, ItemQuerySchema,
-                                       ItemSchema, MovementSchema)
+from careops.inventory.schemas import (
+    AdjustSchema,
+    ForecasterChoiceSchema,
+    ForecasterSettingsSchema,
+    ForecastQuerySchema,
+    ForecastSchema,
+    ItemPatchSchema,
+    ItemQuerySchema,
+    ItemSchema,
+    MovementSchema,
+)
 from careops.security import current_user, current_workspace_id
 
-blp = Blueprint("inventory", __name__, url_prefix="/api/v1/inventory",
-                description="Supplies: a stock ledger, usage deducted when bookings complete, forecasts")
+blp = Blueprint(
+    "inventory",
+    __name__,
+    url_prefix="/api/v1/inventory",
+    description="Supplies: a stock ledger, usage deducted when bookings complete, forecasts",
+)
 
 PERMISSION = "inventory"
 
@@ -99,8 +112,7 @@ def delete_item(item_id):
 @blp.errors(400, 404, 409)
 def adjust_item(data, item_id):
     """Restock (positive ``delta``) or record use (negative); below zero → 409 ``INSUFFICIENT_STOCK``."""
-    return service.adjust(current_workspace_id(), item_id, data["delta"], data["reason"],
-                          user_id=current_user().id)
+    return service.adjust(current_workspace_id(), item_id, data["delta"], data["reason"], user_id=current_user().id)
 
 
 @blp.route("/<item_id>/movements", methods=["GET"])

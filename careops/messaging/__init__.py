@@ -6,6 +6,7 @@ configures which it uses, in which order, under ``/integrations``. Messages to
 contacts are queued by :func:`careops.inbox.sending.send_to_contact`; system
 emails by :func:`send_system_email`.
 """
+
 from __future__ import annotations
 
 from careops.messaging.base import CommunicationProvider, OutboundMessage, ProviderError  # noqa: F401

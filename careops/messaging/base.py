@@ -28,6 +28,7 @@ the provider with the validated, decrypted configuration for every send.
 Retries, failover and the circuit breaker are the core's job: ``send`` makes
 one attempt and either returns or raises.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

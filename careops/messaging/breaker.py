@@ -7,6 +7,7 @@ probe) may try; a success closes it, a failure opens it for another cool-down.
 State lives in Redis when ``CAREOPS_REDIS_URL`` is set (every web and worker
 process sees the same breaker), in process memory otherwise.
 """
+
 from __future__ import annotations
 
 import threading
@@ -94,8 +95,10 @@ def _store():
 
 def _settings() -> tuple[int, float]:
     cfg = current_app.config
-    return (int(cfg.get("CAREOPS_BREAKER_THRESHOLD", DEFAULT_THRESHOLD)),
-            float(cfg.get("CAREOPS_BREAKER_COOLDOWN_SECONDS", DEFAULT_COOLDOWN)))
+    return (
+        int(cfg.get("CAREOPS_BREAKER_THRESHOLD", DEFAULT_THRESHOLD)),
+        float(cfg.get("CAREOPS_BREAKER_COOLDOWN_SECONDS", DEFAULT_COOLDOWN)),
+    )
 
 
 def state(key: str) -> str:

@@ -11,6 +11,7 @@ are read first (:func:`careops.integrations.service.provider_candidates`), sent
 to, and their outcomes are written afterwards by
 :func:`careops.integrations.service.record_outcomes` in the caller's transaction.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -60,8 +61,9 @@ class ChainResult:
 def send(channel: str, message: OutboundMessage, chain: list[Candidate]) -> ChainResult:
     """Try each candidate in order until one sends ``message`` (no database access)."""
     if not chain:
-        return ChainResult(False, error=f"No {channel} provider is configured: add one under /integrations",
-                           retryable=False)
+        return ChainResult(
+            False, error=f"No {channel} provider is configured: add one under /integrations", retryable=False
+        )
     message = header_safe(message)
     errors, retryable, outcomes = [], False, []
     for c in chain:
@@ -85,8 +87,9 @@ def send(channel: str, message: OutboundMessage, chain: list[Candidate]) -> Chai
             continue
         breaker.record_success(c.integration_id)
         outcomes.append(Outcome(c.integration_id, None))
-        return ChainResult(True, provider=c.provider_name, provider_message_id=str(provider_message_id or ""),
-                           outcomes=outcomes)
+        return ChainResult(
+            True, provider=c.provider_name, provider_message_id=str(provider_message_id or ""), outcomes=outcomes
+        )
     return ChainResult(False, error="; ".join(errors)[:4000], retryable=retryable, outcomes=outcomes)
 
 
@@ -100,13 +103,19 @@ def header_safe(message: OutboundMessage) -> OutboundMessage:
     defence for what was stored before, rendered from a template, or came from a
     plugin: a CR/LF in a subject or a sender name must never become a new mail header.
     """
+
     def one_line(value):
         return _HEADER_BREAKS.sub(" ", value).strip() if isinstance(value, str) else value
 
     headers = {one_line(k): one_line(v) for k, v in (message.headers or {}).items()}
-    return dataclasses.replace(message, to=one_line(message.to), subject=one_line(message.subject),
-                               from_name=one_line(message.from_name), reply_to=one_line(message.reply_to),
-                               headers=headers)
+    return dataclasses.replace(
+        message,
+        to=one_line(message.to),
+        subject=one_line(message.subject),
+        from_name=one_line(message.from_name),
+        reply_to=one_line(message.reply_to),
+        headers=headers,
+    )
 
 
 def retry_delay(attempt: int, rng=random.random) -> float:

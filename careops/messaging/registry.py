@@ -1,4 +1,5 @@
 """The communication providers that plugins offer, by name (hook ``careops_communication_providers``)."""
+
 from __future__ import annotations
 
 import logging

@@ -7,13 +7,15 @@ into UCS-2, 70 per single segment and 67 per part. Characters of the GSM
 extension table (``{ } [ ] ~ \\ | ^ €``) take two places. Used to keep the
 default SMS templates short (``tests/automation/test_channel_templates.py``).
 """
+
 from __future__ import annotations
 
 import math
 
 GSM_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 

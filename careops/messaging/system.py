@@ -6,6 +6,7 @@ the queue of messages: it registers how a system email is queued
 (:func:`queue_system_emails_with`, from ``careops.inbox.receivers``), so
 messaging imports no domain.
 """
+
 from __future__ import annotations
 
 import logging

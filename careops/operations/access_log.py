@@ -6,6 +6,7 @@ must not reach the logs; the query string is left out for the same reason.
 The line carries the request id (bound by :mod:`careops.http`), so it joins
 the request's other lines and the worker's lines for the tasks it caused.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,10 +26,14 @@ def init_app(app) -> None:
     def log_request(response):
         started = g.pop("_access_started", None)
         # method, path (the route template) and request id come bound from careops.http.
-        log.info("request", status=response.status_code,
-                 duration_ms=round((time.perf_counter() - started) * 1000, 2) if started else None,
-                 workspace_id=_workspace_id(), user_id=g.get("user_id"),
-                 remote_addr=request.remote_addr)
+        log.info(
+            "request",
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2) if started else None,
+            workspace_id=_workspace_id(),
+            user_id=g.get("user_id"),
+            remote_addr=request.remote_addr,
+        )
         return response
 
 

@@ -15,6 +15,7 @@
 The task queue is not backed up: it holds only work that the outbox sweep
 and the reminder sweeps recreate from the database.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,15 @@ def backup(path: str | os.PathLike, url: sa.URL | None = None) -> str:
     elif url.get_backend_name() == "postgresql":
         # pg_dump refuses a table whose policy would hide rows unless told to apply it;
         # careops.unscoped=on makes the policy show every row.
-        _run("pg_dump", "--format=custom", "--no-owner", "--enable-row-security", f"--file={partial}", url=url,
-             options="-c careops.unscoped=on")
+        _run(
+            "pg_dump",
+            "--format=custom",
+            "--no-owner",
+            "--enable-row-security",
+            f"--file={partial}",
+            url=url,
+            options="-c careops.unscoped=on",
+        )
     else:
         raise ValueError(f"no backup method for {url.get_backend_name()}")
     os.replace(partial, target)
@@ -68,8 +76,7 @@ def restore(path: str | os.PathLike, url: sa.URL | None = None) -> str:
             live.close()
             source.close()
     elif url.get_backend_name() == "postgresql":
-        _run("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(source_path),
-             url=url)
+        _run("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(source_path), url=url)
     else:
         raise ValueError(f"no restore method for {url.get_backend_name()}")
     return f"Restored {url.render_as_string(hide_password=True)} from {source_path}"

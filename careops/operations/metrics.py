@@ -12,10 +12,12 @@ Two kinds of process count things, and each is scraped where it runs:
   a separate scrape target: consumers may run on other machines than the web,
   where no directory could be shared.
 """
+
 import logging
 import os
 import threading
 import time
+from datetime import UTC
 
 from flask import g, request
 from huey import signals as S
@@ -35,18 +37,23 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 else:
     _registry = REGISTRY
 
-REQUESTS = Counter("careops_http_requests_total", "HTTP requests", ["endpoint", "method", "status"],
-                   registry=_registry)
-LATENCY = Histogram("careops_http_request_seconds", "HTTP request latency", ["endpoint", "method"],
-                    registry=_registry)
-TASKS = Counter("careops_tasks_total", "Task executions by outcome (complete, error, retrying)",
-                ["task", "outcome"], registry=_registry)
+REQUESTS = Counter("careops_http_requests_total", "HTTP requests", ["endpoint", "method", "status"], registry=_registry)
+LATENCY = Histogram("careops_http_request_seconds", "HTTP request latency", ["endpoint", "method"], registry=_registry)
+TASKS = Counter(
+    "careops_tasks_total",
+    "Task executions by outcome (complete, error, retrying)",
+    ["task", "outcome"],
+    registry=_registry,
+)
 TASK_SECONDS = Histogram("careops_task_seconds", "Task run time", ["task"], registry=_registry)
 BOOKINGS_CREATED = Counter("careops_bookings_created_total", "Bookings created", ["source"], registry=_registry)
-MESSAGES = Counter("careops_messages_total", "Messages by final status", ["channel", "status"],
-                   registry=_registry)
-PROVIDER_SENDS = Counter("careops_provider_sends_total", "Send attempts per provider and outcome (sent, failed)",
-                         ["provider", "outcome"], registry=_registry)
+MESSAGES = Counter("careops_messages_total", "Messages by final status", ["channel", "status"], registry=_registry)
+PROVIDER_SENDS = Counter(
+    "careops_provider_sends_total",
+    "Send attempts per provider and outcome (sent, failed)",
+    ["provider", "outcome"],
+    registry=_registry,
+)
 
 _started: dict[str, float] = {}
 _started_lock = threading.Lock()
@@ -100,15 +107,14 @@ class QueueCollector:
         from careops.extensions import db
 
         with self.app.app_context():
-            oldest = db.session.scalar(sa.select(sa.func.min(OutboxEvent.created_at))
-                                       .where(OutboxEvent.delivered_at.is_(None)))
+            oldest = db.session.scalar(
+                sa.select(sa.func.min(OutboxEvent.created_at)).where(OutboxEvent.delivered_at.is_(None))
+            )
             db.session.remove()
         if oldest is None:
             return 0.0
         if oldest.tzinfo is None:
-            from datetime import timezone
-
-            oldest = oldest.replace(tzinfo=timezone.utc)
+            oldest = oldest.replace(tzinfo=UTC)
         return max(0.0, (utcnow() - oldest).total_seconds())
 
 

@@ -7,6 +7,7 @@ database that answers but has no CareOps schema yet means the operator has not
 run the migrations: the API says so in its 503 and the CLI in one line.
 Everything else still reaches the 500 handler.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,13 +49,13 @@ def handle_database_error(error: sa.exc.SQLAlchemyError):
     if schema_missing(error):
         log.error("database schema missing: %s", UPGRADE_HINT)
         discard_uncommitted()
-        return body(503, "SERVICE_UNAVAILABLE", "The database has no CareOps schema yet",
-                    headers={"Retry-After": "30"})
+        return body(503, "SERVICE_UNAVAILABLE", "The database has no CareOps schema yet", headers={"Retry-After": "30"})
     if database_unreachable(error):
         log.error("database unavailable: %s", error.__class__.__name__)
         discard_uncommitted()
-        return body(503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly",
-                    headers={"Retry-After": "5"})
+        return body(
+            503, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly", headers={"Retry-After": "5"}
+        )
     return handle_unexpected(error)
 
 
@@ -77,5 +78,6 @@ class CommandGroup(AppGroup):
             if database_unreachable(error):
                 raise click.ClickException(
                     f"The database does not answer ({error.__class__.__name__}): check CAREOPS_DATABASE_URL "
-                    "and that the server is running.") from None
+                    "and that the server is running."
+                ) from None
             raise

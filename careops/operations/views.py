@@ -1,9 +1,10 @@
 """Operations endpoints: /healthz, /readyz, /metrics; and /api/v1/plugins."""
+
+import marshmallow as ma
 import sqlalchemy as sa
 from flask_smorest import Page
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-import marshmallow as ma
 from careops import plugins, tasks
 from careops.extensions import db
 from careops.http import Blueprint
@@ -50,14 +51,24 @@ def readyz():
     if failing:
         from careops.errors import body
 
-        return body(503, "SERVICE_UNAVAILABLE", f"Not ready: {', '.join(failing)} unavailable",
-                    extra={"checks": checks, "failing": failing})
+        return body(
+            503,
+            "SERVICE_UNAVAILABLE",
+            f"Not ready: {', '.join(failing)} unavailable",
+            extra={"checks": checks, "failing": failing},
+        )
     return {"status": "ok", "checks": checks}
 
 
 @ops.route("/metrics", methods=["GET"])
-@ops.doc(responses={"200": {"description": "Prometheus text exposition format",
-                            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
+@ops.doc(
+    responses={
+        "200": {
+            "description": "Prometheus text exposition format",
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    }
+)
 def metrics():
     return generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 

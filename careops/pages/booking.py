@@ -5,12 +5,14 @@ Booking, cancelling and moving go through :mod:`careops.bookings.service` and
 (the time was just taken, the minimum notice has passed) is shown in words on
 the page it came from.
 """
+
 from __future__ import annotations
 
 import marshmallow as ma
 from flask import Response, redirect, request, url_for
 
-from careops.bookings import ics, manage, service as bookings
+from careops.bookings import ics, manage
+from careops.bookings import service as bookings
 from careops.bookings.models import HOLDING
 from careops.bookings.schemas import PublicBookingCreateSchema, RescheduleSchema
 from careops.db import utcnow
@@ -52,8 +54,14 @@ def _words(error: Conflict) -> str:
 @public_rate_limit
 def business(slug):
     workspace = active_workspace(slug)
-    return render("business.html", workspace=workspace, services=services.active_services(workspace.id),
-                  contact_form=get_contact_form(workspace.id), values={}, errors={})
+    return render(
+        "business.html",
+        workspace=workspace,
+        services=services.active_services(workspace.id),
+        contact_form=get_contact_form(workspace.id),
+        values={},
+        errors={},
+    )
 
 
 @site.route("/<slug>/accent.css", methods=["GET"])
@@ -77,8 +85,17 @@ def _book_page(slug, service_id, *, values, errors, alert, status, args):
     workspace = active_workspace(slug)
     offered = services.get_active(workspace.id, service_id)
     picker = pick(workspace, offered, args)
-    return render("book.html", status, workspace=workspace, service=offered, picker=picker, values=values,
-                  errors=errors, alert=alert, zone=zone_label(workspace.timezone, picker.start))
+    return render(
+        "book.html",
+        status,
+        workspace=workspace,
+        service=offered,
+        picker=picker,
+        values=values,
+        errors=errors,
+        alert=alert,
+        zone=zone_label(workspace.timezone, picker.start),
+    )
 
 
 @site.route("/<slug>/book/<service_id>", methods=["POST"])
@@ -98,16 +115,21 @@ def book(slug, service_id):
         return _book_page(slug, service_id, values=values, errors=exc.messages, alert=None, status=422, args=args)
     contact = {"name": data["name"], "email": data.get("email"), "phone": data.get("phone")}
     try:
-        _booking, token = bookings.book(workspace.id, service_id=offered.id, start=data["start"], contact=contact,
-                                        notes=data.get("notes"), source="public", public=True,
-                                        with_manage_token=True)
+        _booking, token = bookings.book(
+            workspace.id,
+            service_id=offered.id,
+            start=data["start"],
+            contact=contact,
+            notes=data.get("notes"),
+            source="public",
+            public=True,
+            with_manage_token=True,
+        )
     except ValidationFailed as exc:
-        return _book_page(slug, service_id, values=values, errors=exc.errors or {}, alert=None, status=422,
-                          args=args)
+        return _book_page(slug, service_id, values=values, errors=exc.errors or {}, alert=None, status=422, args=args)
     except Conflict as exc:
         # The details stay filled in; only the time has to be picked again.
-        return _book_page(slug, service_id, values=values, errors={}, alert=_words(exc), status=409,
-                          args={"day": day})
+        return _book_page(slug, service_id, values=values, errors={}, alert=_words(exc), status=409, args={"day": day})
     return redirect(url_for("pages.manage_confirmation", token=token), code=303)
 
 
@@ -115,16 +137,26 @@ def book(slug, service_id):
 @public_rate_limit
 def manage_confirmation(token):
     workspace, booking, booked = _managed(token)
-    return render("confirmation.html", workspace=workspace, booking=booking, service=booked, token=token,
-                  manage_link=manage.manage_url(token), zone=zone_label(workspace.timezone, booking.start))
+    return render(
+        "confirmation.html",
+        workspace=workspace,
+        booking=booking,
+        service=booked,
+        token=token,
+        manage_link=manage.manage_url(token),
+        zone=zone_label(workspace.timezone, booking.start),
+    )
 
 
 @site.route("/manage/<token>/calendar.ics", methods=["GET"])
 @public_rate_limit
 def manage_ics(token):
     workspace, booking, _ = _managed(token)
-    return Response(ics.booking_ics(workspace.id, booking.id), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{booking.reference}.ics"'})
+    return Response(
+        ics.booking_ics(workspace.id, booking.id),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{booking.reference}.ics"'},
+    )
 
 
 @site.route("/manage/<token>", methods=["GET"])
@@ -137,13 +169,25 @@ def _manage_page(token, *, alert, errors, status, args):
     workspace, booking, booked = _managed(token)
     deadline = manage.change_deadline(booking)
     changeable = booking.status in HOLDING and utcnow() <= deadline
-    picker = pick(workspace, booked, args, exclude_booking_id=booking.id) if changeable and booked.is_active \
-        else None
+    picker = pick(workspace, booked, args, exclude_booking_id=booking.id) if changeable and booked.is_active else None
     done = {"cancelled": "Your booking is cancelled.", "moved": "Your booking has been moved."}.get(
-        request.args.get("done", ""))
-    return render("manage.html", status, workspace=workspace, booking=booking, service=booked, token=token,
-                  changeable=changeable, deadline=deadline, picker=picker, alert=alert, errors=errors, done=done,
-                  zone=zone_label(workspace.timezone, booking.start))
+        request.args.get("done", "")
+    )
+    return render(
+        "manage.html",
+        status,
+        workspace=workspace,
+        booking=booking,
+        service=booked,
+        token=token,
+        changeable=changeable,
+        deadline=deadline,
+        picker=picker,
+        alert=alert,
+        errors=errors,
+        done=done,
+        zone=zone_label(workspace.timezone, booking.start),
+    )
 
 
 @site.route("/manage/<token>/cancel", methods=["POST"])
@@ -166,8 +210,9 @@ def manage_reschedule(token):
     try:
         data = RescheduleSchema().load({"start": start_text})
     except ma.ValidationError:
-        return _manage_page(token, alert=None, errors={"start": ["Pick a day and a new time first."]}, status=422,
-                            args={})
+        return _manage_page(
+            token, alert=None, errors={"start": ["Pick a day and a new time first."]}, status=422, args={}
+        )
     try:
         manage.reschedule(token, data["start"])
     except Conflict as exc:

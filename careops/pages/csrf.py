@@ -7,6 +7,7 @@ nonce in the cookie: another site can neither read the cookie nor forge the
 signature, and a token copied from someone else's page does not match the
 visitor's own cookie.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -66,6 +67,7 @@ def check() -> None:
 def set_cookie(response):
     """Give a new visitor their nonce cookie (after a page that rendered a form)."""
     if request.environ.get(_NEW):
-        response.set_cookie(COOKIE, request.environ[_NONCE], httponly=True, samesite="Lax", secure=request.is_secure,
-                            path="/")
+        response.set_cookie(
+            COOKIE, request.environ[_NONCE], httponly=True, samesite="Lax", secure=request.is_secure, path="/"
+        )
     return response

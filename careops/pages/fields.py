@@ -4,6 +4,7 @@ A browser posts strings: an unchecked box sends nothing, a multi-select sends
 one value per choice, an empty input sends "". This is the only translation
 done here; the field rules stay in the services.
 """
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ Reading and submitting go through :func:`careops.forms.service.public_form` and
 :func:`careops.forms.service.submit_by_token`, the functions behind
 ``/api/v1/public/forms/{token}``; their per-field errors are shown beside each field.
 """
+
 from __future__ import annotations
 
 from flask import redirect, request, url_for
@@ -22,8 +23,17 @@ def _form_page(token, *, values, errors, alert, status):
     form = forms.public_form(token)
     workspace = get_by_slug(form["business"]["slug"])
     remember_workspace(workspace)
-    return render("form.html", status, form=form, workspace=workspace, token=token, values=values,
-                  errors=errors, alert=alert, zone=zone_label(workspace.timezone, form["booking"]["start"]))
+    return render(
+        "form.html",
+        status,
+        form=form,
+        workspace=workspace,
+        token=token,
+        values=values,
+        errors=errors,
+        alert=alert,
+        zone=zone_label(workspace.timezone, form["booking"]["start"]),
+    )
 
 
 @site.route("/forms/<token>", methods=["GET"])

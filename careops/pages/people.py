@@ -4,6 +4,7 @@ The contact form goes through :func:`careops.inbox.contact_form.submit` and the
 invitation through :func:`careops.auth.service.accept_invitation`, the functions
 behind ``POST /public/{slug}/contact`` and ``POST /auth/accept-invitation``.
 """
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -25,8 +26,15 @@ from careops.workspaces.service import get_contact_form, get_workspace
 
 def _contact_page(slug, *, values, errors, status, sent=False):
     workspace = active_workspace(slug)
-    return render("contact.html", status, workspace=workspace, contact_form=get_contact_form(workspace.id),
-                  values=values, errors=errors, sent=sent)
+    return render(
+        "contact.html",
+        status,
+        workspace=workspace,
+        contact_form=get_contact_form(workspace.id),
+        values=values,
+        errors=errors,
+        sent=sent,
+    )
 
 
 @site.route("/<slug>/contact", methods=["GET"])
@@ -49,6 +57,7 @@ def contact(slug):
 
 
 # --- invitations -----------------------------------------------------------------------------------
+
 
 def _welcome_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="careops.pages.welcome")
@@ -79,8 +88,15 @@ def invitation_welcome():
 @public_rate_limit
 def invitation_page(token):
     invitation = auth.pending_invitation(token)
-    return render("invitation.html", invitation=invitation, token=token, workspace=_workspace_of(invitation),
-                  values={"full_name": invitation.full_name or ""}, errors={}, alert=None)
+    return render(
+        "invitation.html",
+        invitation=invitation,
+        token=token,
+        workspace=_workspace_of(invitation),
+        values={"full_name": invitation.full_name or ""},
+        errors={},
+        alert=None,
+    )
 
 
 @site.route("/invitations/<token>", methods=["POST"])
@@ -94,9 +110,25 @@ def invitation_accept(token):
         data = AcceptInvitationSchema().load({"token": token, **values})
         user = auth.accept_invitation(**data)
     except ma.ValidationError as exc:
-        return render("invitation.html", 422, invitation=invitation, token=token, workspace=workspace,
-                      values={"full_name": values["full_name"]}, errors=field_errors(exc.messages), alert=None)
+        return render(
+            "invitation.html",
+            422,
+            invitation=invitation,
+            token=token,
+            workspace=workspace,
+            values={"full_name": values["full_name"]},
+            errors=field_errors(exc.messages),
+            alert=None,
+        )
     except Conflict as exc:
-        return render("invitation.html", 409, invitation=invitation, token=token, workspace=workspace,
-                      values={"full_name": values["full_name"]}, errors={}, alert=exc.detail)
+        return render(
+            "invitation.html",
+            409,
+            invitation=invitation,
+            token=token,
+            workspace=workspace,
+            values={"full_name": values["full_name"]},
+            errors={},
+            alert=exc.detail,
+        )
     return redirect(url_for("pages.invitation_welcome", who=_welcome_signer().dumps(user.email)), code=303)

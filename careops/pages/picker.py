@@ -4,6 +4,7 @@ Everything offered comes from :func:`careops.bookings.offer.offered_slots`, the
 function behind the public slot list; this module only groups it by the
 workspace's calendar days and reads the visitor's choice from the query string.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@ small stylesheet, ``/{slug}/accent.css``). An error raised by a service becomes 
 in words — or, for a client that does not ask for HTML (an API client probing
 ``/{anything}``), the JSON error body of API.md.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,20 +19,28 @@ from careops import errors
 from careops.errors import AppError
 from careops.pages import csrf
 
-site = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
-                 static_url_path="/static/pages")
+site = Blueprint(
+    "pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static/pages"
+)
 
 #: Pages whose address holds a secret token: never indexed, never cached.
 PRIVATE_ENDPOINTS = ("manage", "form", "invitation")
 
 
 #: No inline script or style at all: the workspace's accent colour is a stylesheet of its own.
-CSP = "; ".join([
-    "default-src 'none'", "script-src 'self'", "style-src 'self'",
-    # A workspace logo is any https image; a drawn signature is shown as a data: URL.
-    "img-src 'self' https: data:", "connect-src 'self'", "form-action 'self'",
-    "frame-ancestors 'none'", "base-uri 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # A workspace logo is any https image; a drawn signature is shown as a data: URL.
+        "img-src 'self' https: data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
 
 
 def remember_workspace(workspace) -> None:
@@ -84,10 +93,14 @@ def _error_page(status: int, title: str, detail: str, workspace=None, headers=No
 
 #: What a person is told, per error code, where the service's own words are not for them.
 WORDS = {
-    "NOT_FOUND": ("Page not found", "This link does not lead anywhere. Check the address, or ask the business "
-                                    "for a new link."),
-    "WORKSPACE_NOT_ACTIVE": ("Not taking bookings yet", "This business does not take bookings online yet. "
-                                                         "Please try again later."),
+    "NOT_FOUND": (
+        "Page not found",
+        "This link does not lead anywhere. Check the address, or ask the business for a new link.",
+    ),
+    "WORKSPACE_NOT_ACTIVE": (
+        "Not taking bookings yet",
+        "This business does not take bookings online yet. Please try again later.",
+    ),
     "RATE_LIMITED": ("Too many requests", "Too many requests from your connection. Wait a minute and try again."),
 }
 
@@ -116,6 +129,7 @@ def http_error(error: HTTPException):
 
 # --- time, in the workspace's zone -----------------------------------------------------------------
 
+
 def local(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(ZoneInfo(timezone))
 
@@ -134,11 +148,12 @@ def short_day(day) -> str:
 
 def on_accent(color: str) -> str:
     """Black or white, whichever reads better on the workspace's accent colour (WCAG contrast)."""
+
     def linear(channel: int) -> float:
         c = channel / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g_, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g_, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     luminance = 0.2126 * linear(r) + 0.7152 * linear(g_) + 0.0722 * linear(b)
     return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
 
@@ -152,8 +167,13 @@ def zone_label(timezone: str, at: datetime | None = None) -> str:
 
 
 site.add_app_template_filter(hhmm, "hhmm")
-STATUS_WORDS = {"pending": "Waiting for confirmation", "confirmed": "Confirmed", "cancelled": "Cancelled",
-                "completed": "Completed", "no_show": "Missed"}
+STATUS_WORDS = {
+    "pending": "Waiting for confirmation",
+    "confirmed": "Confirmed",
+    "cancelled": "Cancelled",
+    "completed": "Completed",
+    "no_show": "Missed",
+}
 site.add_app_template_global(ZoneInfo, "zone_info")
 site.add_app_template_global(STATUS_WORDS, "STATUS_WORDS")
 site.add_app_template_filter(long_day, "long_day")

@@ -5,6 +5,7 @@ on a view with a ``<slug>`` in its path: an unknown slug is 404 and a workspace
 in setup is 409 ``WORKSPACE_NOT_ACTIVE`` *before* the body is validated (422)
 or an ``Idempotency-Key`` is claimed. The view reads it with :func:`public_workspace`.
 """
+
 from __future__ import annotations
 
 from functools import wraps

@@ -8,6 +8,7 @@ token too, so it is stored encrypted with the instance's key. The code opens
 the same page the long link does, for as long as the long link itself
 works; a link older than :data:`LIFETIME` is gone.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -46,15 +47,23 @@ def shorten(workspace_id: str, url: str, now: datetime | None = None) -> str:
 
     code = secrets.token_urlsafe(CODE_BYTES)[:CODE_LENGTH]
     now = now or utcnow()
-    db.session.add(ShortLink(workspace_id=workspace_id, code_hash=token_digest(code), target=crypto.encrypt(url),
-                             expires_at=now + LIFETIME))
+    db.session.add(
+        ShortLink(
+            workspace_id=workspace_id,
+            code_hash=token_digest(code),
+            target=crypto.encrypt(url),
+            expires_at=now + LIFETIME,
+        )
+    )
     return public_url(f"{PREFIX}{code}")
 
 
 def shorten_links(workspace_id: str, values: dict) -> dict:
     """``values`` with every non-empty ``*_link`` replaced by its short link (for an SMS)."""
-    return {key: shorten(workspace_id, value) if key.endswith("_link") and isinstance(value, str) and value
-            else value for key, value in values.items()}
+    return {
+        key: shorten(workspace_id, value) if key.endswith("_link") and isinstance(value, str) and value else value
+        for key, value in values.items()
+    }
 
 
 def resolve(code: str, now: datetime | None = None) -> str | None:

@@ -1,4 +1,5 @@
 """/api/v1/public/{slug}: what a customer's browser needs to show the business's page."""
+
 import marshmallow as ma
 
 from careops.http import Blueprint, public_rate_limit
@@ -32,6 +33,9 @@ def public_page(slug):
     """Name, timezone, active services and the contact form's fields (404 unknown, 409 before activation)."""
     workspace = public_workspace()
     form = get_contact_form(workspace.id)
-    return {"name": workspace.name, "timezone": workspace.timezone,
-            "services": services.active_services(workspace.id),
-            "contact_form": {"enabled": form.enabled, "fields": form.fields}}
+    return {
+        "name": workspace.name,
+        "timezone": workspace.timezone,
+        "services": services.active_services(workspace.id),
+        "contact_form": {"enabled": form.enabled, "fields": form.fields},
+    }

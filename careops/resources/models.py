@@ -1,4 +1,5 @@
 """Resources: what a booking occupies (a practitioner, a room, a chair)."""
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -1,4 +1,5 @@
 """Request and response schemas of /resources."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -8,8 +9,11 @@ from careops.fields import Str
 class ResourceSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
     name = Str(120, min_length=1, required=True)
-    capacity = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000),
-                                 metadata={"description": "How many bookings it holds at once"})
+    capacity = ma.fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "How many bookings it holds at once"},
+    )
     is_active = ma.fields.Boolean(load_default=True)
 
 

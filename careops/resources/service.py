@@ -5,6 +5,7 @@ those domains registers itself as a holder (:func:`register_holder`, from its
 ``receivers.py``): it names the active things that forbid removing a resource,
 and lets go of its rows when one is deleted.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,8 +21,9 @@ from careops.resources.models import Resource
 _HOLDERS: dict[str, tuple[Callable[[str, str], list[str]] | None, Callable[[str], None]]] = {}
 
 
-def register_holder(name: str, *, release: Callable[[str], None],
-                    active_users: Callable[[str, str], list[str]] | None = None) -> None:
+def register_holder(
+    name: str, *, release: Callable[[str], None], active_users: Callable[[str, str], list[str]] | None = None
+) -> None:
     """Register a domain whose rows point at resources.
 
     ``active_users(workspace_id, resource_id)`` names what may not lose the
@@ -48,9 +50,12 @@ def add_main_calendar(workspace_id: str) -> Resource:
 def first_active_id(workspace_id: str) -> str | None:
     """The oldest active resource: the one a new service occupies when it names none."""
     repo = WorkspaceRepository(workspace_id)
-    return db.session.scalars(repo.select(Resource, Resource.is_active.is_(True))
-                              .order_by(Resource.created_at, Resource.id).limit(1)
-                              .with_only_columns(Resource.id)).first()
+    return db.session.scalars(
+        repo.select(Resource, Resource.is_active.is_(True))
+        .order_by(Resource.created_at, Resource.id)
+        .limit(1)
+        .with_only_columns(Resource.id)
+    ).first()
 
 
 def check_usable(workspace_id: str, resource_ids: list[str]) -> None:
@@ -93,12 +98,18 @@ def delete(workspace_id: str, resource_id: str) -> None:
 
 def active_service_names(workspace_id: str, resource_id: str) -> list[str]:
     """What the holders name as still using the resource (the active services)."""
-    return [name for active_users, _ in _HOLDERS.values() if active_users is not None
-            for name in active_users(workspace_id, resource_id)]
+    return [
+        name
+        for active_users, _ in _HOLDERS.values()
+        if active_users is not None
+        for name in active_users(workspace_id, resource_id)
+    ]
 
 
 def _refuse_if_used(workspace_id: str, resource: Resource, verb: str) -> None:
     names = active_service_names(workspace_id, resource.id)
     if names:
-        raise Conflict(f"'{resource.name}' cannot be {verb}: active services use it ({', '.join(names)})",
-                       extra={"service_names": names})
+        raise Conflict(
+            f"'{resource.name}' cannot be {verb}: active services use it ({', '.join(names)})",
+            extra={"service_names": names},
+        )

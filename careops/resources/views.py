@@ -1,12 +1,17 @@
 """/api/v1/resources: staff read, the owner writes."""
+
+from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.resources import service
 from careops.resources.schemas import ResourcePatchSchema, ResourceSchema
-from careops.db import WorkspaceRepository
 from careops.security import current_workspace_id
 
-blp = Blueprint("resources", __name__, url_prefix="/api/v1/resources",
-                description="What bookings occupy: practitioners, rooms, chairs, each with a capacity")
+blp = Blueprint(
+    "resources",
+    __name__,
+    url_prefix="/api/v1/resources",
+    description="What bookings occupy: practitioners, rooms, chairs, each with a capacity",
+)
 
 
 @blp.route("", methods=["GET"])

@@ -1,4 +1,5 @@
 """Service: a bookable type of appointment, and the resources it occupies."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,7 +31,8 @@ class Service(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
     resource_links: Mapped[list[ServiceResource]] = relationship(
-        order_by="ServiceResource.position", cascade="all, delete-orphan", lazy="selectin")
+        order_by="ServiceResource.position", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     @property
     def resource_ids(self) -> list[str]:
@@ -51,7 +53,9 @@ class ServiceResource(Base):
     __tablename__ = "service_resources"
 
     service_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(36), sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
     resource_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True)
+        sa.String(36), sa.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)

@@ -1,4 +1,5 @@
 """Request and response schemas of /services."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -26,20 +27,26 @@ class ServiceSchema(ma.Schema):
     description = Str(2000, allow_none=True)
     duration_minutes = ma.fields.Integer(required=True, validate=validate.Range(min=5, max=1440))
     location = Str(300, allow_none=True)
-    resource_ids = ma.fields.List(Id, validate=[validate.Length(min=1, max=10), _unique],
-                                  metadata={"description": "Default: the workspace's first resource"})
+    resource_ids = ma.fields.List(
+        Id,
+        validate=[validate.Length(min=1, max=10), _unique],
+        metadata={"description": "Default: the workspace's first resource"},
+    )
     buffer_before_minutes = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=1440))
     buffer_after_minutes = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=1440))
     min_notice_minutes = ma.fields.Integer(load_default=60, validate=validate.Range(min=0, max=525_600))
     booking_horizon_days = ma.fields.Integer(load_default=60, validate=validate.Range(min=1, max=730))
-    slot_interval_minutes = ma.fields.Integer(allow_none=True, validate=validate.Range(min=5, max=1440),
-                                              metadata={"description": "Default: the duration"})
+    slot_interval_minutes = ma.fields.Integer(
+        allow_none=True, validate=validate.Range(min=5, max=1440), metadata={"description": "Default: the duration"}
+    )
     requires_confirmation = ma.fields.Boolean(load_default=False)
     is_active = ma.fields.Boolean(load_default=True)
     form_template_ids = ma.fields.List(Id, load_default=list, validate=[validate.Length(max=20), _unique])
     inventory_usage = ma.fields.List(
-        ma.fields.Nested(InventoryUsageSchema), load_default=list,
-        validate=[validate.Length(max=50), lambda v: _unique(v, key=lambda u: u["item_id"])])
+        ma.fields.Nested(InventoryUsageSchema),
+        load_default=list,
+        validate=[validate.Length(max=50), lambda v: _unique(v, key=lambda u: u["item_id"])],
+    )
 
 
 class ServicePatchSchema(ma.Schema):
@@ -58,7 +65,8 @@ class ServicePatchSchema(ma.Schema):
     form_template_ids = ma.fields.List(Id, validate=[validate.Length(max=20), _unique])
     inventory_usage = ma.fields.List(
         ma.fields.Nested(InventoryUsageSchema),
-        validate=[validate.Length(max=50), lambda v: _unique(v, key=lambda u: u["item_id"])])
+        validate=[validate.Length(max=50), lambda v: _unique(v, key=lambda u: u["item_id"])],
+    )
 
 
 class PublicServiceSchema(ma.Schema):

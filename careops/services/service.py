@@ -2,6 +2,7 @@
 
 Other domains read services through :func:`get` and :func:`active_services`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,9 +15,20 @@ from careops.extensions import db
 from careops.resources import service as resources
 from careops.services.models import Service
 
-_COLUMNS = ("name", "description", "duration_minutes", "location", "buffer_before_minutes",
-            "buffer_after_minutes", "min_notice_minutes", "booking_horizon_days", "requires_confirmation",
-            "is_active", "form_template_ids", "inventory_usage")
+_COLUMNS = (
+    "name",
+    "description",
+    "duration_minutes",
+    "location",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "booking_horizon_days",
+    "requires_confirmation",
+    "is_active",
+    "form_template_ids",
+    "inventory_usage",
+)
 #: field of a service -> unknown_ids(workspace_id, ids), see :func:`register_reference`
 _REFERENCES: dict[str, Callable[[str, list], list[str]]] = {}
 
@@ -27,8 +39,9 @@ def listing(workspace_id: str, is_active: bool | None = None) -> sa.Select:
 
 
 def active_services(workspace_id: str) -> list[Service]:
-    return WorkspaceRepository(workspace_id).all(Service, Service.is_active.is_(True),
-                                                 order_by=(Service.name, Service.id))
+    return WorkspaceRepository(workspace_id).all(
+        Service, Service.is_active.is_(True), order_by=(Service.name, Service.id)
+    )
 
 
 def get(workspace_id: str, service_id: str) -> Service:

@@ -1,12 +1,17 @@
 """/api/v1/services: staff read, the owner writes; DELETE deactivates."""
+
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.security import current_workspace_id
 from careops.services import service
 from careops.services.schemas import ServicePatchSchema, ServiceQuerySchema, ServiceSchema
 
-blp = Blueprint("services", __name__, url_prefix="/api/v1/services",
-                description="Booking types: duration, resources, buffers, notice and horizon")
+blp = Blueprint(
+    "services",
+    __name__,
+    url_prefix="/api/v1/services",
+    description="Booking types: duration, resources, buffers, notice and horizon",
+)
 
 
 @blp.route("", methods=["GET"])
@@ -16,8 +21,9 @@ blp = Blueprint("services", __name__, url_prefix="/api/v1/services",
 @blp.paginate()
 def list_services(query, pagination_parameters):
     workspace_id = current_workspace_id()
-    return WorkspaceRepository(workspace_id).page(service.listing(workspace_id, query.get("is_active")),
-                                                  pagination_parameters)
+    return WorkspaceRepository(workspace_id).page(
+        service.listing(workspace_id, query.get("is_active")), pagination_parameters
+    )
 
 
 @blp.route("", methods=["POST"])

@@ -13,6 +13,7 @@
 - :func:`sweep` (every minute) queues every due delivery: the safety net for
   lost tasks and expired leases. Both are idempotent.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,15 @@ from careops.webhooks.models import WebhookDelivery, WebhookEndpoint
 from careops.webhooks.payloads import EVENT_TYPES, PING, data_for, envelope
 
 #: Waits after the 1st, 2nd… failed attempt (API.md); after the last, the delivery is ``failed``.
-RETRY_DELAYS = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                timedelta(hours=5), timedelta(hours=10), timedelta(hours=10))
+RETRY_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
 #: An endpoint that failed every delivery for this long is disabled.
 DISABLE_AFTER = timedelta(days=5)
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -58,9 +66,13 @@ def allow_private() -> bool:
 def fan_out(workspace_id: str, event_id: str, name: str, occurred_at: datetime, payload: dict) -> list[str]:
     """One delivery of outbox event ``event_id`` per subscribed, enabled endpoint; the new ids. Not committed."""
     event_type = EVENT_TYPES[name]
-    endpoints = [e for e in WorkspaceRepository(workspace_id).all(
-        WebhookEndpoint, WebhookEndpoint.enabled.is_(True), order_by=WebhookEndpoint.created_at)
-        if event_type in (e.events or [])]
+    endpoints = [
+        e
+        for e in WorkspaceRepository(workspace_id).all(
+            WebhookEndpoint, WebhookEndpoint.enabled.is_(True), order_by=WebhookEndpoint.created_at
+        )
+        if event_type in (e.events or [])
+    ]
     if not endpoints:
         return []
     body = envelope(event_type, occurred_at, data_for(name, workspace_id, payload))
@@ -68,10 +80,22 @@ def fan_out(workspace_id: str, event_id: str, name: str, occurred_at: datetime, 
     created = []
     for endpoint in endpoints:
         delivery_id = new_id()
-        if insert_or_ignore(WebhookDelivery, {
-                "id": delivery_id, "workspace_id": workspace_id, "endpoint_id": endpoint.id, "event_id": event_id,
-                "event_type": event_type, "payload": body, "status": "pending", "attempts": 0, "retry_step": 0,
-                "next_attempt_at": now, "created_at": now}):
+        if insert_or_ignore(
+            WebhookDelivery,
+            {
+                "id": delivery_id,
+                "workspace_id": workspace_id,
+                "endpoint_id": endpoint.id,
+                "event_id": event_id,
+                "event_type": event_type,
+                "payload": body,
+                "status": "pending",
+                "attempts": 0,
+                "retry_step": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        ):
             created.append(delivery_id)
             schedule(delivery_id)
     return created
@@ -82,10 +106,19 @@ def create_ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
     from careops.webhooks.payloads import ping_data
 
     now = utcnow()
-    delivery = WebhookDelivery(id=new_id(), workspace_id=endpoint.workspace_id, endpoint_id=endpoint.id,
-                               event_id=new_id(), event_type=PING, status="pending", attempts=0, retry_step=0,
-                               payload=envelope(PING, now, ping_data(endpoint.id)), next_attempt_at=now,
-                               created_at=now)
+    delivery = WebhookDelivery(
+        id=new_id(),
+        workspace_id=endpoint.workspace_id,
+        endpoint_id=endpoint.id,
+        event_id=new_id(),
+        event_type=PING,
+        status="pending",
+        attempts=0,
+        retry_step=0,
+        payload=envelope(PING, now, ping_data(endpoint.id)),
+        next_attempt_at=now,
+        created_at=now,
+    )
     db.session.add(delivery)
     return delivery
 
@@ -110,16 +143,23 @@ def sweep(now: datetime | None = None) -> int:
     return sweeps.sweep_ids(
         sa.select(WebhookDelivery.id)
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at), send_delivery, what="webhook delivery")
+        .order_by(WebhookDelivery.next_attempt_at),
+        send_delivery,
+        what="webhook delivery",
+    )
 
 
 def _claim(delivery_id: str, now: datetime, lease: timedelta) -> bool:
     claimed = db.session.execute(
         sa.update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-               WebhookDelivery.next_attempt_at <= now)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+        )
         .values(next_attempt_at=now + lease, attempts=WebhookDelivery.attempts + 1, last_attempt_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return claimed == 1
 
@@ -134,9 +174,13 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 def sign(secrets: list[str], message_id: str, at: datetime, body: str) -> dict:
     """The Standard Webhooks headers; one ``v1,…`` signature per secret, space-separated."""
-    return {"webhook-id": message_id, "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": " ".join(Webhook(s).sign(message_id, at, body) for s in secrets),
-            "content-type": "application/json", "user-agent": "CareOps-Webhooks/1"}
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": " ".join(Webhook(s).sign(message_id, at, body) for s in secrets),
+        "content-type": "application/json",
+        "user-agent": "CareOps-Webhooks/1",
+    }
 
 
 def attempt_delivery(delivery_id: str, now: datetime | None = None) -> str:
@@ -183,8 +227,15 @@ def attempt_delivery(delivery_id: str, now: datetime | None = None) -> str:
     return _record(delivery_id, now, status, elapsed_ms, error)
 
 
-def _record(delivery_id: str, now: datetime, status: int | None, elapsed_ms: int | None, error: str | None,
-            *, final: bool = False) -> str:
+def _record(
+    delivery_id: str,
+    now: datetime,
+    status: int | None,
+    elapsed_ms: int | None,
+    error: str | None,
+    *,
+    final: bool = False,
+) -> str:
     """Write an attempt's outcome, schedule the next one or give up. Commits."""
     from careops.alerts.service import raise_alert, resolve_for
 
@@ -207,11 +258,16 @@ def _record(delivery_id: str, now: datetime, status: int | None, elapsed_ms: int
     if final or ping or delivery.retry_step > len(RETRY_DELAYS):
         delivery.status, delivery.next_attempt_at, outcome = "failed", None, "failed"
         if not ping and not final:
-            raise_alert(endpoint.workspace_id, kind="integration_error", severity="warning",
-                        title=f"Webhook deliveries to {endpoint.url[:120]} are failing",
-                        detail=f"{delivery.event_type} {delivery.event_id} failed after {delivery.attempts} "
-                               f"attempts: {delivery.last_error}",
-                        entity_type="webhook_endpoint", entity_id=endpoint.id)
+            raise_alert(
+                endpoint.workspace_id,
+                kind="integration_error",
+                severity="warning",
+                title=f"Webhook deliveries to {endpoint.url[:120]} are failing",
+                detail=f"{delivery.event_type} {delivery.event_id} failed after {delivery.attempts} "
+                f"attempts: {delivery.last_error}",
+                entity_type="webhook_endpoint",
+                entity_id=endpoint.id,
+            )
     else:
         due = utcnow() + RETRY_DELAYS[delivery.retry_step - 1]
         delivery.next_attempt_at, outcome = due, "retrying"
@@ -231,8 +287,15 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime, error: str) -> None:
         return
     if endpoint.enabled and endpoint.failing_since <= now - DISABLE_AFTER:
         endpoint.enabled = False
-        endpoint.disabled_reason = (f"Every delivery failed since {endpoint.failing_since.isoformat()} "
-                                    f"(last error: {error})")[:1000]
-        raise_alert(endpoint.workspace_id, kind="integration_error", severity="critical",
-                    title=f"Webhook endpoint {endpoint.url[:120]} was disabled",
-                    detail=endpoint.disabled_reason, entity_type="webhook_endpoint", entity_id=endpoint.id)
+        endpoint.disabled_reason = (
+            f"Every delivery failed since {endpoint.failing_since.isoformat()} (last error: {error})"
+        )[:1000]
+        raise_alert(
+            endpoint.workspace_id,
+            kind="integration_error",
+            severity="critical",
+            title=f"Webhook endpoint {endpoint.url[:120]} was disabled",
+            detail=endpoint.disabled_reason,
+            entity_type="webhook_endpoint",
+            entity_id=endpoint.id,
+        )

@@ -14,6 +14,7 @@ in between — and at send time it is enforced where the socket is opened
 so a name cannot resolve to a public address for the check and to a private
 one for the connection. Redirects are not followed.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -99,8 +100,9 @@ class GuardedBackend(httpcore.SyncBackend):
         last_error = None
         for address in addresses:
             try:
-                return super().connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                           socket_options=socket_options)
+                return super().connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
         raise last_error
@@ -116,6 +118,5 @@ def client(*, timeout: float, allow_private: bool) -> httpx.Client:
     """An httpx client for webhook sends: guarded sockets, no proxies from the environment, no redirects."""
     transport = httpx.HTTPTransport(verify=_ssl_context())
     # httpx builds its connection pool itself; this one is the same but for the socket backend.
-    transport._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(),
-                                              network_backend=GuardedBackend(allow_private))
+    transport._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=GuardedBackend(allow_private))
     return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)

@@ -1,4 +1,5 @@
 """Webhook endpoints (where an owner wants events sent) and their deliveries (one per event and endpoint)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,7 +37,8 @@ class WebhookDelivery(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __tablename__ = "webhook_deliveries"
 
     endpoint_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False)
+        sa.String(36), sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
+    )
     #: The outbox event's id (a new id for a ``ping``): the ``webhook-id`` header of every attempt.
     event_id: Mapped[str] = mapped_column(sa.String(36), nullable=False)
     event_type: Mapped[str] = mapped_column(sa.String(40), nullable=False)

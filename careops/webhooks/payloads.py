@@ -5,6 +5,7 @@ is then; every retry sends the same body. It carries the ids and the fields a
 receiver needs to act — never a token, a secret, a password or form answers
 (those can hold health data; the receiver reads them through the API).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,19 +43,32 @@ def _booking(workspace_id: str, booking_id: str) -> dict:
     from careops.bookings.models import Booking
 
     booking = WorkspaceRepository(workspace_id).get(Booking, booking_id)
-    return {"id": booking.id, "reference": booking.reference, "start": _iso(booking.start),
-            "end": _iso(booking.end), "status": booking.status, "service_id": booking.service_id,
-            "contact_id": booking.contact_id, "source": booking.source,
-            "resource_ids": sorted(link.resource_id for link in booking.resource_links),
-            "created_at": _iso(booking.created_at)}
+    return {
+        "id": booking.id,
+        "reference": booking.reference,
+        "start": _iso(booking.start),
+        "end": _iso(booking.end),
+        "status": booking.status,
+        "service_id": booking.service_id,
+        "contact_id": booking.contact_id,
+        "source": booking.source,
+        "resource_ids": sorted(link.resource_id for link in booking.resource_links),
+        "created_at": _iso(booking.created_at),
+    }
 
 
 def _contact(workspace_id: str, contact_id: str) -> dict:
     from careops.contacts.models import Contact
 
     contact = WorkspaceRepository(workspace_id).get(Contact, contact_id)
-    return {"id": contact.id, "name": contact.name, "email": contact.email, "phone": contact.phone,
-            "source": contact.source, "created_at": _iso(contact.created_at)}
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "source": contact.source,
+        "created_at": _iso(contact.created_at),
+    }
 
 
 def _message(workspace_id: str, message_id: str) -> dict:
@@ -63,36 +77,61 @@ def _message(workspace_id: str, message_id: str) -> dict:
     repo = WorkspaceRepository(workspace_id)
     message = repo.get(Message, message_id)
     conversation = repo.first(Conversation, Conversation.id == message.conversation_id)
-    return {"id": message.id, "conversation_id": message.conversation_id,
-            "contact_id": conversation.contact_id if conversation else None, "direction": message.direction,
-            "channel": message.channel, "subject": message.subject, "body": message.body,
-            "status": message.status, "created_at": _iso(message.created_at)}
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "contact_id": conversation.contact_id if conversation else None,
+        "direction": message.direction,
+        "channel": message.channel,
+        "subject": message.subject,
+        "body": message.body,
+        "status": message.status,
+        "created_at": _iso(message.created_at),
+    }
 
 
 def _submission(workspace_id: str, submission_id: str) -> dict:
     from careops.forms.models import FormSubmission
 
     submission = WorkspaceRepository(workspace_id).get(FormSubmission, submission_id)
-    return {"id": submission.id, "template_id": submission.template_id, "name": submission.name,
-            "booking_id": submission.booking_id, "contact_id": submission.contact_id,
-            "status": submission.status, "completed_at": _iso(submission.completed_at)}
+    return {
+        "id": submission.id,
+        "template_id": submission.template_id,
+        "name": submission.name,
+        "booking_id": submission.booking_id,
+        "contact_id": submission.contact_id,
+        "status": submission.status,
+        "completed_at": _iso(submission.completed_at),
+    }
 
 
 def _item(workspace_id: str, item_id: str) -> dict:
     from careops.inventory.models import InventoryItem
 
     item = WorkspaceRepository(workspace_id).get(InventoryItem, item_id)
-    return {"id": item.id, "name": item.name, "unit": item.unit, "quantity": float(item.quantity),
-            "low_stock_threshold": float(item.low_stock_threshold)}
+    return {
+        "id": item.id,
+        "name": item.name,
+        "unit": item.unit,
+        "quantity": float(item.quantity),
+        "low_stock_threshold": float(item.low_stock_threshold),
+    }
 
 
 def _alert(workspace_id: str, alert_id: str) -> dict:
     from careops.alerts.models import Alert
 
     alert = WorkspaceRepository(workspace_id).get(Alert, alert_id)
-    return {"id": alert.id, "kind": alert.kind, "severity": alert.severity, "title": alert.title,
-            "link": alert.link, "entity_type": alert.entity_type, "entity_id": alert.entity_id,
-            "created_at": _iso(alert.created_at)}
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "title": alert.title,
+        "link": alert.link,
+        "entity_type": alert.entity_type,
+        "entity_id": alert.entity_id,
+        "created_at": _iso(alert.created_at),
+    }
 
 
 def data_for(name: str, workspace_id: str, payload: dict) -> dict:
@@ -102,8 +141,9 @@ def data_for(name: str, workspace_id: str, payload: dict) -> dict:
     """
     try:
         if name.startswith("booking_"):
-            facts = {k: payload[k] for k in ("old_status", "new_status", "old_start", "new_start", "by")
-                     if k in payload}
+            facts = {
+                k: payload[k] for k in ("old_status", "new_status", "old_start", "new_start", "by") if k in payload
+            }
             return {"booking": _booking(workspace_id, payload["booking_id"]), **facts}
         if name == "contact_created":
             return {"contact": _contact(workspace_id, payload["contact_id"])}
@@ -114,8 +154,11 @@ def data_for(name: str, workspace_id: str, payload: dict) -> dict:
         if name == "form_submitted":
             return {"form_submission": _submission(workspace_id, payload["submission_id"])}
         if name == "inventory_low":
-            return {"item": _item(workspace_id, payload["item_id"]), "quantity": payload.get("quantity"),
-                    "threshold": payload.get("threshold")}
+            return {
+                "item": _item(workspace_id, payload["item_id"]),
+                "quantity": payload.get("quantity"),
+                "threshold": payload.get("threshold"),
+            }
         if name == "alert_raised":
             return {"alert": _alert(workspace_id, payload["alert_id"])}
     except NotFound:

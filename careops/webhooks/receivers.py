@@ -5,6 +5,7 @@ dispatcher's receipt (event id, receiver) runs each at most once per event,
 and the deliveries' unique (endpoint, event) key keeps a racing second
 dispatch from adding rows.
 """
+
 from careops import events
 from careops.webhooks.delivery import fan_out
 from careops.webhooks.payloads import EVENT_TYPES

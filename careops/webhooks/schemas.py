@@ -1,4 +1,5 @@
 """Schemas of /webhooks: endpoints, secrets, deliveries."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -7,38 +8,53 @@ from careops.webhooks.models import DELIVERY_STATUSES
 from careops.webhooks.payloads import PING, SUBSCRIBABLE
 
 
-
 class WebhookEndpointSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
-    url = Str(2000, min_length=1, multiline=False, required=True, metadata={
-        "description": "http(s) URL of a public host (internal addresses are refused unless "
-                       "CAREOPS_WEBHOOKS_ALLOW_PRIVATE is set)"})
+    url = Str(
+        2000,
+        min_length=1,
+        multiline=False,
+        required=True,
+        metadata={
+            "description": "http(s) URL of a public host (internal addresses are refused unless "
+            "CAREOPS_WEBHOOKS_ALLOW_PRIVATE is set)"
+        },
+    )
     description = Str(500, allow_none=True, load_default=None)
-    events = ma.fields.List(ma.fields.String(validate=validate.OneOf(SUBSCRIBABLE)), required=True,
-                            validate=validate.Length(min=1, max=len(SUBSCRIBABLE)),
-                            metadata={"description": "Event types to send: " + ", ".join(SUBSCRIBABLE)})
+    events = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(SUBSCRIBABLE)),
+        required=True,
+        validate=validate.Length(min=1, max=len(SUBSCRIBABLE)),
+        metadata={"description": "Event types to send: " + ", ".join(SUBSCRIBABLE)},
+    )
     enabled = ma.fields.Boolean(load_default=True)
     created_at = ma.fields.DateTime(dump_only=True)
-    disabled_reason = ma.fields.String(dump_only=True, allow_none=True, metadata={
-        "description": "Why CareOps disabled it (every delivery failing for 5 days); null otherwise"})
+    disabled_reason = ma.fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Why CareOps disabled it (every delivery failing for 5 days); null otherwise"},
+    )
 
 
 class WebhookEndpointCreatedSchema(WebhookEndpointSchema):
-    secret = ma.fields.String(dump_only=True, metadata={
-        "description": "The signing secret (whsec_…): shown in this answer only"})
+    secret = ma.fields.String(
+        dump_only=True, metadata={"description": "The signing secret (whsec_…): shown in this answer only"}
+    )
 
 
 class WebhookEndpointPatchSchema(ma.Schema):
     url = Str(2000, min_length=1, multiline=False)
     description = Str(500, allow_none=True)
-    events = ma.fields.List(ma.fields.String(validate=validate.OneOf(SUBSCRIBABLE)),
-                            validate=validate.Length(min=1, max=len(SUBSCRIBABLE)))
+    events = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(SUBSCRIBABLE)), validate=validate.Length(min=1, max=len(SUBSCRIBABLE))
+    )
     enabled = ma.fields.Boolean(metadata={"description": "true again clears disabled_reason"})
 
 
 class WebhookSecretSchema(ma.Schema):
-    secret = ma.fields.String(metadata={
-        "description": "The new signing secret, shown once; the old one also signs for 24 hours"})
+    secret = ma.fields.String(
+        metadata={"description": "The new signing secret, shown once; the old one also signs for 24 hours"}
+    )
 
 
 class WebhookDeliverySchema(ma.Schema):

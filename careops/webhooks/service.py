@@ -5,6 +5,7 @@ Webhooks format), stored encrypted; only the create and rotate answers carry
 it. A rotation keeps the old secret signing beside the new one for
 :data:`ROTATION_OVERLAP`, so receivers can switch without losing a delivery.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,22 +48,32 @@ def check_url(url: str) -> None:
 
 
 def listing(workspace_id: str) -> sa.Select:
-    return WorkspaceRepository(workspace_id).select(WebhookEndpoint).order_by(
-        WebhookEndpoint.created_at, WebhookEndpoint.id)
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(WebhookEndpoint)
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
 
 
 def get(workspace_id: str, endpoint_id: str) -> WebhookEndpoint:
     return WorkspaceRepository(workspace_id).get(WebhookEndpoint, endpoint_id)
 
 
-def create(workspace_id: str, *, url: str, events: list[str], description: str | None = None,
-           enabled: bool = True) -> dict:
+def create(
+    workspace_id: str, *, url: str, events: list[str], description: str | None = None, enabled: bool = True
+) -> dict:
     """A new endpoint; the answer carries its secret, the only time it is shown. Commits."""
     check_url(url)
     secret = new_secret()
-    endpoint = WorkspaceRepository(workspace_id).add(WebhookEndpoint(
-        url=url, events=list(dict.fromkeys(events)), description=description, enabled=enabled,
-        secret=crypto.encrypt(secret)))
+    endpoint = WorkspaceRepository(workspace_id).add(
+        WebhookEndpoint(
+            url=url,
+            events=list(dict.fromkeys(events)),
+            description=description,
+            enabled=enabled,
+            secret=crypto.encrypt(secret),
+        )
+    )
     db.session.commit()
     return describe(endpoint, secret)
 
@@ -88,8 +99,11 @@ def update(workspace_id: str, endpoint_id: str, data: dict) -> WebhookEndpoint:
 def delete(workspace_id: str, endpoint_id: str) -> None:
     """Delete the endpoint and its delivery log. Commits."""
     endpoint = get(workspace_id, endpoint_id)
-    db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.delete(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+        .execution_options(synchronize_session=False)
+    )
     db.session.delete(endpoint)
     db.session.commit()
 
@@ -122,8 +136,11 @@ def deliveries(workspace_id: str, endpoint_id: str, status: str | None = None) -
     criteria = [WebhookDelivery.endpoint_id == endpoint.id]
     if status:
         criteria.append(WebhookDelivery.status == status)
-    return WorkspaceRepository(workspace_id).select(WebhookDelivery, *criteria).order_by(
-        WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+    return (
+        WorkspaceRepository(workspace_id)
+        .select(WebhookDelivery, *criteria)
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+    )
 
 
 def redeliver(workspace_id: str, endpoint_id: str, delivery_id: str) -> WebhookDelivery:

@@ -1,4 +1,5 @@
 """Huey tasks of webhooks: one attempt of a delivery (queued now or with an ETA), and the minute sweep."""
+
 from huey import crontab
 
 from careops.tasks import periodic_task, task

@@ -1,14 +1,24 @@
 """/api/v1/webhooks (owner): endpoints, secret rotation, the test ping, the delivery log, redelivery."""
+
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.security import current_workspace_id
 from careops.webhooks import service
-from careops.webhooks.schemas import (WebhookDeliveryQuerySchema, WebhookDeliverySchema,
-                                      WebhookEndpointCreatedSchema, WebhookEndpointPatchSchema,
-                                      WebhookEndpointSchema, WebhookSecretSchema)
+from careops.webhooks.schemas import (
+    WebhookDeliveryQuerySchema,
+    WebhookDeliverySchema,
+    WebhookEndpointCreatedSchema,
+    WebhookEndpointPatchSchema,
+    WebhookEndpointSchema,
+    WebhookSecretSchema,
+)
 
-blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
-                description="Outgoing webhooks, signed by the Standard Webhooks specification")
+blp = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/api/v1/webhooks",
+    description="Outgoing webhooks, signed by the Standard Webhooks specification",
+)
 
 
 @blp.route("", methods=["GET"])

@@ -1,4 +1,5 @@
 """Workspace: one business, its settings, its public contact form."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,8 +43,10 @@ class ContactForm(WorkspaceMixin, Base):
     __tablename__ = "contact_forms"
 
     workspace_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+        sa.String(36), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
     enabled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     fields: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=lambda: list(DEFAULT_CONTACT_FIELDS))
     success_message: Mapped[str] = mapped_column(
-        sa.String(500), nullable=False, default="Thanks! We will get back to you shortly.")
+        sa.String(500), nullable=False, default="Thanks! We will get back to you shortly."
+    )

@@ -11,6 +11,7 @@ The domain that owns a step decides it with :func:`register_check` (in its
 forms), so this module imports no other domain; the optional steps without
 one look for rows in their conventional tables.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,8 +25,17 @@ from careops.event_types import WorkspaceActivated
 from careops.extensions import db
 from careops.workspaces.models import ContactForm, Workspace
 
-STEPS = ("workspace", "communication", "contact_form", "services", "availability", "forms", "inventory", "staff",
-         "activation")
+STEPS = (
+    "workspace",
+    "communication",
+    "contact_form",
+    "services",
+    "availability",
+    "forms",
+    "inventory",
+    "staff",
+    "activation",
+)
 REQUIRED = ("communication", "services", "availability")
 
 Check = Callable[[str], tuple[bool, str]]
@@ -54,16 +64,23 @@ def _count(workspace_id: str, table_name: str, **equals) -> int:
     if table is None or any(c not in table.c for c in ("workspace_id", *equals)):
         return 0
     criteria = [table.c[name] == value for name, value in equals.items()]
-    return db.session.scalar(sa.select(sa.func.count()).select_from(table)
-                             .where(table.c.workspace_id == workspace_id, *criteria)) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(table).where(table.c.workspace_id == workspace_id, *criteria)
+        )
+        or 0
+    )
 
 
 @register_check("workspace")
 def _workspace(workspace_id):
     workspace = db.session.get(Workspace, workspace_id)
     done = bool(workspace.contact_email)
-    return done, ("Name, timezone and contact email are set" if done
-                  else "Add the business's contact email (and address) in the workspace settings")
+    return done, (
+        "Name, timezone and contact email are set"
+        if done
+        else "Add the business's contact email (and address) in the workspace settings"
+    )
 
 
 @register_check("contact_form")
@@ -90,8 +107,7 @@ def _staff(workspace_id):
     users = _count(workspace_id, "users", role="staff")
     invited = _count(workspace_id, "invitations", status="pending")
     done = users + invited > 0
-    return done, f"{users} staff member(s), {invited} pending invitation(s)" if done \
-        else "Optional: invite your team"
+    return done, f"{users} staff member(s), {invited} pending invitation(s)" if done else "Optional: invite your team"
 
 
 @register_check("activation")
@@ -120,9 +136,11 @@ def activate(workspace_id: str) -> Workspace:
     if missing:
         raise ActivationIncomplete(f"Activation needs: {', '.join(missing)}", extra={"missing": missing})
     # Compare-and-set: two concurrent activations emit one event.
-    changed = db.session.execute(sa.update(Workspace).where(Workspace.id == workspace_id,
-                                                            Workspace.status != "active")
-                                 .values(status="active", activated_at=utcnow())).rowcount
+    changed = db.session.execute(
+        sa.update(Workspace)
+        .where(Workspace.id == workspace_id, Workspace.status != "active")
+        .values(status="active", activated_at=utcnow())
+    ).rowcount
     if changed:
         events.emit(WorkspaceActivated(), workspace_id)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Request and response schemas of /workspace, /contact-form and /staff."""
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -31,10 +32,14 @@ class WorkspacePatchSchema(ma.Schema):
     address = Str(300, allow_none=True, multiline=True)  # printed on several lines
     contact_email = Email(allow_none=True)
     slug = Str(60, validate=[SLUG, validate.NoneOf(RESERVED_SLUGS, error="This slug is reserved.")])
-    logo_url = Str(500, allow_none=True, validate=validate.URL(schemes={"https"}, require_tld=True,
-                                                               error="An https:// image address."))
-    accent_color = ma.fields.String(allow_none=True, validate=validate.Regexp(
-        r"^#[0-9a-fA-F]{6}$", error="A colour written #rrggbb."))
+    logo_url = Str(
+        500,
+        allow_none=True,
+        validate=validate.URL(schemes={"https"}, require_tld=True, error="An https:// image address."),
+    )
+    accent_color = ma.fields.String(
+        allow_none=True, validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="A colour written #rrggbb.")
+    )
 
 
 class OnboardingStepSchema(ma.Schema):
@@ -49,8 +54,7 @@ class OnboardingSchema(ma.Schema):
     missing = ma.fields.List(ma.fields.String())
 
 
-FIELD_TYPES = ("text", "textarea", "email", "phone", "number", "date", "select", "multiselect",
-               "checkbox", "signature")
+FIELD_TYPES = ("text", "textarea", "email", "phone", "number", "date", "select", "multiselect", "checkbox", "signature")
 
 
 class ContactFormFieldSchema(ma.Schema):
@@ -62,8 +66,9 @@ class ContactFormFieldSchema(ma.Schema):
 
 class ContactFormSchema(ma.Schema):
     enabled = ma.fields.Boolean(required=True)
-    fields = ma.fields.List(ma.fields.Nested(ContactFormFieldSchema), required=True,
-                            validate=validate.Length(min=1, max=30))
+    fields = ma.fields.List(
+        ma.fields.Nested(ContactFormFieldSchema), required=True, validate=validate.Length(min=1, max=30)
+    )
     success_message = Str(500, required=True)
 
     @ma.validates_schema
@@ -96,7 +101,7 @@ class PermissionsPatchSchema(ma.Schema):
 class InvitationCreateSchema(ma.Schema):
     email = Email(required=True)
     full_name = Str(120, allow_none=True)
-    permissions = ma.fields.Nested(PermissionsSchema, load_default=lambda: {p: False for p in PERMISSIONS})
+    permissions = ma.fields.Nested(PermissionsSchema, load_default=lambda: dict.fromkeys(PERMISSIONS, False))
 
 
 class InvitationSchema(ma.Schema):

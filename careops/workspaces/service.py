@@ -1,4 +1,5 @@
 """Workspace rules: creation with its defaults, settings, the public contact form."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,22 @@ def slugify(name: str) -> str:
 #: slugs would have public URLs that collide with the manage-link, form and
 #: inbound endpoints under /public/, or with the site-root paths of the pages
 #: (careops/pages), the API, static files and operations.
-RESERVED_SLUGS = frozenset({"bookings", "forms", "inbound", "api", "manage", "invitations", "static",
-                            "healthz", "readyz", "metrics", "accept-invitation", "m"})
+RESERVED_SLUGS = frozenset(
+    {
+        "bookings",
+        "forms",
+        "inbound",
+        "api",
+        "manage",
+        "invitations",
+        "static",
+        "healthz",
+        "readyz",
+        "metrics",
+        "accept-invitation",
+        "m",
+    }
+)
 
 
 def unique_slug(name: str, *, random_suffix: bool = False) -> str:
@@ -39,9 +54,12 @@ def unique_slug(name: str, *, random_suffix: bool = False) -> str:
     """
     base = slugify(name)
     if random_suffix:
-        return f"{base[:SLUG_MAX - 7]}-{secrets.token_hex(3)}"
-    taken = set(db.session.scalars(
-        sa.select(Workspace.slug).where(sa.or_(Workspace.slug == base, Workspace.slug.like(f"{base}-%")))))
+        return f"{base[: SLUG_MAX - 7]}-{secrets.token_hex(3)}"
+    taken = set(
+        db.session.scalars(
+            sa.select(Workspace.slug).where(sa.or_(Workspace.slug == base, Workspace.slug.like(f"{base}-%")))
+        )
+    )
     taken |= RESERVED_SLUGS
     if base not in taken:
         return base
@@ -51,8 +69,7 @@ def unique_slug(name: str, *, random_suffix: bool = False) -> str:
     return f"{base}-{n}"
 
 
-def create_workspace(name: str, timezone: str = "UTC", country: str = "US", *,
-                     random_slug: bool = False) -> Workspace:
+def create_workspace(name: str, timezone: str = "UTC", country: str = "US", *, random_slug: bool = False) -> Workspace:
     """A workspace in status ``setup`` with its default resource and contact form (not committed).
 
     The flush raises ``IntegrityError`` when a concurrent creation took the
@@ -78,8 +95,11 @@ def get_workspace(workspace_id: str) -> Workspace:
 
 
 def get_by_slug(slug: str) -> Workspace:
-    workspace = db.session.scalars(sa.select(Workspace).where(Workspace.slug == slug)).first() \
-        if isinstance(slug, str) and len(slug) <= 80 else None
+    workspace = (
+        db.session.scalars(sa.select(Workspace).where(Workspace.slug == slug)).first()
+        if isinstance(slug, str) and len(slug) <= 80
+        else None
+    )
     if workspace is None:
         raise NotFound("No such business")
     # The public workspace lookup: a public page or API call by slug works for this workspace.

@@ -1,12 +1,20 @@
 """/api/v1/workspace, /contact-form and /staff."""
+
 from careops.auth import service as auth_service
 from careops.auth.schemas import UserSchema
 from careops.db import WorkspaceRepository
 from careops.http import Blueprint
 from careops.security import current_user, current_workspace_id
 from careops.workspaces import onboarding, service
-from careops.workspaces.schemas import (ContactFormSchema, InvitationCreateSchema, InvitationSchema,
-                                        OnboardingSchema, StaffPatchSchema, WorkspacePatchSchema, WorkspaceSchema)
+from careops.workspaces.schemas import (
+    ContactFormSchema,
+    InvitationCreateSchema,
+    InvitationSchema,
+    OnboardingSchema,
+    StaffPatchSchema,
+    WorkspacePatchSchema,
+    WorkspaceSchema,
+)
 
 blp = Blueprint("workspace", __name__, url_prefix="/api/v1", description="The workspace, its contact form and staff")
 
@@ -87,8 +95,7 @@ def invite(data):
 def list_invitations(pagination_parameters):
     """Invitations, newest first, with their status: pending, accepted or expired."""
     workspace_id = current_workspace_id()
-    page = WorkspaceRepository(workspace_id).page(auth_service.invitations_select(workspace_id),
-                                                  pagination_parameters)
+    page = WorkspaceRepository(workspace_id).page(auth_service.invitations_select(workspace_id), pagination_parameters)
     return [_invitation(i) for i in page]
 
 
@@ -102,6 +109,12 @@ def patch_staff(data, user_id):
 
 
 def _invitation(invitation) -> dict:
-    return {"id": invitation.id, "email": invitation.email, "full_name": invitation.full_name,
-            "permissions": invitation.permissions, "expires_at": invitation.expires_at,
-            "status": auth_service.invitation_status(invitation), "created_at": invitation.created_at}
+    return {
+        "id": invitation.id,
+        "email": invitation.email,
+        "full_name": invitation.full_name,
+        "permissions": invitation.permissions,
+        "expires_at": invitation.expires_at,
+        "status": auth_service.invitation_status(invitation),
+        "created_at": invitation.created_at,
+    }

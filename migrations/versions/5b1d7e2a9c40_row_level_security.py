@@ -12,6 +12,7 @@ Revises: 83a369c5997a
 Create Date: 2026-11-29 06:30:00.000000
 
 """
+
 from alembic import op
 
 from careops import rls

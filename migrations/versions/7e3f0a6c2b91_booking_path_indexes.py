@@ -9,6 +9,7 @@ Revises: 5b1d7e2a9c40
 Create Date: 2026-11-29 06:30:00.000000
 
 """
+
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -20,8 +21,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.create_index("ix_contacts_workspace_last_activity", ["workspace_id", "last_activity_at"],
-                              unique=False)
+        batch_op.create_index("ix_contacts_workspace_last_activity", ["workspace_id", "last_activity_at"], unique=False)
 
 
 def downgrade():

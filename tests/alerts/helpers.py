@@ -1,7 +1,8 @@
 """Helpers for the alert tests: a waiting customer message, a pending booking, the sweep at a given time."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -13,7 +14,7 @@ def sweep_at(hours_from_now: float) -> dict:
     """Run the alerts' periodic task as if ``hours_from_now`` had passed."""
     from careops.alerts.tasks import sweep_alerts
 
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(hours=hours_from_now), tick=False):
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=hours_from_now), tick=False):
         from careops.alerts import conditions
 
         result = conditions.sweep()

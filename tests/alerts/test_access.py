@@ -1,4 +1,5 @@
 """Who sees and resolves which alert: staff by area, the owner everything, other workspaces nothing."""
+
 import pytest
 
 from careops.alerts.service import raise_alert
@@ -21,8 +22,14 @@ def raised(owner) -> dict:
     """One open alert of every kind in the owner's workspace: kind → id."""
     ids = {}
     for kind, (entity_type, _) in AREAS.items():
-        alert = raise_alert(owner.workspace_id, kind=kind, title=f"A {kind}", entity_type=entity_type,
-                            entity_id=f"{kind}-entity", severity="critical" if kind == "out_of_stock" else "warning")
+        alert = raise_alert(
+            owner.workspace_id,
+            kind=kind,
+            title=f"A {kind}",
+            entity_type=entity_type,
+            entity_id=f"{kind}-entity",
+            severity="critical" if kind == "out_of_stock" else "warning",
+        )
         ids[kind] = alert.id
     db.session.commit()
     return ids
@@ -89,10 +96,14 @@ def test_errors(client, owner, raised):
 
 
 def test_one_open_alert_per_kind_and_entity(owner):
-    assert raise_alert(owner.workspace_id, kind="low_inventory", title="Low", entity_type="inventory_item",
-                       entity_id="i1") is not None
-    assert raise_alert(owner.workspace_id, kind="low_inventory", title="Low", entity_type="inventory_item",
-                       entity_id="i1") is None
+    assert (
+        raise_alert(owner.workspace_id, kind="low_inventory", title="Low", entity_type="inventory_item", entity_id="i1")
+        is not None
+    )
+    assert (
+        raise_alert(owner.workspace_id, kind="low_inventory", title="Low", entity_type="inventory_item", entity_id="i1")
+        is None
+    )
     with pytest.raises(ValueError):
         raise_alert(owner.workspace_id, kind="fire", title="?")
     db.session.commit()

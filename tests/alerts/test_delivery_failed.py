@@ -1,4 +1,5 @@
 """delivery_failed: raised when every provider fails; resolved once a message reaches that contact again."""
+
 from tests.alerts.helpers import alerts, customer_writes
 from tests.messaging.fixtures import activate, configure
 

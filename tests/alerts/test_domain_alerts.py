@@ -1,4 +1,5 @@
 """Alerts raised by other domains through raise_alert/resolve_for: one per entity, a working link, the right staff."""
+
 import pytest
 
 from tests.alerts.helpers import alerts, open_alerts

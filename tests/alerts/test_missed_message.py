@@ -1,5 +1,6 @@
 """missed_message: raised once after the configured wait, resolved by a staff reply, re-raised by a new message."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -53,9 +54,11 @@ def test_resolved_by_hand_it_stays_resolved_until_the_customer_writes_again(clie
     assert inbox.post(f"/api/v1/alerts/{alert.id}/resolve").get_json()["status"] == "resolved"
     assert sweep_at(6)["missed_message"] == 0
     slug = inbox.get("/api/v1/workspace").get_json()["slug"]
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(hours=7), tick=False):
-        response = client.post(f"/api/v1/public/{slug}/contact", json={
-            "name": "Carla Customer", "email": "carla@example.com", "message": "Hello? Anyone?"})
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=7), tick=False):
+        response = client.post(
+            f"/api/v1/public/{slug}/contact",
+            json={"name": "Carla Customer", "email": "carla@example.com", "message": "Hello? Anyone?"},
+        )
         assert response.status_code == 201
     assert sweep_at(7 + 3)["missed_message"] == 0
     assert sweep_at(7 + 5)["missed_message"] == 1

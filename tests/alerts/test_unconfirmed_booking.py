@@ -1,4 +1,5 @@
 """unconfirmed_booking: a booking waiting for confirmation too long; settled by confirming or cancelling."""
+
 import pytest
 
 from tests.alerts.helpers import alerts, open_alerts, outbox_events, sweep_at
@@ -14,8 +15,11 @@ def book(client, bookable, hhmm="10:00", email="cara@example.com") -> str:
     response = bookable.public_book(client, bookable.start(hhmm), email=email)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["booking"]["status"] == "pending"
-    [booking] = [b for b in bookable.owner.get("/api/v1/bookings?status=pending").get_json()
-                 if b["start"].startswith(bookable.start(hhmm)[:16])]
+    [booking] = [
+        b
+        for b in bookable.owner.get("/api/v1/bookings?status=pending").get_json()
+        if b["start"].startswith(bookable.start(hhmm)[:16])
+    ]
     return booking["id"]
 
 

@@ -1,4 +1,5 @@
 """Reading the audit log in tests."""
+
 import json
 
 import sqlalchemy as sa
@@ -21,5 +22,6 @@ def dump(workspace_id: str | None = None) -> str:
     if workspace_id:
         stmt = stmt.where(AuditEntry.workspace_id == workspace_id)
     db.session.expire_all()
-    return json.dumps([{"changes": e.changes, "entity": e.entity_type, "actor": e.actor}
-                       for e in db.session.scalars(stmt)])
+    return json.dumps(
+        [{"changes": e.changes, "entity": e.entity_type, "actor": e.actor} for e in db.session.scalars(stmt)]
+    )

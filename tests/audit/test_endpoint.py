@@ -1,6 +1,7 @@
 """GET /audit-log: the owner's, filtered and paginated; staff 403; another workspace's entries invisible."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.conftest import assert_error
@@ -46,15 +47,25 @@ def test_filters(owner):
     assert len(ids(f"entity_type=service&from={today}&to={today}")) == 3
     assert ids(f"entity_type=service&from={today + timedelta(days=1)}") == []
     assert ids(f"entity_type=service&to={today - timedelta(days=1)}") == []
-    later = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
     assert ids(f"entity_type=service&from={later}") == []
     assert len(ids("entity_type=service&page_size=2")) == 2
 
 
 def test_invalid_filters_are_422(owner):
-    for query in ("action=rename", "from=yesterday", "to=2026-13-01", "from=2026-03-02&to=2026-03-01",
-                  "from=2026-03-01T10:00:00", "from=" + "2" * 50, "to=9999-12-31T23:59:59+14:00x", "from=0001-01-01T00:00:00%2B14:00",
-                  "to=9999-12-31", "from=0001-01-01", "page_size=500"):
+    for query in (
+        "action=rename",
+        "from=yesterday",
+        "to=2026-13-01",
+        "from=2026-03-02&to=2026-03-01",
+        "from=2026-03-01T10:00:00",
+        "from=" + "2" * 50,
+        "to=9999-12-31T23:59:59+14:00x",
+        "from=0001-01-01T00:00:00%2B14:00",
+        "to=9999-12-31",
+        "from=0001-01-01",
+        "page_size=500",
+    ):
         assert_error(owner.get(f"/api/v1/audit-log?{query}"), 422)
 
 

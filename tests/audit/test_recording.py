@@ -1,4 +1,5 @@
 """Every write is logged in its own transaction: through the API, public endpoints, the worker, plugins."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -9,8 +10,9 @@ from tests.bookings.factories import Bookable
 
 
 def test_an_api_write_names_the_user_the_address_and_the_request(owner):
-    response = owner.post("/api/v1/services", json={"name": "Massage", "duration_minutes": 45},
-                          headers={"X-Request-ID": "req-audit-1"})
+    response = owner.post(
+        "/api/v1/services", json={"name": "Massage", "duration_minutes": 45}, headers={"X-Request-ID": "req-audit-1"}
+    )
     assert response.status_code == 201
     service_id = response.get_json()["id"]
     [created] = entries(owner.workspace_id, entity_type="service", entity_id=service_id)
@@ -53,8 +55,11 @@ def test_a_public_booking_is_the_customers(client, app, owner):
 def test_the_worker_is_the_system(client, app, owner):
     bookable = Bookable(app, owner)
     bookable.public_book(client, bookable.start())
-    sent = [e for e in entries(owner.workspace_id, entity_type="message", action="update")
-            if e.changes.get("status") == ["queued", "sent"]]
+    sent = [
+        e
+        for e in entries(owner.workspace_id, entity_type="message", action="update")
+        if e.changes.get("status") == ["queued", "sent"]
+    ]
     assert sent, "the confirmation's send is logged"
     assert sent[0].actor == {"type": "system", "id": "careops.inbox.tasks.send_message"}
 
@@ -140,13 +145,18 @@ def test_orm_bulk_statements_by_parameters_are_logged(owner):
     from careops.db import new_id
 
     first, second = new_id(), new_id()
-    db.session.execute(sa.insert(Contact), [
-        {"id": first, "workspace_id": owner.workspace_id, "name": "Bulk A", "source": "staff"},
-        {"id": second, "workspace_id": owner.workspace_id, "name": "Bulk B", "source": "staff"}])
+    db.session.execute(
+        sa.insert(Contact),
+        [
+            {"id": first, "workspace_id": owner.workspace_id, "name": "Bulk A", "source": "staff"},
+            {"id": second, "workspace_id": owner.workspace_id, "name": "Bulk B", "source": "staff"},
+        ],
+    )
     db.session.execute(sa.update(Contact), [{"id": first, "name": "Bulk A2"}])
     db.session.commit()
     logged = entries(owner.workspace_id, entity_type="contact")
     assert sorted((e.entity_id, e.action) for e in logged) == sorted(
-        [(first, "create"), (second, "create"), (first, "update")])
+        [(first, "create"), (second, "create"), (first, "update")]
+    )
     [update] = [e for e in logged if e.action == "update"]
     assert update.changes == {"name": [None, "Bulk A2"]}

@@ -1,4 +1,5 @@
 """No password, token or secret ever reaches the audit log, for each model that holds one."""
+
 import hashlib
 import importlib.util
 
@@ -15,11 +16,19 @@ from tests.messaging.fixtures import configure
 
 #: (table, column) of every secret-bearing column the models have today.
 SECRET_COLUMNS = [
-    ("users", "password_hash"), ("invitations", "token_hash"), ("booking_manage_tokens", "token_hash"),
-    ("workspaces", "calendar_token_hash"), ("integrations", "config"), ("integrations", "inbound_token"),
-    ("integrations", "inbound_token_hash"), ("form_access_tokens", "token_hash"),
-    ("webhook_endpoints", "secret"), ("webhook_endpoints", "previous_secret"), ("short_links", "code_hash"),
-    ("short_links", "target"), ("messages", "body"),
+    ("users", "password_hash"),
+    ("invitations", "token_hash"),
+    ("booking_manage_tokens", "token_hash"),
+    ("workspaces", "calendar_token_hash"),
+    ("integrations", "config"),
+    ("integrations", "inbound_token"),
+    ("integrations", "inbound_token_hash"),
+    ("form_access_tokens", "token_hash"),
+    ("webhook_endpoints", "secret"),
+    ("webhook_endpoints", "previous_secret"),
+    ("short_links", "code_hash"),
+    ("short_links", "target"),
+    ("messages", "body"),
 ]
 
 
@@ -55,11 +64,14 @@ def test_a_whole_flow_leaves_no_secret_in_the_log(client, app, owner, providers,
     # An integration with credentials (its config holds the API key, encrypted).
     configure(owner, "sms", "alpha", config={"api_key": "secret-alpha"})
     # An invitation (token) accepted with a password.
-    invitation = owner.post("/api/v1/staff/invitations", json={"email": f"{unique('s')}@example.com",
-                                                               "permissions": {"inbox": True}}).get_json()
+    invitation = owner.post(
+        "/api/v1/staff/invitations", json={"email": f"{unique('s')}@example.com", "permissions": {"inbox": True}}
+    ).get_json()
     secrets.append(invitation["token"])
-    accepted = client.post("/api/v1/auth/accept-invitation", json={
-        "token": invitation["token"], "full_name": "Sam", "password": "another-long-password"})
+    accepted = client.post(
+        "/api/v1/auth/accept-invitation",
+        json={"token": invitation["token"], "full_name": "Sam", "password": "another-long-password"},
+    )
     assert accepted.status_code == 201
     secrets.append("another-long-password")
     # A public booking (manage token) and the calendar feed's token.
@@ -79,7 +91,10 @@ def test_a_whole_flow_leaves_no_secret_in_the_log(client, app, owner, providers,
 
     text = dump()
     for secret in secrets:
-        assert secret not in text and sha(secret) not in text, (secret, text[max(0, text.find(secret) - 300):text.find(secret) + 50])
+        assert secret not in text and sha(secret) not in text, (
+            secret,
+            text[max(0, text.find(secret) - 300) : text.find(secret) + 50],
+        )
     names = {name for table, name in SECRET_COLUMNS}
     for entry in db.session.scalars(sa.select(recorder.AuditEntry)):
         assert not names & set(entry.changes), (entry.entity_type, entry.changes)

@@ -1,8 +1,9 @@
 """Staff invitations: POST /staff/invitations, POST /auth/accept-invitation."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -16,15 +17,16 @@ def invite(owner, email="sam@example.com", **permissions):
 
 
 def accept(client, token, full_name="Sam Staff", password=PASSWORD):
-    return client.post("/api/v1/auth/accept-invitation",
-                       json={"token": token, "full_name": full_name, "password": password})
+    return client.post(
+        "/api/v1/auth/accept-invitation", json={"token": token, "full_name": full_name, "password": password}
+    )
 
 
 def test_accepting_creates_staff_with_the_invited_permissions(client, owner):
     invitation = invite(owner, inbox=True, forms=True)
     assert invitation["status"] == "pending" and invitation["email"] == "sam@example.com"
     expires = datetime.fromisoformat(invitation["expires_at"])
-    assert timedelta(days=6, hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=7)
+    assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
 
     response = accept(client, invitation["token"])
     assert response.status_code == 201
@@ -35,8 +37,7 @@ def test_accepting_creates_staff_with_the_invited_permissions(client, owner):
     assert user["email"] == "sam@example.com" and user["full_name"] == "Sam Staff"
     assert user["permissions"] == {"inbox": True, "bookings": False, "forms": True, "inventory": False}
     assert client.get("/api/v1/auth/me", headers=bearer(data["access_token"])).get_json() == user
-    assert client.post("/api/v1/auth/login", json={"email": "sam@example.com",
-                                                   "password": PASSWORD}).status_code == 200
+    assert client.post("/api/v1/auth/login", json={"email": "sam@example.com", "password": PASSWORD}).status_code == 200
 
 
 def test_an_invitation_is_single_use(client, owner):
@@ -52,7 +53,7 @@ def test_wrong_token_is_404(client, owner):
 
 def test_an_invitation_expires_after_seven_days(client, owner):
     token = invite(owner)["token"]
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=7, minutes=1), tick=False):
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=7, minutes=1), tick=False):
         assert_error(accept(client, token), 404, "NOT_FOUND")
         login = client.post("/api/v1/auth/login", json={"email": owner.user["email"], "password": PASSWORD})
         listed = client.get("/api/v1/staff/invitations", headers=bearer(login.get_json()["access_token"]))
@@ -88,10 +89,12 @@ def test_invitation_permissions_default_to_none(client, owner):
 
 
 def test_invitation_body_is_validated(owner):
-    for body, field in [({"email": "nope"}, "email"), ({"email": "a@example.com", "permissions": {"admin": True}},
-                                                      "permissions"),
-                        ({"email": "a@example.com", "full_name": "x" * 121}, "full_name"),
-                        ({"email": "a@example.com", "permissions": {"inbox": "maybe"}}, "permissions")]:
+    for body, field in [
+        ({"email": "nope"}, "email"),
+        ({"email": "a@example.com", "permissions": {"admin": True}}, "permissions"),
+        ({"email": "a@example.com", "full_name": "x" * 121}, "full_name"),
+        ({"email": "a@example.com", "permissions": {"inbox": "maybe"}}, "permissions"),
+    ]:
         payload = assert_error(owner.post("/api/v1/staff/invitations", json=body), 422)
         assert list(payload["errors"]) == [field]
 

@@ -1,4 +1,5 @@
 """POST /auth/login and /auth/me; deactivated accounts."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,12 +30,16 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, owner):
     assert wrong_password["detail"] == unknown_email["detail"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"password": PASSWORD}, "email"), ({"email": "a@example.com"}, "password"),
-    ({"email": "a@example.com", "password": ""}, "password"),
-    ({"email": "a" * 255, "password": PASSWORD}, "email"),
-    ({"email": "a@example.com", "password": "p" * 129}, "password"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"password": PASSWORD}, "email"),
+        ({"email": "a@example.com"}, "password"),
+        ({"email": "a@example.com", "password": ""}, "password"),
+        ({"email": "a" * 255, "password": PASSWORD}, "email"),
+        ({"email": "a@example.com", "password": "p" * 129}, "password"),
+    ],
+)
 def test_login_validation(client, body, field):
     payload = assert_error(client.post("/api/v1/auth/login", json=body), 422)
     assert list(payload["errors"]) == [field]

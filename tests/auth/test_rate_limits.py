@@ -1,4 +1,5 @@
 """Login, register and accept-invitation are rate limited per client address."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,8 +43,9 @@ def test_authenticated_endpoints_are_not_limited(client, owner):
 
 @pytest.mark.usefixtures("_schema")
 def test_redis_down_limits_in_memory_instead_of_failing(make_app):
-    app = make_app(CAREOPS_RATELIMIT_ENABLED=True, CAREOPS_RATELIMIT_LOGIN="3/minute",
-                   CAREOPS_REDIS_URL="redis://127.0.0.1:1/0")
+    app = make_app(
+        CAREOPS_RATELIMIT_ENABLED=True, CAREOPS_RATELIMIT_LOGIN="3/minute", CAREOPS_REDIS_URL="redis://127.0.0.1:1/0"
+    )
     client = app.test_client()
     body = {"email": "nobody@example.com", "password": "wrong-password"}
     statuses = [client.post("/api/v1/auth/login", json=body).status_code for _ in range(4)]

@@ -1,4 +1,5 @@
 """POST /auth/register: the owner, the workspace and its defaults; validation and races."""
+
 from __future__ import annotations
 
 import threading
@@ -14,8 +15,13 @@ from tests.conftest import PASSWORD, assert_error, bearer
 
 
 def body(**fields):
-    return {"email": "olive@example.com", "password": PASSWORD, "full_name": "Olive Owner",
-            "workspace_name": "Olive Clinic", **fields}
+    return {
+        "email": "olive@example.com",
+        "password": PASSWORD,
+        "full_name": "Olive Owner",
+        "workspace_name": "Olive Clinic",
+        **fields,
+    }
 
 
 def count(model):
@@ -42,8 +48,9 @@ def test_register_creates_owner_and_workspace_in_setup(client, app):
 def test_register_creates_the_default_resource_and_contact_form(client, app):
     data = client.post("/api/v1/auth/register", json=body()).get_json()
     with app.app_context():
-        resources = db.session.scalars(sa.select(Resource).where(
-            Resource.workspace_id == data["workspace"]["id"])).all()
+        resources = db.session.scalars(
+            sa.select(Resource).where(Resource.workspace_id == data["workspace"]["id"])
+        ).all()
         assert [(r.name, r.capacity, r.is_active) for r in resources] == [("Main calendar", 1, True)]
     form = client.get("/api/v1/contact-form", headers=bearer(data["access_token"])).get_json()
     assert [f["key"] for f in form["fields"]] == ["name", "email", "phone", "message"]
@@ -65,10 +72,18 @@ def test_password_of_ten_characters_is_enough(client):
     assert client.post("/api/v1/auth/register", json=body(password="0123456789")).status_code == 201
 
 
-@pytest.mark.parametrize("field, value", [
-    ("email", "not-an-email"), ("email", "a@b"), ("email", ""), ("timezone", "Mars/Olympus"),
-    ("timezone", "europe/paris"), ("full_name", ""), ("workspace_name", ""),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("email", "not-an-email"),
+        ("email", "a@b"),
+        ("email", ""),
+        ("timezone", "Mars/Olympus"),
+        ("timezone", "europe/paris"),
+        ("full_name", ""),
+        ("workspace_name", ""),
+    ],
+)
 def test_invalid_fields_are_422(client, field, value):
     payload = assert_error(client.post("/api/v1/auth/register", json=body(**{field: value})), 422)
     assert list(payload["errors"]) == [field]
@@ -97,8 +112,10 @@ def test_email_is_stored_lower_cased(client):
 
 
 def test_same_workspace_name_gets_a_unique_slug(client):
-    slugs = [client.post("/api/v1/auth/register", json=body(email=f"o{i}@example.com")).get_json()
-             ["workspace"]["slug"] for i in range(3)]
+    slugs = [
+        client.post("/api/v1/auth/register", json=body(email=f"o{i}@example.com")).get_json()["workspace"]["slug"]
+        for i in range(3)
+    ]
     assert slugs == ["olive-clinic", "olive-clinic-2", "olive-clinic-3"]
 
 

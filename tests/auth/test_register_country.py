@@ -1,4 +1,5 @@
 """POST /auth/register takes an optional country; without one, the time zone's country where it has one."""
+
 import pytest
 
 from careops.auth.country import country_for_timezone
@@ -6,14 +7,27 @@ from tests.conftest import PASSWORD, assert_error, unique
 
 
 def register(client, **fields):
-    body = {"email": f"{unique('reg')}@example.com", "password": PASSWORD, "full_name": "Olive Owner",
-            "workspace_name": unique("Clinic "), **fields}
+    body = {
+        "email": f"{unique('reg')}@example.com",
+        "password": PASSWORD,
+        "full_name": "Olive Owner",
+        "workspace_name": unique("Clinic "),
+        **fields,
+    }
     return client.post("/api/v1/auth/register", json=body)
 
 
-@pytest.mark.parametrize("timezone, country", [("Europe/Paris", "FR"), ("America/Chicago", "US"),
-                                               ("Asia/Tokyo", "JP"), ("Europe/London", "GB"), ("UTC", "US"),
-                                               ("Etc/GMT+2", "US")])
+@pytest.mark.parametrize(
+    "timezone, country",
+    [
+        ("Europe/Paris", "FR"),
+        ("America/Chicago", "US"),
+        ("Asia/Tokyo", "JP"),
+        ("Europe/London", "GB"),
+        ("UTC", "US"),
+        ("Etc/GMT+2", "US"),
+    ],
+)
 def test_the_country_defaults_from_the_time_zone(client, timezone, country):
     response = register(client, timezone=timezone)
     assert response.status_code == 201, response.get_json()

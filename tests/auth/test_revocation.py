@@ -1,7 +1,8 @@
 """POST /auth/logout revokes the presented token, with and without Redis."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -64,7 +65,7 @@ def test_revocation_is_kept_until_the_token_would_have_expired(app, owner):
     with app.app_context():
         row = db.session.get(RevokedToken, key)
         expires_at = row.expires_at
-        assert timedelta(minutes=14) < expires_at - datetime.now(timezone.utc) <= timedelta(minutes=15)
+        assert timedelta(minutes=14) < expires_at - datetime.now(UTC) <= timedelta(minutes=15)
         assert tokens.purge_expired_revocations() == 0
         assert tokens.purge_expired_revocations(now=expires_at + timedelta(seconds=1)) == 1
         assert db.session.get(RevokedToken, key) is None

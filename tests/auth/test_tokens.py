@@ -1,7 +1,8 @@
 """Access and refresh tokens: refresh, expiry, garbage, the wrong kind of token."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from flask_jwt_extended import create_access_token
@@ -46,7 +47,7 @@ def test_token_of_a_user_that_no_longer_exists_is_401(app, client):
 
 
 def test_access_token_expires_after_its_lifetime(client, owner):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with time_machine.travel(now + timedelta(minutes=14), tick=False):
         assert owner.get("/api/v1/auth/me").status_code == 200
     with time_machine.travel(now + timedelta(minutes=16), tick=False):
@@ -57,9 +58,10 @@ def test_access_token_expires_after_its_lifetime(client, owner):
 
 
 def test_refresh_token_expires_after_its_lifetime(client, owner):
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=14, minutes=1), tick=False):
-        assert_error(client.post("/api/v1/auth/refresh", headers=bearer(owner.refresh_token)), 401,
-                     "TOKEN_EXPIRED")
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=14, minutes=1), tick=False):
+        assert_error(client.post("/api/v1/auth/refresh", headers=bearer(owner.refresh_token)), 401, "TOKEN_EXPIRED")
         # The password still works: only the session ended.
-        assert client.post("/api/v1/auth/login", json={"email": owner.user["email"],
-                                                       "password": PASSWORD}).status_code == 200
+        assert (
+            client.post("/api/v1/auth/login", json={"email": owner.user["email"], "password": PASSWORD}).status_code
+            == 200
+        )

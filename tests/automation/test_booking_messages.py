@@ -1,5 +1,6 @@
 """booking_confirmation and the reminders: sent once, in the workspace's time, re-checked when they fire."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -69,8 +70,9 @@ def test_confirmation_goes_once_under_duplicate_delivery(bookable, providers):
     events.deliver(event.id)
     from careops.automation.receivers import on_booking_created
 
-    on_booking_created(bookable.owner.workspace_id, workspace_id=bookable.owner.workspace_id,
-                       booking_id=event.payload["booking_id"])
+    on_booking_created(
+        bookable.owner.workspace_id, workspace_id=bookable.owner.workspace_id, booking_id=event.payload["booking_id"]
+    )
     db.session.commit()
     assert len(messages(bookable.owner.workspace_id, author="automation:booking_confirmation")) == 1
     assert len(jobs(bookable.owner.workspace_id)) == 2 and len(providers.to("alpha")) == 1
@@ -115,7 +117,9 @@ def test_reschedule_moves_the_reminders(bookable, providers):
     assert response.status_code == 200, response.get_json()
     assert {j.status for j in jobs(bookable.owner.workspace_id, occurrence=old_reminder.occurrence)} == {"cancelled"}
     assert [j.due_at for j in jobs(bookable.owner.workspace_id, status="pending")] == [
-        new_start - timedelta(minutes=1440), new_start - timedelta(minutes=120)]
+        new_start - timedelta(minutes=1440),
+        new_start - timedelta(minutes=120),
+    ]
     # The old reminder's task still fires: nothing is sent.
     assert booking_messages.run(old_reminder.id, now=old_reminder.due_at) == "skipped"
     assert [m.subject for m in providers.to("alpha") if m.subject.startswith("Reminder")] == []
@@ -193,7 +197,7 @@ def test_reminder_offsets_come_from_the_rules(bookable):
 
 
 def test_format_start_is_in_the_workspace_timezone():
-    summer = datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc)
+    summer = datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
     assert booking_messages.format_start(summer, "Europe/Paris") == "Wednesday 1 July 2026 at 09:00 (CEST)"
-    winter = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
+    winter = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
     assert booking_messages.format_start(winter, "Europe/Paris") == "Monday 5 January 2026 at 09:30 (CET)"

@@ -1,4 +1,5 @@
 """A template per channel: short SMS texts with short links; the default SMS confirmation fits 1–2 segments."""
+
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,15 @@ from tests.bookings.factories import Bookable
 from tests.conftest import assert_error
 from tests.messaging.fixtures import configure, messages
 
-SENDING = ["welcome_contact", "booking_confirmation", "booking_reminder", "booking_reminder_short", "form_request",
-           "form_reminder", "inventory_alert"]
+SENDING = [
+    "welcome_contact",
+    "booking_confirmation",
+    "booking_reminder",
+    "booking_reminder_short",
+    "form_request",
+    "form_reminder",
+    "inventory_alert",
+]
 
 
 def rules(actor):
@@ -31,14 +39,20 @@ def texting(app, owner, providers):
 
 
 def book_phone_only(place, phone="+1 415 555 2671"):
-    response = place.owner.post("/api/v1/bookings", json={
-        "service_id": place.service_id, "start": place.start("09:30"),
-        "contact": {"name": "Pat Phone", "phone": phone}})
+    response = place.owner.post(
+        "/api/v1/bookings",
+        json={
+            "service_id": place.service_id,
+            "start": place.start("09:30"),
+            "contact": {"name": "Pat Phone", "phone": phone},
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
 # -- the rules API ---------------------------------------------------------------------------------------
+
 
 def test_every_sending_rule_has_an_sms_template(owner):
     listed = rules(owner)
@@ -51,8 +65,10 @@ def test_every_sending_rule_has_an_sms_template(owner):
 
 def test_patch_the_sms_template_keeps_the_email_one(owner, other_owner):
     email_before = rules(owner)["booking_confirmation"]["template"]
-    answer = owner.patch("/api/v1/automation/rules/booking_confirmation",
-                         json={"sms_template": "{reference} {start_short} {manage_link}"})
+    answer = owner.patch(
+        "/api/v1/automation/rules/booking_confirmation",
+        json={"sms_template": "{reference} {start_short} {manage_link}"},
+    )
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["sms_template"] == "{reference} {start_short} {manage_link}"
     assert rules(owner)["booking_confirmation"]["template"] == email_before
@@ -62,8 +78,7 @@ def test_patch_the_sms_template_keeps_the_email_one(owner, other_owner):
 def test_bad_sms_templates_are_422(owner, make_staff):
     unknown = owner.patch("/api/v1/automation/rules/booking_confirmation", json={"sms_template": "{secret}"})
     assert "{secret}" in assert_error(unknown, 422)["errors"]["sms_template"][0]
-    assert_error(owner.patch("/api/v1/automation/rules/booking_confirmation", json={"sms_template": "x" * 460}),
-                 422)
+    assert_error(owner.patch("/api/v1/automation/rules/booking_confirmation", json={"sms_template": "x" * 460}), 422)
     assert_error(owner.patch("/api/v1/automation/rules/booking_confirmation", json={"sms_template": ""}), 422)
     refused = owner.patch("/api/v1/automation/rules/staff_reply_pause", json={"sms_template": "hi"})
     assert "sms_template" in assert_error(refused, 422)["errors"]
@@ -73,6 +88,7 @@ def test_bad_sms_templates_are_422(owner, make_staff):
 
 
 # -- what is sent ----------------------------------------------------------------------------------------
+
 
 def test_the_default_sms_confirmation_fits_one_or_two_gsm7_segments(client, texting, providers):
     booking = book_phone_only(texting)
@@ -105,8 +121,10 @@ def test_an_email_contact_still_gets_the_full_email(texting, providers):
 
 
 def test_an_owners_sms_template_is_used(texting, providers):
-    texting.owner.patch("/api/v1/automation/rules/booking_confirmation",
-                        json={"sms_template": "Booked {reference} for {start_short}: {manage_link}"})
+    texting.owner.patch(
+        "/api/v1/automation/rules/booking_confirmation",
+        json={"sms_template": "Booked {reference} for {start_short}: {manage_link}"},
+    )
     booking = book_phone_only(texting)
     [sent] = providers.to("beta")
     assert sent.body.startswith(f"Booked {booking['reference']} for ") and "/m/" in sent.body
@@ -118,14 +136,16 @@ def test_an_opted_out_contact_gets_no_automated_sms(texting, providers):
     contact = texting.owner.post("/api/v1/contacts", json={"name": "Quiet", "phone": "+1 415 555 2672"}).get_json()
     db.session.get(Contact, contact["id"]).sms_opted_out = True
     db.session.commit()
-    response = texting.owner.post("/api/v1/bookings", json={"service_id": texting.service_id,
-                                                            "start": texting.start("13:00"),
-                                                            "contact_id": contact["id"]})
+    response = texting.owner.post(
+        "/api/v1/bookings",
+        json={"service_id": texting.service_id, "start": texting.start("13:00"), "contact_id": contact["id"]},
+    )
     assert response.status_code == 201
     assert providers.to("beta") == [] and messages(texting.owner.workspace_id, direction="out") == []
 
 
 # -- short links -----------------------------------------------------------------------------------------
+
 
 def test_short_links_are_stored_hashed_and_encrypted(app, owner):
     url = "http://careops.test/manage/" + "t" * 43
@@ -145,9 +165,21 @@ def test_unknown_short_links_are_404(client, code):
 
 # -- segment counting ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, encoding, count", [
-    ("a" * 160, "GSM-7", 1), ("a" * 161, "GSM-7", 2), ("a" * 306, "GSM-7", 2), ("a" * 307, "GSM-7", 3),
-    ("€" * 80, "GSM-7", 1), ("€" * 81, "GSM-7", 2), ("Café à 9h", "GSM-7", 1),
-    ("Ça va 🙂", "UCS-2", 1), ("ç" * 70, "UCS-2", 1), ("ç" * 71, "UCS-2", 2)])
+
+@pytest.mark.parametrize(
+    "text, encoding, count",
+    [
+        ("a" * 160, "GSM-7", 1),
+        ("a" * 161, "GSM-7", 2),
+        ("a" * 306, "GSM-7", 2),
+        ("a" * 307, "GSM-7", 3),
+        ("€" * 80, "GSM-7", 1),
+        ("€" * 81, "GSM-7", 2),
+        ("Café à 9h", "GSM-7", 1),
+        ("Ça va 🙂", "UCS-2", 1),
+        ("ç" * 70, "UCS-2", 1),
+        ("ç" * 71, "UCS-2", 2),
+    ],
+)
 def test_segments(text, encoding, count):
     assert (sms.encoding(text), sms.segments(text)) == (encoding, count)

@@ -1,4 +1,5 @@
 """Automated messages go once: duplicate event deliveries, repeated tasks, the sweeps; and never while paused."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -48,8 +49,7 @@ def test_duplicate_event_delivery_sends_nothing_more(client, active, providers):
     assert events.deliver(event.id) is True
     # …and even with the receipts lost, the automation key holds.
     db.session.execute(sa.delete(EventReceipt).where(EventReceipt.event_id == event.id))
-    db.session.execute(sa.update(events.OutboxEvent).where(events.OutboxEvent.id == event.id)
-                       .values(delivered_at=None))
+    db.session.execute(sa.update(events.OutboxEvent).where(events.OutboxEvent.id == event.id).values(delivered_at=None))
     db.session.commit()
     assert events.deliver(event.id) is True
     assert len(welcomes(active.workspace_id)) == 1 and len(providers.to("alpha")) == 1
@@ -133,8 +133,10 @@ def test_a_disabled_rule_sends_nothing(client, active, console):
 
 def test_an_edited_template_is_used(client, active, providers):
     configure(active, "sms", "alpha")
-    active.patch("/api/v1/automation/rules/welcome_contact",
-                 json={"channel": "sms", "template": "{business} got it, {contact_name} {{ok}}"})
+    active.patch(
+        "/api/v1/automation/rules/welcome_contact",
+        json={"channel": "sms", "template": "{business} got it, {contact_name} {{ok}}"},
+    )
     submit_contact(client, active, email=None, phone="+1 415 555 2671")
     [sent] = providers.to("alpha")
     assert sent.channel == "sms" and sent.to == "+14155552671"

@@ -1,11 +1,20 @@
 """GET/PATCH /automation/rules and the template language."""
+
 import pytest
 
 from careops.automation import templates
 from tests.conftest import assert_error
 
-KEYS = ["welcome_contact", "booking_confirmation", "booking_reminder", "booking_reminder_short", "form_request",
-        "form_reminder", "inventory_alert", "staff_reply_pause"]
+KEYS = [
+    "welcome_contact",
+    "booking_confirmation",
+    "booking_reminder",
+    "booking_reminder_short",
+    "form_request",
+    "form_reminder",
+    "inventory_alert",
+    "staff_reply_pause",
+]
 
 
 def rules(actor):
@@ -26,8 +35,10 @@ def test_every_fixed_rule_with_its_defaults(owner):
 
 
 def test_patch_a_rule(owner, other_owner):
-    answer = owner.patch("/api/v1/automation/rules/booking_reminder", json={
-        "offset_minutes": 720, "channel": "sms", "template": "{contact_name}: {service} tomorrow at {start}"})
+    answer = owner.patch(
+        "/api/v1/automation/rules/booking_reminder",
+        json={"offset_minutes": 720, "channel": "sms", "template": "{contact_name}: {service} tomorrow at {start}"},
+    )
     assert answer.status_code == 200
     changed = answer.get_json()
     assert (changed["offset_minutes"], changed["channel"], changed["enabled"]) == (720, "sms", True)
@@ -39,13 +50,16 @@ def test_patch_a_rule(owner, other_owner):
     assert rules(other_owner)["welcome_contact"]["enabled"] is True
 
 
-@pytest.mark.parametrize("template, named", [
-    ("Hello {customer}", "{customer}"),
-    ("{contact.__class__.__init__.__globals__}", "{contact.__class__.__init__.__globals__}"),
-    ("{contact_name!r}", "{contact_name!r}"),
-    ("{manage_link:>10}", "{manage_link:>10}"),
-    ("{0}", "{0}"),
-])
+@pytest.mark.parametrize(
+    "template, named",
+    [
+        ("Hello {customer}", "{customer}"),
+        ("{contact.__class__.__init__.__globals__}", "{contact.__class__.__init__.__globals__}"),
+        ("{contact_name!r}", "{contact_name!r}"),
+        ("{manage_link:>10}", "{manage_link:>10}"),
+        ("{0}", "{0}"),
+    ],
+)
 def test_unknown_placeholders_are_422_naming_them(owner, template, named):
     payload = assert_error(owner.patch("/api/v1/automation/rules/welcome_contact", json={"template": template}), 422)
     assert named in payload["errors"]["template"][0]
@@ -53,19 +67,23 @@ def test_unknown_placeholders_are_422_naming_them(owner, template, named):
 
 
 def test_a_booking_placeholder_is_unknown_to_the_welcome(owner):
-    payload = assert_error(owner.patch("/api/v1/automation/rules/welcome_contact",
-                                       json={"subject": "Your {reference}"}), 422)
+    payload = assert_error(
+        owner.patch("/api/v1/automation/rules/welcome_contact", json={"subject": "Your {reference}"}), 422
+    )
     assert "{reference}" in payload["errors"]["subject"][0]
 
 
-@pytest.mark.parametrize("key, body, field", [
-    ("welcome_contact", {"offset_minutes": 10}, "offset_minutes"),
-    ("staff_reply_pause", {"template": "x"}, "template"),
-    ("booking_reminder", {"offset_minutes": 0}, "offset_minutes"),
-    ("booking_reminder", {"channel": "pigeon"}, "channel"),
-    ("booking_reminder", {"template": ""}, "template"),
-    ("booking_reminder", {"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "key, body, field",
+    [
+        ("welcome_contact", {"offset_minutes": 10}, "offset_minutes"),
+        ("staff_reply_pause", {"template": "x"}, "template"),
+        ("booking_reminder", {"offset_minutes": 0}, "offset_minutes"),
+        ("booking_reminder", {"channel": "pigeon"}, "channel"),
+        ("booking_reminder", {"template": ""}, "template"),
+        ("booking_reminder", {"colour": "red"}, "colour"),
+    ],
+)
 def test_bad_patches_are_422(owner, key, body, field):
     assert field in assert_error(owner.patch(f"/api/v1/automation/rules/{key}", json=body), 422)["errors"]
 
@@ -82,7 +100,9 @@ def test_owner_only(owner, make_staff, client):
 
 
 def test_render_substitutes_plain_values_only():
-    assert templates.render("Hi {contact_name}, {{literal}} }} {missing}.", {"contact_name": "{business}"}) == \
-        "Hi {business}, {literal} } ."
+    assert (
+        templates.render("Hi {contact_name}, {{literal}} }} {missing}.", {"contact_name": "{business}"})
+        == "Hi {business}, {literal} } ."
+    )
     assert templates.placeholders("a {b} {{c}} {d e}") == ["b", "d e"]
     assert templates.unknown_placeholders("{a} {b} {a} {c.d}", {"a"}) == ["b", "c.d"]

@@ -7,6 +7,7 @@ sees the old answer until the version is bumped). Two apps sharing one Redis
 stand for two workers or instances; a Redis that does not answer must give
 computed, right answers.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -53,8 +54,7 @@ def bookable(app, owner) -> Bookable:
 def remaining(client, bookable, days_ahead: int = 3) -> dict[str, int]:
     """hh:mm → remaining of the day ``days_ahead`` from today."""
     day = local_day(bookable.tz, days_ahead)
-    response = client.get(f"/api/v1/public/{bookable.slug}/services/{bookable.service_id}/slots"
-                          f"?from={day}&to={day}")
+    response = client.get(f"/api/v1/public/{bookable.slug}/services/{bookable.service_id}/slots?from={day}&to={day}")
     assert response.status_code == 200, response.get_json()
     return {s["start"][11:16]: s["remaining"] for s in response.get_json()}
 
@@ -74,10 +74,9 @@ def staff_booked(bookable, owner, hhmm: str = "10:00") -> str:
 def test_a_warm_answer_comes_from_the_cache(app, bookable, client):
     """A write that bypasses the session (no bump) is not seen; a bump makes it seen."""
     assert remaining(client, bookable)["10:00"] == 2
-    with app.app_context():
-        # Behind the cache's back: a core UPDATE on the engine, not the ORM session.
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE resources SET capacity = 5"))
+    # Behind the cache's back: a core UPDATE on the engine, not the ORM session.
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE resources SET capacity = 5"))
     assert remaining(client, bookable)["10:00"] == 2  # served from the cache
     with app.app_context():
         slot_cache.bump(bookable.owner.workspace_id)
@@ -118,16 +117,24 @@ def test_a_reschedule_is_seen(bookable, client, owner):
 
 def test_new_opening_hours_are_seen(bookable, client, owner):
     assert "09:00" in remaining(client, bookable)
-    response = owner.put("/api/v1/availability", json={"rules": [
-        {"weekday": d, "start": "12:00", "end": "14:00"} for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]})
+    response = owner.put(
+        "/api/v1/availability",
+        json={
+            "rules": [
+                {"weekday": d, "start": "12:00", "end": "14:00"}
+                for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+            ]
+        },
+    )
     assert response.status_code == 200, response.get_json()
     assert sorted(remaining(client, bookable)) == ["12:00", "13:00"]
 
 
 def test_a_closed_day_and_its_removal_are_seen(bookable, client, owner):
     assert remaining(client, bookable)
-    response = owner.post("/api/v1/availability/overrides",
-                          json={"date": str(local_day(bookable.tz, 3)), "closed": True})
+    response = owner.post(
+        "/api/v1/availability/overrides", json={"date": str(local_day(bookable.tz, 3)), "closed": True}
+    )
     assert response.status_code == 201, response.get_json()
     assert remaining(client, bookable) == {}
     assert owner.delete(f"/api/v1/availability/overrides/{response.get_json()['id']}").status_code in (200, 204)
@@ -152,10 +159,10 @@ def test_another_workspace_keeps_its_entries(app, bookable, client, register):
     """A change bumps its own workspace only: the other's entry stays (one Redis key each)."""
     other = Bookable(app, register(), capacity=2)
     assert remaining(client, other)["10:00"] == 2
-    with app.app_context():
-        with db.engine.begin() as conn:  # behind the cache's back, as above
-            conn.execute(sa.text("UPDATE resources SET capacity = 7 WHERE workspace_id = :w"),
-                         {"w": other.owner.workspace_id})
+    with app.app_context(), db.engine.begin() as conn:  # behind the cache's back, as above
+        conn.execute(
+            sa.text("UPDATE resources SET capacity = 7 WHERE workspace_id = :w"), {"w": other.owner.workspace_id}
+        )
     booked(bookable, client)
     assert remaining(client, other)["10:00"] == 2  # not bumped by the first workspace's booking
     assert remaining(client, bookable)["10:00"] == 1
@@ -175,9 +182,8 @@ def test_a_change_through_one_instance_is_seen_by_another(app, bookable, client,
 def test_a_version_lost_by_redis_is_never_reused(app, bookable, client):
     """Redis restarted empty: the next version is a fresh token, not one an old entry was made under."""
     assert remaining(client, bookable)["10:00"] == 2
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE resources SET capacity = 3"))
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE resources SET capacity = 3"))
     redis_lib.Redis.from_url(REDIS_URL).flushdb()
     assert remaining(client, bookable)["10:00"] == 3
 
@@ -214,7 +220,8 @@ def test_the_cache_is_bounded(app):
             slot_cache.cached("w", (i,), lambda i=i: [i])
         assert len(slot_cache._entries) == slot_cache.MAX_ENTRIES
         assert slot_cache.cached("w", (slot_cache.MAX_ENTRIES + 49,), lambda: ["recomputed"]) == [
-            slot_cache.MAX_ENTRIES + 49]  # the newest stayed
+            slot_cache.MAX_ENTRIES + 49
+        ]  # the newest stayed
         assert slot_cache.cached("w", (0,), lambda: ["recomputed"]) == ["recomputed"]  # the oldest went
 
 

@@ -1,4 +1,5 @@
 """Helpers for booking-engine tests: services, hours, a communication channel, activation, dates."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -14,8 +15,11 @@ def enable_email(app, workspace_id: str) -> None:
     from careops.integrations.models import Integration
 
     with app.app_context():
-        db.session.add(Integration(workspace_id=workspace_id, key="email", kind="email", provider="console",
-                                   enabled=True, status="ok"))
+        db.session.add(
+            Integration(
+                workspace_id=workspace_id, key="email", kind="email", provider="console", enabled=True, status="ok"
+            )
+        )
         db.session.commit()
 
 
@@ -83,8 +87,12 @@ class Bookable:
         return client.post(f"/api/v1/public/{self.slug}/bookings", json=body, headers=headers or {})
 
     def staff_book(self, actor, start: str, email: str = "sam@example.com", headers=None, **extra):
-        body = {"service_id": self.service_id, "start": start, "contact": {"name": "Sam Customer", "email": email},
-                **extra}
+        body = {
+            "service_id": self.service_id,
+            "start": start,
+            "contact": {"name": "Sam Customer", "email": email},
+            **extra,
+        }
         return actor.post("/api/v1/bookings", json=body, headers=headers or {})
 
 
@@ -95,8 +103,9 @@ def outbox(app, name: str) -> list[dict]:
     from careops.events import OutboxEvent
 
     with app.app_context():
-        rows = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.name == name)
-                                  .order_by(OutboxEvent.created_at)).all()
+        rows = db.session.scalars(
+            sa.select(OutboxEvent).where(OutboxEvent.name == name).order_by(OutboxEvent.created_at)
+        ).all()
         return [{**row.payload, "workspace_id": row.workspace_id} for row in rows]
 
 

@@ -1,4 +1,5 @@
 """The demo workspace that `make run` seeds is bookable at once."""
+
 from careops.demo import seed
 from tests.bookings.factories import local_day
 
@@ -17,10 +18,17 @@ def test_demo_is_bookable(app, client):
     resources = client.get("/api/v1/resources", headers=headers).get_json()
     assert [r["capacity"] for r in resources] == [3]
     monday = next(local_day("Europe/London", d) for d in range(2, 9) if local_day("Europe/London", d).weekday() == 0)
-    slots = client.get(f"/api/v1/public/{info['slug']}/services/{services[0]['id']}/slots"
-                       f"?from={monday}&to={monday}").get_json()
+    slots = client.get(
+        f"/api/v1/public/{info['slug']}/services/{services[0]['id']}/slots?from={monday}&to={monday}"
+    ).get_json()
     assert slots and slots[0]["start"][11:16] == "09:00" and slots[0]["remaining"] == 3
-    booked = client.post(f"/api/v1/public/{info['slug']}/bookings",
-                         json={"service_id": services[0]["id"], "start": slots[0]["start"], "name": "Demo Customer",
-                               "email": "demo-customer@example.com"})
+    booked = client.post(
+        f"/api/v1/public/{info['slug']}/bookings",
+        json={
+            "service_id": services[0]["id"],
+            "start": slots[0]["start"],
+            "name": "Demo Customer",
+            "email": "demo-customer@example.com",
+        },
+    )
     assert booked.status_code == 201, booked.get_json()

@@ -1,4 +1,5 @@
 """iCalendar: one booking as an attachment, and the token-protected workspace feed."""
+
 from datetime import datetime
 
 from icalendar import Calendar

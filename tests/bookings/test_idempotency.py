@@ -1,6 +1,7 @@
 """Idempotency-Key on POST /public/… and POST /bookings: replay, reuse, release, scope, expiry, races."""
+
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -21,16 +22,21 @@ def test_same_key_same_body_replays_and_creates_nothing(bookable, client, app):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert count_bookings(app) == 1
     # key order and whitespace do not make a different body
-    body = {"email": "cara@example.com", "name": "Cara Customer", "start": bookable.start(),
-            "service_id": bookable.service_id}
+    body = {
+        "email": "cara@example.com",
+        "name": "Cara Customer",
+        "start": bookable.start(),
+        "service_id": bookable.service_id,
+    }
     third = client.post(f"/api/v1/public/{bookable.slug}/bookings", json=body, headers=key("k-1"))
     assert third.get_json() == first.get_json() and count_bookings(app) == 1
 
 
 def test_same_key_different_body_is_refused(bookable, client, app):
     bookable.public_book(client, bookable.start("10:00"), headers=key("k-2"))
-    assert_error(bookable.public_book(client, bookable.start("11:00"), headers=key("k-2")),
-                 409, "IDEMPOTENCY_KEY_REUSED")
+    assert_error(
+        bookable.public_book(client, bookable.start("11:00"), headers=key("k-2")), 409, "IDEMPOTENCY_KEY_REUSED"
+    )
     assert count_bookings(app) == 1
 
 
@@ -61,7 +67,7 @@ def test_keys_are_scoped_per_workspace_and_path(bookable, client, app, register)
 
 def test_keys_expire_after_a_day(bookable, client, app):
     bookable.public_book(client, bookable.start("10:00"), headers=key("k-5"))
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(hours=25)):
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=25)):
         response = bookable.public_book(client, bookable.start("11:00", 4), headers=key("k-5"))
         assert response.status_code == 201, response.get_json()
     assert count_bookings(app) == 2
@@ -115,13 +121,13 @@ def test_staff_post_replays(bookable, app):
 
 
 def test_expired_keys_are_purged(bookable, client, app):
-    from careops.idempotency import IdempotencyKey, purge_expired
     from careops.extensions import db
+    from careops.idempotency import IdempotencyKey, purge_expired
 
     bookable.public_book(client, bookable.start(), headers=key("old"))
     with app.app_context():
         assert purge_expired() == 0
-        assert purge_expired(datetime.now(timezone.utc) + timedelta(hours=25)) == 1
+        assert purge_expired(datetime.now(UTC) + timedelta(hours=25)) == 1
         assert db.session.query(IdempotencyKey).count() == 0
 
 
@@ -136,7 +142,7 @@ def test_a_request_still_in_progress(app, owner, client, monkeypatch):
     assert bookable.public_book(client, bookable.start(), headers=key("stuck")).status_code == 201
     monkeypatch.setattr(idempotency, "_finish", real_finish)
     assert_error(bookable.public_book(client, bookable.start(), headers=key("stuck")), 409, "CONFLICT")
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=6)):
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=6)):
         # an abandoned claim is taken over after STALE_AFTER
         assert bookable.public_book(client, bookable.start(), headers=key("stuck")).status_code == 201
     assert count_bookings(app) == 2

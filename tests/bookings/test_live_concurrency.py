@@ -3,9 +3,11 @@
 Runs on the test session's database: SQLite by default, PostgreSQL when
 ``CAREOPS_TEST_DATABASE_URL`` is set (``BEGIN IMMEDIATE`` vs advisory locks).
 """
+
 from __future__ import annotations
 
 import threading
+
 import pytest
 import requests
 import sqlalchemy as sa
@@ -25,23 +27,38 @@ class LiveWorkspace:
     def __init__(self, app, base: str, *, capacity: int, **service_fields):
         self.base = base
         http = requests.Session()
-        registered = http.post(f"{base}/api/v1/auth/register", json={
-            "email": f"{unique('live')}@example.com", "password": PASSWORD, "full_name": "Live Owner",
-            "workspace_name": unique("Live "), "timezone": "Europe/Paris"})
+        registered = http.post(
+            f"{base}/api/v1/auth/register",
+            json={
+                "email": f"{unique('live')}@example.com",
+                "password": PASSWORD,
+                "full_name": "Live Owner",
+                "workspace_name": unique("Live "),
+                "timezone": "Europe/Paris",
+            },
+        )
         assert registered.status_code == 201, registered.text
         self.headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
         self.slug = registered.json()["workspace"]["slug"]
         self.workspace_id = registered.json()["workspace"]["id"]
         api = f"{base}/api/v1"
         resource_id = http.get(f"{api}/resources", headers=self.headers).json()[0]["id"]
-        assert http.patch(f"{api}/resources/{resource_id}", json={"capacity": capacity},
-                          headers=self.headers).status_code == 200
-        service = http.post(f"{api}/services", headers=self.headers, json={
-            "name": "Class", "duration_minutes": 60, "min_notice_minutes": 0, **service_fields})
+        assert (
+            http.patch(f"{api}/resources/{resource_id}", json={"capacity": capacity}, headers=self.headers).status_code
+            == 200
+        )
+        service = http.post(
+            f"{api}/services",
+            headers=self.headers,
+            json={"name": "Class", "duration_minutes": 60, "min_notice_minutes": 0, **service_fields},
+        )
         assert service.status_code == 201, service.text
         self.service_id = service.json()["id"]
-        hours = http.put(f"{api}/availability", headers=self.headers, json={
-            "rules": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in ALL_WEEK]})
+        hours = http.put(
+            f"{api}/availability",
+            headers=self.headers,
+            json={"rules": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in ALL_WEEK]},
+        )
         assert hours.status_code == 200, hours.text
         enable_email(app, self.workspace_id)
         assert http.post(f"{api}/workspace/activate", headers=self.headers).status_code == 200
@@ -52,8 +69,12 @@ class LiveWorkspace:
 
     def book(self, http: requests.Session, start: str, email: str, key: str | None = None) -> requests.Response:
         headers = {"Idempotency-Key": key} if key else {}
-        return http.post(f"{self.base}/api/v1/public/{self.slug}/bookings", headers=headers, timeout=120, json={
-            "service_id": self.service_id, "start": start, "name": "Racer", "email": email})
+        return http.post(
+            f"{self.base}/api/v1/public/{self.slug}/bookings",
+            headers=headers,
+            timeout=120,
+            json={"service_id": self.service_id, "start": start, "name": "Racer", "email": email},
+        )
 
 
 def fire(n: int, request) -> list[requests.Response]:
@@ -79,8 +100,11 @@ def fire(n: int, request) -> list[requests.Response]:
 
 def holding(app, workspace_id: str) -> list[tuple]:
     with app.app_context():
-        return db.session.execute(sa.select(Booking.occupied_start, Booking.occupied_end).where(
-            Booking.workspace_id == workspace_id, Booking.status.in_(HOLDING))).all()
+        return db.session.execute(
+            sa.select(Booking.occupied_start, Booking.occupied_end).where(
+                Booking.workspace_id == workspace_id, Booking.status.in_(HOLDING)
+            )
+        ).all()
 
 
 def peak(intervals) -> int:
@@ -102,8 +126,9 @@ def test_one_slot_many_customers(app, start_server, capacity):
     assert statuses == [201] * capacity + [409] * (24 - capacity), statuses
     assert all(r.json()["error_code"] == "SLOT_UNAVAILABLE" for r in results if r.status_code == 409)
     assert len(holding(app, ws.workspace_id)) == capacity
-    slots = requests.get(f"{base}/api/v1/public/{ws.slug}/services/{ws.service_id}/slots"
-                         f"?from={ws.day}&to={ws.day}").json()
+    slots = requests.get(
+        f"{base}/api/v1/public/{ws.slug}/services/{ws.service_id}/slots?from={ws.day}&to={ws.day}"
+    ).json()
     assert start not in [s["start"] for s in slots]
 
 
@@ -119,8 +144,9 @@ def test_overlapping_starts_never_exceed_capacity(app, start_server):
     assert len(booked) == codes.count(201) >= 2
     assert peak(booked) <= 2
     # and the engine did not refuse what it could have taken: no offered slot is left among the three
-    slots = requests.get(f"{base}/api/v1/public/{ws.slug}/services/{ws.service_id}/slots"
-                         f"?from={ws.day}&to={ws.day}").json()
+    slots = requests.get(
+        f"{base}/api/v1/public/{ws.slug}/services/{ws.service_id}/slots?from={ws.day}&to={ws.day}"
+    ).json()
     assert not set(starts) & {s["start"] for s in slots}
 
 

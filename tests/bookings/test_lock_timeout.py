@@ -1,4 +1,5 @@
 """A booking that cannot get its resource's lock in time answers 503, never waits forever (PostgreSQL)."""
+
 from __future__ import annotations
 
 import pytest

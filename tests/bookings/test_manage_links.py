@@ -1,4 +1,5 @@
 """Manage links: view, cancel and move a booking by token, until the service's minimum notice."""
+
 import hashlib
 
 import sqlalchemy as sa
@@ -21,8 +22,9 @@ def test_view_by_token(bookable, client, app):
     response = client.get(f"/api/v1/public/bookings/{token}")
     assert response.status_code == 200
     seen = response.get_json()
-    assert {k: seen[k] for k in ("reference", "start", "end", "status")} == \
-        {k: booking[k] for k in ("reference", "start", "end", "status")}
+    assert {k: seen[k] for k in ("reference", "start", "end", "status")} == {
+        k: booking[k] for k in ("reference", "start", "end", "status")
+    }
     assert seen["business"]["slug"] == bookable.slug and seen["service"]["id"] == bookable.service_id
     assert "contact_id" not in seen
     with app.app_context():  # only the hash is stored (a confirmation email may have added its own token)
@@ -43,8 +45,11 @@ def test_cancel_frees_the_slot_at_once(bookable, client, app):
     assert outbox(app, "booking_cancelled")[-1]["by"] == "customer"
     assert bookable.public_book(client, bookable.start("10:00"), email="next@example.com").status_code == 201
     assert_error(client.post(f"/api/v1/public/bookings/{token}/cancel"), 409, "INVALID_TRANSITION")
-    assert_error(client.post(f"/api/v1/public/bookings/{token}/reschedule", json={"start": bookable.start("12:00")}),
-                 409, "INVALID_TRANSITION")
+    assert_error(
+        client.post(f"/api/v1/public/bookings/{token}/reschedule", json={"start": bookable.start("12:00")}),
+        409,
+        "INVALID_TRANSITION",
+    )
 
 
 def test_cancel_and_move_refused_inside_minimum_notice(app, owner, client):
@@ -56,13 +61,17 @@ def test_cancel_and_move_refused_inside_minimum_notice(app, owner, client):
         token = issue_manage_token(owner.workspace_id, booking["id"])
         db.session.commit()
     import datetime as dt
+
     import time_machine
 
     booking_start = dt.datetime.fromisoformat(booking["start"])
     with time_machine.travel(booking_start - dt.timedelta(minutes=30), tick=False):
         assert_error(client.post(f"/api/v1/public/bookings/{token}/cancel"), 409, "CONFLICT")
-        assert_error(client.post(f"/api/v1/public/bookings/{token}/reschedule",
-                                 json={"start": bookable.start("10:00", 3)}), 409, "CONFLICT")
+        assert_error(
+            client.post(f"/api/v1/public/bookings/{token}/reschedule", json={"start": bookable.start("10:00", 3)}),
+            409,
+            "CONFLICT",
+        )
     with time_machine.travel(booking_start - dt.timedelta(minutes=61), tick=False):
         assert client.post(f"/api/v1/public/bookings/{token}/cancel").status_code == 200
     with app.app_context():
@@ -80,8 +89,9 @@ def test_reschedule_to_an_offered_slot(bookable, client, app):
     # 10:00 is free again; 15:00 is taken; off-grid and off-hours times are refused
     assert bookable.public_book(client, bookable.start("10:00"), email="z@example.com").status_code == 201
     for start in (bookable.start("10:00"), bookable.start("15:30"), bookable.start("21:00")):
-        assert_error(client.post(f"/api/v1/public/bookings/{token}/reschedule", json={"start": start}),
-                     409, "SLOT_UNAVAILABLE")
+        assert_error(
+            client.post(f"/api/v1/public/bookings/{token}/reschedule", json={"start": start}), 409, "SLOT_UNAVAILABLE"
+        )
     assert_error(client.post(f"/api/v1/public/bookings/{token}/reschedule", json={}), 422)
     assert client.get(f"/api/v1/public/bookings/{token}").get_json()["start"] == bookable.start("15:00")
 

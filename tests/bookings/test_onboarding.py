@@ -1,9 +1,19 @@
 """GET /workspace/onboarding and POST /workspace/activate."""
+
 from tests.bookings.factories import enable_email, make_service, outbox, set_hours
 from tests.conftest import assert_error
 
-KEYS = ["workspace", "communication", "contact_form", "services", "availability", "forms", "inventory", "staff",
-        "activation"]
+KEYS = [
+    "workspace",
+    "communication",
+    "contact_form",
+    "services",
+    "availability",
+    "forms",
+    "inventory",
+    "staff",
+    "activation",
+]
 
 
 def steps(owner):

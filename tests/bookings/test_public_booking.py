@@ -1,4 +1,5 @@
 """POST /public/{slug}/bookings: offered slots only, contacts found or created, events, capacity."""
+
 from datetime import datetime
 
 import pytest
@@ -17,8 +18,9 @@ def test_booking_an_offered_slot(bookable, client, app):
     assert set(booking["reference"][3:]) <= set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
     assert datetime.fromisoformat(booking["start"]) == datetime.fromisoformat(start)
     assert booking["start"] == start  # answered in workspace time
-    assert datetime.fromisoformat(booking["end"]) - datetime.fromisoformat(booking["start"]) \
-        == datetime.fromisoformat(bookable.start("11:00")) - datetime.fromisoformat(start)
+    assert datetime.fromisoformat(booking["end"]) - datetime.fromisoformat(booking["start"]) == datetime.fromisoformat(
+        bookable.start("11:00")
+    ) - datetime.fromisoformat(start)
     assert booking["status"] == "confirmed"
     assert booking["service"]["id"] == bookable.service_id and booking["service"]["name"] == "Consultation"
     assert len(body["manage_token"]) >= 40
@@ -29,16 +31,21 @@ def test_booking_an_offered_slot(bookable, client, app):
     assert staff_view[0]["forms"] == []
     contact = bookable.owner.get(f"/api/v1/contacts/{staff_view[0]['contact_id']}").get_json()
     assert (contact["name"], contact["email"]) == ("Cara Customer", "cara@example.com")
-    assert [(e["booking_id"], e["source"]) for e in outbox(app, "booking_created")] == \
-        [(staff_view[0]["id"], "public")]
+    assert [(e["booking_id"], e["source"]) for e in outbox(app, "booking_created")] == [(staff_view[0]["id"], "public")]
 
 
 def test_a_returning_customer_is_found_by_email_or_phone(bookable, client):
     bookable.public_book(client, bookable.start("10:00"), email="Cara@Example.com", phone="+33 6 12 34 56 78")
     bookable.public_book(client, bookable.start("11:00"), email="cara@example.com")
-    r = client.post(f"/api/v1/public/{bookable.slug}/bookings",
-                    json={"service_id": bookable.service_id, "start": bookable.start("12:00"), "name": "C",
-                          "phone": "+33612345678"})
+    r = client.post(
+        f"/api/v1/public/{bookable.slug}/bookings",
+        json={
+            "service_id": bookable.service_id,
+            "start": bookable.start("12:00"),
+            "name": "C",
+            "phone": "+33612345678",
+        },
+    )
     assert r.status_code == 201, r.get_json()
     bookings = bookable.owner.get("/api/v1/bookings").get_json()
     assert len(bookings) == 3 and len({b["contact_id"] for b in bookings}) == 1
@@ -54,17 +61,20 @@ def test_requires_confirmation_makes_it_pending(app, owner, client):
 
 def test_invalid_input_is_422_and_writes_nothing(bookable, client, app):
     base = {"service_id": bookable.service_id, "start": bookable.start(), "name": "Cara", "email": "c@example.com"}
-    cases = [({k: v for k, v in base.items() if k != "email"}, "email"),
-             ({**base, "start": "2030-01-01T10:00:00"}, "start"),
-             ({**base, "start": "tomorrow"}, "start"),
-             ({**base, "email": "not-an-email"}, "email"),
-             ({**base, "colour": "red"}, "colour"),
-             ({**base, "name": ""}, "name")]
+    cases = [
+        ({k: v for k, v in base.items() if k != "email"}, "email"),
+        ({**base, "start": "2030-01-01T10:00:00"}, "start"),
+        ({**base, "start": "tomorrow"}, "start"),
+        ({**base, "email": "not-an-email"}, "email"),
+        ({**base, "colour": "red"}, "colour"),
+        ({**base, "name": ""}, "name"),
+    ]
     for body, field in cases:
         payload = assert_error(client.post(f"/api/v1/public/{bookable.slug}/bookings", json=body), 422)
         assert field in payload["errors"], (body, payload)
-    payload = assert_error(client.post(f"/api/v1/public/{bookable.slug}/bookings",
-                                       json={**base, "email": None, "phone": "12"}), 422)
+    payload = assert_error(
+        client.post(f"/api/v1/public/{bookable.slug}/bookings", json={**base, "email": None, "phone": "12"}), 422
+    )
     assert "phone" in payload["errors"]
     assert count_bookings(app) == 0
     assert bookable.owner.get("/api/v1/contacts").get_json() == []
@@ -122,9 +132,19 @@ def test_unknown_or_inactive_things(bookable, client, app, register):
 def test_not_before_activation(owner, client):
     service = make_service(owner)
     slug = owner.get("/api/v1/workspace").get_json()["slug"]
-    assert_error(client.post(f"/api/v1/public/{slug}/bookings",
-                             json={"service_id": service["id"], "start": "2030-01-01T10:00:00+00:00",
-                                   "name": "A", "email": "a@example.com"}), 409, "WORKSPACE_NOT_ACTIVE")
+    assert_error(
+        client.post(
+            f"/api/v1/public/{slug}/bookings",
+            json={
+                "service_id": service["id"],
+                "start": "2030-01-01T10:00:00+00:00",
+                "name": "A",
+                "email": "a@example.com",
+            },
+        ),
+        409,
+        "WORKSPACE_NOT_ACTIVE",
+    )
     assert_error(client.post(f"/api/v1/public/{slug}/bookings", json={}), 409, "WORKSPACE_NOT_ACTIVE")
 
 
@@ -136,8 +156,10 @@ def test_a_reference_clash_starts_the_booking_again(bookable, client, app, monke
     first = bookable.public_book(client, bookable.start("10:00"))
     second = bookable.public_book(client, bookable.start("11:00"), email="dora@example.com")
     assert second.status_code == 201, second.get_json()
-    assert [first.get_json()["booking"]["reference"], second.get_json()["booking"]["reference"]] == \
-        ["BK-222222", "BK-333333"]
+    assert [first.get_json()["booking"]["reference"], second.get_json()["booking"]["reference"]] == [
+        "BK-222222",
+        "BK-333333",
+    ]
     assert count_bookings(app) == 2
     # the clashing attempt was rolled back whole: one contact and one event each
     assert len(outbox(app, "contact_created")) == 2 and len(outbox(app, "booking_created")) == 2

@@ -1,4 +1,5 @@
 """GET /public/{slug}: the business's page."""
+
 from tests.bookings.factories import make_service
 from tests.conftest import assert_error
 
@@ -10,8 +11,15 @@ def test_public_page(bookable, client):
     assert response.status_code == 200
     page = response.get_json()
     assert page["timezone"] == "Europe/Paris"
-    assert page["services"] == [{"id": bookable.service_id, "name": "Consultation", "description": None,
-                                 "duration_minutes": 60, "location": None}]
+    assert page["services"] == [
+        {
+            "id": bookable.service_id,
+            "name": "Consultation",
+            "description": None,
+            "duration_minutes": 60,
+            "location": None,
+        }
+    ]
     assert [f["key"] for f in page["contact_form"]["fields"]] == ["name", "email", "phone", "message"]
     assert page["name"] == bookable.owner.get("/api/v1/workspace").get_json()["name"]
 

@@ -1,4 +1,5 @@
 """Every public booking endpoint is rate limited per client address."""
+
 import pytest
 
 from tests.conftest import assert_error
@@ -11,10 +12,12 @@ def config_overrides():
 
 def test_public_endpoints_answer_429(bookable, client):
     token = bookable.public_book(client, bookable.start()).get_json()["manage_token"]
-    urls = [("get", f"/api/v1/public/{bookable.slug}"),
-            ("get", f"/api/v1/public/{bookable.slug}/services/{bookable.service_id}/slots"),
-            ("get", f"/api/v1/public/bookings/{token}"),
-            ("get", f"/api/v1/public/{bookable.slug}/calendar.ics?token=x")]
+    urls = [
+        ("get", f"/api/v1/public/{bookable.slug}"),
+        ("get", f"/api/v1/public/{bookable.slug}/services/{bookable.service_id}/slots"),
+        ("get", f"/api/v1/public/bookings/{token}"),
+        ("get", f"/api/v1/public/{bookable.slug}/calendar.ics?token=x"),
+    ]
     for method, url in urls:
         for _ in range(3):
             assert getattr(client, method)(url).status_code != 429, url

@@ -1,16 +1,26 @@
 """The pure slot function: hours, grid, notice, horizon, capacity, buffers, overrides, DST."""
+
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from careops.bookings.slots import (Busy, Override, Rule, ServiceSpec, available_slots, is_available, spare_capacity,
-                                    wall_to_utc, windows_for)
+from careops.bookings.slots import (
+    Busy,
+    Override,
+    Rule,
+    ServiceSpec,
+    available_slots,
+    is_available,
+    spare_capacity,
+    wall_to_utc,
+    windows_for,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
-UTC = timezone.utc
+UTC = UTC
 MON = date(2026, 6, 1)  # a Monday, far from any DST change
 EARLY = datetime(2026, 1, 1, tzinfo=UTC)  # "now" long before every test day
 
@@ -20,11 +30,21 @@ def spec(**kw):
     return ServiceSpec(**{**base, **kw})
 
 
-def slots(rules=None, overrides=(), busy=None, capacities=None, service=None, now=EARLY, first=MON, last=None,
-          tz=PARIS, **kw):
-    return available_slots(rules=rules if rules is not None else [Rule(0, time(9), time(12))], overrides=overrides,
-                           busy=busy or {}, capacities=capacities if capacities is not None else {"r1": 1},
-                           service=service or spec(), now=now, first_day=first, last_day=last or first, tz=tz, **kw)
+def slots(
+    rules=None, overrides=(), busy=None, capacities=None, service=None, now=EARLY, first=MON, last=None, tz=PARIS, **kw
+):
+    return available_slots(
+        rules=rules if rules is not None else [Rule(0, time(9), time(12))],
+        overrides=overrides,
+        busy=busy or {},
+        capacities=capacities if capacities is not None else {"r1": 1},
+        service=service or spec(),
+        now=now,
+        first_day=first,
+        last_day=last or first,
+        tz=tz,
+        **kw,
+    )
 
 
 def walls(result):
@@ -47,14 +67,14 @@ def test_back_to_back_slots_fill_the_window():
 def test_interval_shorter_than_duration_and_window_end():
     assert walls(slots(service=spec(slot_interval_minutes=30))) == ["09:00", "09:30", "10:00", "10:30", "11:00"]
     assert walls(slots(rules=[Rule(0, time(9), time(10, 30))])) == ["09:00"]  # 10:00 would end after 10:30
-    assert walls(slots(service=spec(duration_minutes=45), rules=[Rule(0, time(9), time(11))])) == \
-        ["09:00", "09:45"]
+    assert walls(slots(service=spec(duration_minutes=45), rules=[Rule(0, time(9), time(11))])) == ["09:00", "09:45"]
 
 
 def test_only_the_rules_weekday_and_several_days():
     assert slots(first=MON + timedelta(days=1)) == []
-    result = slots(rules=[Rule(0, time(9), time(10)), Rule(2, time(14), time(15))], first=MON,
-                   last=MON + timedelta(days=6))
+    result = slots(
+        rules=[Rule(0, time(9), time(10)), Rule(2, time(14), time(15))], first=MON, last=MON + timedelta(days=6)
+    )
     assert [s.start for s in result] == [local(MON, "09:00"), local(MON + timedelta(days=2), "14:00")]
 
 
@@ -130,8 +150,11 @@ def test_closed_override_and_replacement_hours():
     saturday = MON + timedelta(days=5)
     assert walls(slots(overrides=[Override(saturday, False, time(10), time(11))], first=saturday)) == ["10:00"]
     # two open overrides: both windows; another day's override does not matter
-    two = [Override(MON, False, time(8), time(9)), Override(MON, False, time(17), time(18)),
-           Override(MON + timedelta(days=1), True)]
+    two = [
+        Override(MON, False, time(8), time(9)),
+        Override(MON, False, time(17), time(18)),
+        Override(MON + timedelta(days=1), True),
+    ]
     assert walls(slots(overrides=two)) == ["08:00", "17:00"]
 
 
@@ -149,7 +172,7 @@ def test_windows_for():
 # --- daylight saving -------------------------------------------------------------------------
 
 SPRING = date(2026, 3, 29)  # Europe/Paris: 02:00 CET → 03:00 CEST
-FALL = date(2026, 10, 25)   # Europe/Paris: 03:00 CEST → 02:00 CET
+FALL = date(2026, 10, 25)  # Europe/Paris: 03:00 CEST → 02:00 CET
 
 
 def test_nine_oclock_is_nine_oclock_on_both_sides_of_spring_forward():
@@ -208,8 +231,11 @@ def test_new_york_spring_forward():
     day = date(2026, 3, 8)  # 02:00 EST → 03:00 EDT
     result = slots(rules=[Rule(6, time(0), time(4))], first=day, tz=NEW_YORK)
     assert walls(result) == ["00:00", "01:00", "03:00"]
-    assert walls(slots(rules=[Rule(d, time(9), time(10)) for d in range(7)], first=day - timedelta(days=1),
-                       last=day, tz=NEW_YORK)) == ["09:00", "09:00"]
+    assert walls(
+        slots(
+            rules=[Rule(d, time(9), time(10)) for d in range(7)], first=day - timedelta(days=1), last=day, tz=NEW_YORK
+        )
+    ) == ["09:00", "09:00"]
 
 
 def test_minimum_notice_in_elapsed_time_across_dst():
@@ -221,11 +247,12 @@ def test_minimum_notice_in_elapsed_time_across_dst():
 
 # --- spare capacity (staff) and the peak, against brute force ----------------------------------
 
+
 def test_spare_capacity():
     service = spec(buffer_before_minutes=10)
     busy = {"r1": Busy([(local(MON, "18:00"), local(MON, "19:00"))])}
-    assert spare_capacity(service, local(MON, "20:00"), busy, {"r1": 1}) == 1   # outside hours is fine for staff
-    assert spare_capacity(service, local(MON, "19:05"), busy, {"r1": 1}) == 0   # its buffer reaches back to 18:55
+    assert spare_capacity(service, local(MON, "20:00"), busy, {"r1": 1}) == 1  # outside hours is fine for staff
+    assert spare_capacity(service, local(MON, "19:05"), busy, {"r1": 1}) == 0  # its buffer reaches back to 18:55
     assert spare_capacity(service, local(MON, "19:10"), busy, {"r1": 1}) == 1
     assert spare_capacity(service, local(MON, "19:10"), busy, {}) == 0
 
@@ -242,8 +269,9 @@ def test_peak_matches_brute_force(seed):
     for _ in range(40):
         lo = rng.randint(0, 700)
         hi = lo + rng.randint(1, 180)
-        expected = max((sum(1 for s, e in intervals if s <= base + timedelta(minutes=m) < e)
-                        for m in range(lo, hi)), default=0)
+        expected = max(
+            (sum(1 for s, e in intervals if s <= base + timedelta(minutes=m) < e) for m in range(lo, hi)), default=0
+        )
         assert busy.peak(base + timedelta(minutes=lo), base + timedelta(minutes=hi)) == expected
 
 
@@ -252,23 +280,30 @@ def test_offered_slots_never_exceed_capacity(seed):
     """Whatever is booked, booking any offered slot keeps every minute within capacity."""
     rng = random.Random(seed)
     capacity = rng.randint(1, 3)
-    service = spec(duration_minutes=rng.choice([15, 30, 45, 60]), slot_interval_minutes=15,
-                   buffer_before_minutes=rng.choice([0, 5, 15]), buffer_after_minutes=rng.choice([0, 10]))
+    service = spec(
+        duration_minutes=rng.choice([15, 30, 45, 60]),
+        slot_interval_minutes=15,
+        buffer_before_minutes=rng.choice([0, 5, 15]),
+        buffer_after_minutes=rng.choice([0, 10]),
+    )
     day_start = local(MON, "08:00")
     intervals = []
     for _ in range(rng.randint(0, 12)):
         s = day_start + timedelta(minutes=5 * rng.randint(0, 120))
         intervals.append((s, s + timedelta(minutes=5 * rng.randint(1, 24))))
-    result = slots(rules=[Rule(0, time(9), time(17))], service=service, busy={"r1": Busy(intervals)},
-                   capacities={"r1": capacity})
+    result = slots(
+        rules=[Rule(0, time(9), time(17))], service=service, busy={"r1": Busy(intervals)}, capacities={"r1": capacity}
+    )
     offered = {s.start for s in result}
     for minute in range(0, 8 * 60, 15):
         start = local(MON, "09:00") + timedelta(minutes=minute)
         if start + service.duration > local(MON, "17:00"):
             continue
         lo, hi = service.occupied(start)
-        worst = max(sum(1 for s, e in intervals if s <= lo + timedelta(minutes=m) < e)
-                    for m in range(int((hi - lo).total_seconds() // 60)))
+        worst = max(
+            sum(1 for s, e in intervals if s <= lo + timedelta(minutes=m) < e)
+            for m in range(int((hi - lo).total_seconds() // 60))
+        )
         assert (start in offered) == (worst < capacity), (start, worst, capacity)
         if start in offered:
             assert next(s for s in result if s.start == start).remaining == capacity - worst
@@ -280,19 +315,32 @@ def test_is_available_agrees_with_available_slots(seed):
     rng = random.Random(seed)
     day = rng.choice([MON, SPRING, FALL, date(2026, 3, 8), date(2026, 11, 1)])
     tz = rng.choice([PARIS, NEW_YORK])
-    service = spec(duration_minutes=rng.choice([15, 30, 60]), slot_interval_minutes=rng.choice([None, 15, 20]),
-                   buffer_before_minutes=rng.choice([0, 10]), buffer_after_minutes=rng.choice([0, 5]),
-                   min_notice_minutes=rng.choice([0, 120]))
-    rules = [Rule(day.weekday(), time(rng.randint(0, 3), 0), time(rng.randint(4, 6), rng.choice([0, 30]))),
-             Rule(day.weekday(), time(9), time(12))]
+    service = spec(
+        duration_minutes=rng.choice([15, 30, 60]),
+        slot_interval_minutes=rng.choice([None, 15, 20]),
+        buffer_before_minutes=rng.choice([0, 10]),
+        buffer_after_minutes=rng.choice([0, 5]),
+        min_notice_minutes=rng.choice([0, 120]),
+    )
+    rules = [
+        Rule(day.weekday(), time(rng.randint(0, 3), 0), time(rng.randint(4, 6), rng.choice([0, 30]))),
+        Rule(day.weekday(), time(9), time(12)),
+    ]
     overrides = [Override(day, False, time(1), time(4))] if rng.random() < 0.3 else []
     day_start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     intervals = []
     for _ in range(rng.randint(0, 10)):
         s = day_start + timedelta(minutes=15 * rng.randint(0, 60))
         intervals.append((s, s + timedelta(minutes=15 * rng.randint(1, 8))))
-    inputs = dict(rules=rules, overrides=overrides, busy={"r1": Busy(intervals)}, capacities={"r1": 2},
-                  service=service, now=day_start + timedelta(hours=rng.choice([-48, 2, 4])), tz=tz)
+    inputs = dict(
+        rules=rules,
+        overrides=overrides,
+        busy={"r1": Busy(intervals)},
+        capacities={"r1": 2},
+        service=service,
+        now=day_start + timedelta(hours=rng.choice([-48, 2, 4])),
+        tz=tz,
+    )
     # On the UTC line: an ambiguous (fall-back) time never equals a time of another zone (PEP 495).
     offered = {s.start.astimezone(UTC) for s in available_slots(first_day=day, last_day=day, **inputs)}
     for minute in range(0, 24 * 60 + 120, 5):

@@ -1,4 +1,5 @@
 """GET /public/{slug}/services/{id}/slots: workspace dates, range checks, what is taken, DST."""
+
 from datetime import date, datetime, timedelta
 
 from tests.bookings.factories import Bookable, local_day, make_service
@@ -27,8 +28,9 @@ def test_default_range_is_a_week_from_today(bookable, client):
     today = local_day(bookable.tz, 0)
     assert days[-1] == str(today + timedelta(days=6))
     assert str(today + timedelta(days=1)) in days
-    assert [datetime.fromisoformat(s["start"]) for s in slots] == sorted(datetime.fromisoformat(s["start"])
-                                                                        for s in slots)
+    assert [datetime.fromisoformat(s["start"]) for s in slots] == sorted(
+        datetime.fromisoformat(s["start"]) for s in slots
+    )
 
 
 def test_taken_slots_disappear_and_remaining_counts_down(app, owner, client):
@@ -44,9 +46,13 @@ def test_taken_slots_disappear_and_remaining_counts_down(app, owner, client):
 
 def test_range_validation(bookable, client):
     today = local_day(bookable.tz, 0)
-    for query, field in [(f"from={today}&to={today - timedelta(days=1)}", "to"),
-                         (f"from={today}&to={today + timedelta(days=62)}", "to"),
-                         ("from=next-week", "from"), ("from=2030-02-30", "from"), ("to=31/12/2030", "to")]:
+    for query, field in [
+        (f"from={today}&to={today - timedelta(days=1)}", "to"),
+        (f"from={today}&to={today + timedelta(days=62)}", "to"),
+        ("from=next-week", "from"),
+        ("from=2030-02-30", "from"),
+        ("to=31/12/2030", "to"),
+    ]:
         payload = assert_error(client.get(url(bookable) + "?" + query), 422, "VALIDATION_ERROR")
         assert field in payload["errors"], (query, payload)
     assert client.get(url(bookable) + f"?from={today}&to={today + timedelta(days=61)}").status_code == 200

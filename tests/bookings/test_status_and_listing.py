@@ -1,4 +1,5 @@
 """The status machine, GET/PATCH /bookings/{id} and the filtered, paginated list."""
+
 import json
 
 import pytest
@@ -6,16 +7,26 @@ import pytest
 from tests.bookings.factories import local_day, outbox
 from tests.conftest import assert_error
 
-ALLOWED = {("pending", "confirmed"), ("pending", "cancelled"), ("confirmed", "completed"),
-           ("confirmed", "no_show"), ("confirmed", "cancelled")}
+ALLOWED = {
+    ("pending", "confirmed"),
+    ("pending", "cancelled"),
+    ("confirmed", "completed"),
+    ("confirmed", "no_show"),
+    ("confirmed", "cancelled"),
+}
 STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
 
 
 def booking_in(bookable, status, hhmm="10:00"):
     """A booking driven to ``status`` through allowed transitions."""
     booking = bookable.staff_book(bookable.owner, bookable.start(hhmm)).get_json()
-    path = {"confirmed": [], "cancelled": ["cancelled"], "completed": ["completed"], "no_show": ["no_show"],
-            "pending": None}[status]
+    path = {
+        "confirmed": [],
+        "cancelled": ["cancelled"],
+        "completed": ["completed"],
+        "no_show": ["no_show"],
+        "pending": None,
+    }[status]
     if path is None:
         from careops.bookings.models import Booking
         from careops.extensions import db
@@ -38,9 +49,12 @@ def test_transitions(bookable, app, old, new):
     if (old, new) in ALLOWED:
         assert response.status_code == 200, response.get_json()
         assert response.get_json()["status"] == new
-        assert outbox(app, "booking_status_changed")[-1] == {"booking_id": booking["id"], "old_status": old,
-                                                              "new_status": new,
-                                                              "workspace_id": bookable.owner.workspace_id}
+        assert outbox(app, "booking_status_changed")[-1] == {
+            "booking_id": booking["id"],
+            "old_status": old,
+            "new_status": new,
+            "workspace_id": bookable.owner.workspace_id,
+        }
     else:
         assert_error(response, 409, "INVALID_TRANSITION")
         assert len(outbox(app, "booking_status_changed")) == before
@@ -81,14 +95,21 @@ def test_patch_notes_and_reschedule(bookable, app):
 def test_reschedule_rechecks(bookable):
     a = booking_in(bookable, "confirmed", "10:00")
     booking_in(bookable, "confirmed", "12:00")
-    assert_error(bookable.owner.patch(f"/api/v1/bookings/{a['id']}", json={"start": bookable.start("12:30")}),
-                 409, "SLOT_UNAVAILABLE")
+    assert_error(
+        bookable.owner.patch(f"/api/v1/bookings/{a['id']}", json={"start": bookable.start("12:30")}),
+        409,
+        "SLOT_UNAVAILABLE",
+    )
     # moving within its own time is fine: it does not collide with itself
-    assert bookable.owner.patch(f"/api/v1/bookings/{a['id']}",
-                                json={"start": bookable.start("10:30")}).status_code == 200
+    assert (
+        bookable.owner.patch(f"/api/v1/bookings/{a['id']}", json={"start": bookable.start("10:30")}).status_code == 200
+    )
     cancelled = booking_in(bookable, "cancelled", "15:00")
-    assert_error(bookable.owner.patch(f"/api/v1/bookings/{cancelled['id']}", json={"start": bookable.start("16:00")}),
-                 409, "INVALID_TRANSITION")
+    assert_error(
+        bookable.owner.patch(f"/api/v1/bookings/{cancelled['id']}", json={"start": bookable.start("16:00")}),
+        409,
+        "INVALID_TRANSITION",
+    )
     assert_error(bookable.owner.patch(f"/api/v1/bookings/{a['id']}", json={"start": "soon"}), 422)
 
 
@@ -118,8 +139,7 @@ def test_list_filters_sorting_and_pagination(bookable, app):
     assert [b["id"] for b in response.get_json()] == [other_day["id"]]
     meta = json.loads(response.headers["X-Pagination"])
     assert (meta["total"], meta["total_pages"], meta["page"]) == (4, 2, 2)
-    for query in ("?status=done", "?day=tomorrow", "?from=yesterday", f"?from={day3}&to=2000-01-01",
-                  "?page_size=101"):
+    for query in ("?status=done", "?day=tomorrow", "?from=yesterday", f"?from={day3}&to=2000-01-01", "?page_size=101"):
         assert_error(owner.get("/api/v1/bookings" + query), 422)
 
 

@@ -1,4 +1,5 @@
 """The contacts and conversations lists build their items without marshmallow: they must stay what the schemas dump."""
+
 import json
 
 from careops.contacts.models import Contact
@@ -10,9 +11,13 @@ from careops.inbox.schemas import ConversationSchema, conversation_json
 
 
 def make_contacts(owner):
-    made = [owner.post("/api/v1/contacts", json=body).get_json() for body in (
-        {"name": "Ada", "email": "ada@example.com", "tags": ["vip", "knee"]},
-        {"name": "Bo", "phone": "+14155550100"})]
+    made = [
+        owner.post("/api/v1/contacts", json=body).get_json()
+        for body in (
+            {"name": "Ada", "email": "ada@example.com", "tags": ["vip", "knee"]},
+            {"name": "Bo", "phone": "+14155550100"},
+        )
+    ]
     assert all("id" in c for c in made), made
     return made
 
@@ -41,6 +46,7 @@ def test_conversations_list_items_are_the_schema_dump(app, owner):
     with app.app_context():
         conversation = db.session.get(Conversation, listed[0]["id"])
         from careops.db import utcnow
+
         conversation.last_message_at, conversation.last_message_preview = utcnow(), "Hello"
         summary = inbox.summary(conversation)
         assert conversation_json(summary) == ConversationSchema().dump(summary)

@@ -5,6 +5,7 @@ but every scenario must have been measured, every public booking request must
 have been a valid new booking (a 2xx), and no resource may end over capacity.
 That is what keeps ``make bench`` from rotting between the times someone runs it.
 """
+
 import json
 import shutil
 import subprocess
@@ -14,16 +15,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("ceiling insert", "ceiling list", "public booking", "staff booking list, page of 20",
-             "contacts list, page of 20", "conversations list, page of 20", "public slots, 3 days")
+SCENARIOS = (
+    "ceiling insert",
+    "ceiling list",
+    "public booking",
+    "staff booking list, page of 20",
+    "contacts list, page of 20",
+    "conversations list, page of 20",
+    "public slots, 3 days",
+)
 
 
 @pytest.mark.live
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
 def test_quick_bench_measures_every_scenario(tmp_path):
     figures_file = tmp_path / "figures.json"
-    done = subprocess.run([sys.executable, "bench/booking_bench.py", "--quick", "--db", "sqlite",
-                           "--json", str(figures_file)], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "bench/booking_bench.py", "--quick", "--db", "sqlite", "--json", str(figures_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     figures = json.loads(figures_file.read_text())["sqlite"]
     assert set(figures) == set(SCENARIOS)

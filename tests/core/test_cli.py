@@ -1,4 +1,5 @@
 """``flask careops …``: create-owner, demo, plugins."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,18 @@ from tests.conftest import PASSWORD
 
 
 def create_owner(app, email="cli-owner@example.com", password=PASSWORD, **extra):
-    args = ["careops", "create-owner", "--email", email, "--password", password, "--full-name", "Cli Owner",
-            "--workspace", "Cli Clinic"]
+    args = [
+        "careops",
+        "create-owner",
+        "--email",
+        email,
+        "--password",
+        password,
+        "--full-name",
+        "Cli Owner",
+        "--workspace",
+        "Cli Clinic",
+    ]
     for key, value in extra.items():
         args += [f"--{key}", value]
     return app.test_cli_runner().invoke(args=args)
@@ -27,8 +38,10 @@ def test_create_owner(app, client):
         user = db.session.scalars(sa.select(User)).one()
         workspace = db.session.get(Workspace, user.workspace_id)
         assert (user.role, workspace.timezone, workspace.status) == ("owner", "Europe/Berlin", "setup")
-    assert client.post("/api/v1/auth/login", json={"email": "cli-owner@example.com",
-                                                   "password": PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/v1/auth/login", json={"email": "cli-owner@example.com", "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_create_owner_refuses_invalid_input_with_a_message(app):
@@ -57,13 +70,19 @@ def test_demo_seeds_once(app, client):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Workspace)) == 1
     from careops.demo import DEMO
 
-    assert client.post("/api/v1/auth/login", json={"email": DEMO["email"],
-                                                   "password": DEMO["password"]}).status_code == 200
+    assert (
+        client.post("/api/v1/auth/login", json={"email": DEMO["email"], "password": DEMO["password"]}).status_code
+        == 200
+    )
 
 
 def test_plugins_command_lists_the_default_plugins(app):
     result = app.test_cli_runner().invoke(args=["careops", "plugins"])
     assert result.exit_code == 0
     names = {p["name"] for p in json.loads(result.output)}
-    assert {"careops.default_plugins.console", "careops.default_plugins.basic_forms",
-            "careops.default_plugins.moving_average", "careops.default_plugins.core_tasks"} <= names
+    assert {
+        "careops.default_plugins.console",
+        "careops.default_plugins.basic_forms",
+        "careops.default_plugins.moving_average",
+        "careops.default_plugins.core_tasks",
+    } <= names

@@ -1,4 +1,5 @@
 """Configuration: defaults, instance/careops.cfg, CAREOPS_* variables, the secret key."""
+
 from __future__ import annotations
 
 import os
@@ -31,12 +32,15 @@ def load(instance, overrides=None) -> dict:
     return app.config
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgresql://u:p@db:5432/careops", "postgresql+psycopg://u:p@db:5432/careops"),
-    ("postgres://u@db/careops", "postgresql+psycopg://u@db/careops"),
-    ("postgresql+psycopg://u@db/careops", "postgresql+psycopg://u@db/careops"),
-    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgresql://u:p@db:5432/careops", "postgresql+psycopg://u:p@db:5432/careops"),
+        ("postgres://u@db/careops", "postgresql+psycopg://u@db/careops"),
+        ("postgresql+psycopg://u@db/careops", "postgresql+psycopg://u@db/careops"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
 def test_database_url_uses_psycopg(url, expected):
     assert config.database_url(url) == expected
 
@@ -74,7 +78,8 @@ def test_instance_file_is_read_below_the_environment_and_overrides(clean_env, in
     (instance / "careops.cfg").write_text(
         'CAREOPS_PUBLIC_URL = "https://from-file.example"\n'
         'CAREOPS_LOG_LEVEL = "DEBUG"\n'
-        'CAREOPS_CORS_ORIGINS = "https://file.example"\n')
+        'CAREOPS_CORS_ORIGINS = "https://file.example"\n'
+    )
     assert load(instance)["CAREOPS_PUBLIC_URL"] == "https://from-file.example"
     clean_env.setenv("CAREOPS_LOG_LEVEL", "WARNING")
     cfg = load(instance, {"CAREOPS_CORS_ORIGINS": "https://override.example"})
@@ -86,7 +91,8 @@ def test_instance_file_is_read_below_the_environment_and_overrides(clean_env, in
 def test_instance_file_may_use_the_environment_names(clean_env, instance):
     (instance / "careops.cfg").write_text(
         'CAREOPS_DATABASE_URL = "postgresql://careops@db/careops"\n'
-        'CAREOPS_SECRET_KEY = "from-the-file-0123456789-0123456789"\n')
+        'CAREOPS_SECRET_KEY = "from-the-file-0123456789-0123456789"\n'
+    )
     cfg = load(instance)
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://careops@db/careops"
     assert cfg["SECRET_KEY"] == "from-the-file-0123456789-0123456789"

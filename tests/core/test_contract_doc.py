@@ -5,6 +5,7 @@ The contract's tables name endpoints as ``METHOD /path`` in their first cell
 except in the Operations section; the HTML pages of the Pages section are not
 part of the OpenAPI document and are left to the pages' own tests.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,11 @@ def test_the_contract_lists_endpoints():
 
 def test_every_contract_endpoint_is_in_the_openapi_document(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    described = {(method.upper(), shape(path)) for path, item in spec["paths"].items()
-                 for method in item if method.upper() in METHODS.split("|")}
+    described = {
+        (method.upper(), shape(path))
+        for path, item in spec["paths"].items()
+        for method in item
+        if method.upper() in METHODS.split("|")
+    }
     missing = sorted(contract_endpoints(CONTRACT.read_text()) - described, key=lambda e: (e[1], e[0]))
     assert missing == []

@@ -1,4 +1,5 @@
 """The UTC datetime type and WorkspaceRepository, the one place tenant filters are written."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -56,7 +57,8 @@ def test_repository_sees_only_its_workspace(app, owner, other_owner):
 def test_repository_add_stamps_the_workspace(app, owner, other_owner):
     with app.app_context():
         row = WorkspaceRepository(owner.workspace_id).add(
-            Contact(name="Stamped", email="stamped@example.com", workspace_id=other_owner.workspace_id))
+            Contact(name="Stamped", email="stamped@example.com", workspace_id=other_owner.workspace_id)
+        )
         db.session.commit()
         assert row.workspace_id == owner.workspace_id
 

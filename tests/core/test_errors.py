@@ -1,4 +1,5 @@
 """The error contract of API.md: one body for every error, request ids, no stack traces."""
+
 from __future__ import annotations
 
 import io
@@ -37,12 +38,24 @@ def test_unknown_field_is_422_naming_it(client):
     assert payload["errors"] == {"admin": ["Unknown field."]}
 
 
-@pytest.mark.parametrize("field, value", [
-    ("email", 12), ("password", ["a"]), ("full_name", {"a": 1}), ("workspace_name", None), ("timezone", 3.5),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("email", 12),
+        ("password", ["a"]),
+        ("full_name", {"a": 1}),
+        ("workspace_name", None),
+        ("timezone", 3.5),
+    ],
+)
 def test_wrong_types_are_422_naming_the_field(client, field, value):
-    body = {"email": "types@example.com", "password": "long-enough-pw", "full_name": "T",
-            "workspace_name": "Types", field: value}
+    body = {
+        "email": "types@example.com",
+        "password": "long-enough-pw",
+        "full_name": "T",
+        "workspace_name": "Types",
+        field: value,
+    }
     payload = assert_error(client.post("/api/v1/auth/register", json=body), 422, "VALIDATION_ERROR")
     assert list(payload["errors"]) == [field]
 
@@ -52,15 +65,15 @@ def test_a_json_array_body_is_422_not_500(client):
 
 
 def test_overlong_string_is_422(client):
-    body = {"email": "long@example.com", "password": "long-enough-pw", "full_name": "x" * 121,
-            "workspace_name": "Long"}
+    body = {"email": "long@example.com", "password": "long-enough-pw", "full_name": "x" * 121, "workspace_name": "Long"}
     payload = assert_error(client.post("/api/v1/auth/register", json=body), 422)
     assert list(payload["errors"]) == ["full_name"]
 
 
 def test_huge_body_is_413_with_the_error_body(client):
-    response = client.post("/api/v1/auth/login", data=b'{"email": "' + b"a" * 3_000_000 + b'"}',
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/login", data=b'{"email": "' + b"a" * 3_000_000 + b'"}', content_type="application/json"
+    )
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
 
 
@@ -101,8 +114,9 @@ def test_request_id_is_on_successful_responses(client):
 def log_lines():
     """Every log line, formatted by CareOps' own formatter (as production writes it)."""
     root = logging.getLogger()
-    formatter = next(h.formatter for h in root.handlers if h.formatter is not None
-                     and "structlog" in type(h.formatter).__module__)
+    formatter = next(
+        h.formatter for h in root.handlers if h.formatter is not None and "structlog" in type(h.formatter).__module__
+    )
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)

@@ -1,4 +1,5 @@
 """The project-wide rules of the OpenAPI document (careops.openapi) hold for every operation and schema."""
+
 from __future__ import annotations
 
 import json
@@ -70,15 +71,32 @@ def test_answer_only_schemas_mark_their_fields_required(spec):
 
 def test_the_rule_spares_request_schemas_and_nullable_fields():
     document = {
-        "paths": {"/a": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
-            "responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Out"}}}}}}}},
-        "components": {"schemas": {
-            "In": {"type": "object", "properties": {"x": {"type": "string"}}},
-            "Out": {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string", "nullable": True},
-                                                     "c": {"type": "string", "x-optional": True},
-                                                     "d": {"$ref": "#/components/schemas/Inner"}}},
-            "Inner": {"type": "object", "properties": {"z": {"type": "integer"}}}}}}
+        "paths": {
+            "/a": {
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
+                    "responses": {
+                        "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Out"}}}}
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "In": {"type": "object", "properties": {"x": {"type": "string"}}},
+                "Out": {
+                    "type": "object",
+                    "properties": {
+                        "a": {"type": "string"},
+                        "b": {"type": "string", "nullable": True},
+                        "c": {"type": "string", "x-optional": True},
+                        "d": {"$ref": "#/components/schemas/Inner"},
+                    },
+                },
+                "Inner": {"type": "object", "properties": {"z": {"type": "integer"}}},
+            }
+        },
+    }
     schemas = finalize(document)["components"]["schemas"]
     assert schemas["Out"]["required"] == ["a", "d"] and schemas["Inner"]["required"] == ["z"]
     assert "required" not in schemas["In"] and "x-optional" not in schemas["Out"]["properties"]["c"]
@@ -105,8 +123,13 @@ def test_the_calendar_feed_declares_text_calendar(spec):
     assert list(responses["200"]["content"]) == ["text/calendar"]
 
 
-@pytest.mark.parametrize("path, allowed", [("/api/v1/staff/invitations", "GET, HEAD, OPTIONS, POST"),
-                                           ("/api/v1/integrations/providers", "GET, HEAD, OPTIONS")])
+@pytest.mark.parametrize(
+    "path, allowed",
+    [
+        ("/api/v1/staff/invitations", "GET, HEAD, OPTIONS, POST"),
+        ("/api/v1/integrations/providers", "GET, HEAD, OPTIONS"),
+    ],
+)
 def test_allow_lists_the_paths_own_methods(client, owner, path, allowed):
     for method in ("PATCH", "PUT", "DELETE"):
         response = owner.client.open(path, method=method, headers=owner.headers, json={})

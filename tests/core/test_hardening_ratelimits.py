@@ -1,4 +1,5 @@
 """Rate limits hold across gunicorn workers without Redis, and Retry-After is sent only with 429."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -50,8 +51,11 @@ def test_a_relative_path_is_refused():
 
 @pytest.fixture
 def limited_server(app, app_config, tmp_path):
-    env = server_env(app_config, CAREOPS_RATELIMIT_LOGIN="10/minute",
-                     CAREOPS_RATELIMIT_STORAGE_URI=f"careops+sqlite:///{tmp_path / 'limits.db'}")
+    env = server_env(
+        app_config,
+        CAREOPS_RATELIMIT_LOGIN="10/minute",
+        CAREOPS_RATELIMIT_STORAGE_URI=f"careops+sqlite:///{tmp_path / 'limits.db'}",
+    )
     env.pop("CAREOPS_REDIS_URL", None)  # the embedded default: no Redis
     server = LiveServer(env, workers=3, log_path=tmp_path / "gunicorn.log")
     yield server.start(timeout=120)  # several workers booting on a busy machine take a while

@@ -1,4 +1,5 @@
 """HTTP plumbing: client addresses behind proxies, CORS, documented rate limits."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,9 +36,14 @@ def test_cors_allows_the_configured_origins_and_exposes_our_headers(make_app):
     assert response.headers["Access-Control-Allow-Origin"] == "https://admin.example"
     exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
     assert {"X-Pagination", "X-Request-ID", "Retry-After"} <= exposed
-    preflight = client.options("/api/v1/contacts", headers={
-        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    preflight = client.options(
+        "/api/v1/contacts",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
     other = client.get("/healthz", headers={"Origin": "https://evil.example"})
@@ -47,7 +53,10 @@ def test_cors_allows_the_configured_origins_and_exposes_our_headers(make_app):
 def test_rate_limited_operations_document_429(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     limited = [path for path in spec["paths"] if path.startswith("/api/v1/public")] + [
-        "/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/accept-invitation"]
+        "/api/v1/auth/login",
+        "/api/v1/auth/register",
+        "/api/v1/auth/accept-invitation",
+    ]
     for path in limited:
         for method, operation in spec["paths"][path].items():
             if method != "parameters":

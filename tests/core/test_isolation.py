@@ -11,12 +11,13 @@ For each exposed model a row is made in workspace A; then A's token must see
 it (the mapping is right), and B's token gets 404 from every endpoint naming
 it, does not find it in any list, and changes nothing by trying.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,11 +52,14 @@ class Exposure:
 
 def ok(response, status=None) -> dict:
     assert response.status_code < 300 and (status is None or response.status_code == status), (
-        response.status_code, response.get_data(as_text=True)[:500])
+        response.status_code,
+        response.get_data(as_text=True)[:500],
+    )
     return response.get_json()
 
 
 # --- factories: one row of each model in workspace A -------------------------------------------------
+
 
 def make_contact(w: World, email="isolation@example.com") -> dict:
     return {"id": ok(w.A.post(f"{API}/contacts", json={"name": "Iso Contact", "email": email}), 201)["id"]}
@@ -91,8 +95,17 @@ def make_booking(w: World) -> dict:
     set_availability(w)
     tomorrow = datetime.now(ZoneInfo(w.A.workspace["timezone"])).date() + timedelta(days=2)
     start = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 10, 0, tzinfo=ZoneInfo(w.A.workspace["timezone"]))
-    booking = ok(w.A.post(f"{API}/bookings", json={"service_id": service["id"], "start": start.isoformat(),
-                                                  "contact": {"name": "Iso Booker", "email": "booker@example.com"}}), 201)
+    booking = ok(
+        w.A.post(
+            f"{API}/bookings",
+            json={
+                "service_id": service["id"],
+                "start": start.isoformat(),
+                "contact": {"name": "Iso Booker", "email": "booker@example.com"},
+            },
+        ),
+        201,
+    )
     return {"id": booking["id"]}
 
 
@@ -101,9 +114,19 @@ def make_override(w: World) -> dict:
 
 
 def change_contact_form(w: World) -> dict:
-    ok(w.A.put(f"{API}/contact-form", json={"enabled": False, "success_message": "A's own message", "fields": [
-        {"key": "name", "label": "Name", "type": "text", "required": True},
-        {"key": "phone", "label": "Phone", "type": "phone", "required": True}]}))
+    ok(
+        w.A.put(
+            f"{API}/contact-form",
+            json={
+                "enabled": False,
+                "success_message": "A's own message",
+                "fields": [
+                    {"key": "name", "label": "Name", "type": "text", "required": True},
+                    {"key": "phone", "label": "Phone", "type": "phone", "required": True},
+                ],
+            },
+        )
+    )
     return {}
 
 
@@ -153,8 +176,15 @@ def make_inventory_movement(w: World) -> dict:
 
 
 def make_form_template(w: World) -> dict:
-    return {"id": ok(w.A.post(f"{API}/form-templates", json={"name": "Iso form", "fields": [
-        {"key": "ok", "label": "OK?", "type": "checkbox"}]}), 201)["id"]}
+    return {
+        "id": ok(
+            w.A.post(
+                f"{API}/form-templates",
+                json={"name": "Iso form", "fields": [{"key": "ok", "label": "OK?", "type": "checkbox"}]},
+            ),
+            201,
+        )["id"]
+    }
 
 
 def make_form_submission(w: World) -> dict:
@@ -164,15 +194,31 @@ def make_form_submission(w: World) -> dict:
     service_id = ok(w.A.get(f"{API}/bookings/{booking['id']}"))["service_id"]
     ok(w.A.patch(f"{API}/services/{service_id}", json={"form_template_ids": [template["id"]]}))
     later = ok(w.A.get(f"{API}/bookings/{booking['id']}"))["start"].replace("T10:00", "T14:00")
-    booking = ok(w.A.post(f"{API}/bookings", json={"service_id": service_id, "start": later,
-                                                  "contact": {"name": "Iso Form", "email": "form@example.com"}}), 201)
+    booking = ok(
+        w.A.post(
+            f"{API}/bookings",
+            json={
+                "service_id": service_id,
+                "start": later,
+                "contact": {"name": "Iso Form", "email": "form@example.com"},
+            },
+        ),
+        201,
+    )
     return {"id": booking["forms"][0]["id"]}
 
 
 def make_webhook_endpoint(w: World) -> dict:
     """Disabled and at a public address literal: nothing is ever sent from this test."""
-    return {"id": ok(w.A.post(f"{API}/webhooks", json={"url": "https://93.184.215.14/iso", "enabled": False,
-                                                       "events": ["inventory.low"]}), 201)["id"]}
+    return {
+        "id": ok(
+            w.A.post(
+                f"{API}/webhooks",
+                json={"url": "https://93.184.215.14/iso", "enabled": False, "events": ["inventory.low"]},
+            ),
+            201,
+        )["id"]
+    }
 
 
 def make_webhook_delivery(w: World) -> dict:
@@ -182,8 +228,14 @@ def make_webhook_delivery(w: World) -> dict:
 
     endpoint = make_webhook_endpoint(w)
     with w.app.app_context():
-        delivery = WebhookDelivery(workspace_id=w.A.workspace_id, endpoint_id=endpoint["id"], event_id=new_id(),
-                                   event_type="inventory.low", payload={}, status="failed")
+        delivery = WebhookDelivery(
+            workspace_id=w.A.workspace_id,
+            endpoint_id=endpoint["id"],
+            event_id=new_id(),
+            event_type="inventory.low",
+            payload={},
+            status="failed",
+        )
         db.session.add(delivery)
         db.session.commit()
         return {"id": delivery.id, "endpoint_id": endpoint["id"]}
@@ -193,54 +245,109 @@ TAKE_OVER = {"name": "Taken over"}
 
 #: Models the API serves, keyed by table name.
 EXPOSED: dict[str, Exposure] = {
-    "contacts": Exposure(make_contact, lists=(f"{API}/contacts",), details=(
-        ("GET", f"{API}/contacts/{{id}}", None), ("PATCH", f"{API}/contacts/{{id}}", TAKE_OVER))),
-    "conversations": Exposure(make_conversation, lists=(f"{API}/conversations",), details=(
-        ("GET", f"{API}/conversations/{{id}}", None),
-        ("POST", f"{API}/conversations/{{id}}/messages", {"body": "Taken over"}),
-        ("POST", f"{API}/conversations/{{id}}/automation", {"paused": True}),
-        ("POST", f"{API}/conversations/{{id}}/read", None),
-        ("POST", f"{API}/conversations/{{id}}/status", {"status": "closed"}))),
-    "messages": Exposure(make_message, lists=(f"{API}/conversations/{{conversation_id}}",),
-                         items=lambda payload: payload["messages"]),
-    "resources": Exposure(make_resource, lists=(f"{API}/resources",), details=(
-        ("GET", f"{API}/resources/{{id}}", None), ("PATCH", f"{API}/resources/{{id}}", TAKE_OVER),
-        ("DELETE", f"{API}/resources/{{id}}", None))),
-    "services": Exposure(make_service, lists=(f"{API}/services",), details=(
-        ("GET", f"{API}/services/{{id}}", None), ("PATCH", f"{API}/services/{{id}}", TAKE_OVER),
-        ("DELETE", f"{API}/services/{{id}}", None))),
-    "bookings": Exposure(make_booking, lists=(f"{API}/bookings",), details=(
-        ("GET", f"{API}/bookings/{{id}}", None), ("PATCH", f"{API}/bookings/{{id}}", {"notes": "Taken over"}),
-        ("POST", f"{API}/bookings/{{id}}/status", {"status": "cancelled"}))),
+    "contacts": Exposure(
+        make_contact,
+        lists=(f"{API}/contacts",),
+        details=(("GET", f"{API}/contacts/{{id}}", None), ("PATCH", f"{API}/contacts/{{id}}", TAKE_OVER)),
+    ),
+    "conversations": Exposure(
+        make_conversation,
+        lists=(f"{API}/conversations",),
+        details=(
+            ("GET", f"{API}/conversations/{{id}}", None),
+            ("POST", f"{API}/conversations/{{id}}/messages", {"body": "Taken over"}),
+            ("POST", f"{API}/conversations/{{id}}/automation", {"paused": True}),
+            ("POST", f"{API}/conversations/{{id}}/read", None),
+            ("POST", f"{API}/conversations/{{id}}/status", {"status": "closed"}),
+        ),
+    ),
+    "messages": Exposure(
+        make_message, lists=(f"{API}/conversations/{{conversation_id}}",), items=lambda payload: payload["messages"]
+    ),
+    "resources": Exposure(
+        make_resource,
+        lists=(f"{API}/resources",),
+        details=(
+            ("GET", f"{API}/resources/{{id}}", None),
+            ("PATCH", f"{API}/resources/{{id}}", TAKE_OVER),
+            ("DELETE", f"{API}/resources/{{id}}", None),
+        ),
+    ),
+    "services": Exposure(
+        make_service,
+        lists=(f"{API}/services",),
+        details=(
+            ("GET", f"{API}/services/{{id}}", None),
+            ("PATCH", f"{API}/services/{{id}}", TAKE_OVER),
+            ("DELETE", f"{API}/services/{{id}}", None),
+        ),
+    ),
+    "bookings": Exposure(
+        make_booking,
+        lists=(f"{API}/bookings",),
+        details=(
+            ("GET", f"{API}/bookings/{{id}}", None),
+            ("PATCH", f"{API}/bookings/{{id}}", {"notes": "Taken over"}),
+            ("POST", f"{API}/bookings/{{id}}/status", {"status": "cancelled"}),
+        ),
+    ),
     "availability_rules": Exposure(set_availability, lists=(f"{API}/availability",), ident=None),
-    "availability_overrides": Exposure(make_override, lists=(f"{API}/availability/overrides",), details=(
-        ("DELETE", f"{API}/availability/overrides/{{id}}", None),)),
+    "availability_overrides": Exposure(
+        make_override,
+        lists=(f"{API}/availability/overrides",),
+        details=(("DELETE", f"{API}/availability/overrides/{{id}}", None),),
+    ),
     "contact_forms": Exposure(change_contact_form, lists=(f"{API}/contact-form",), ident=None),
     "invitations": Exposure(make_invitation, lists=(f"{API}/staff/invitations",)),
-    "users": Exposure(make_user, lists=(f"{API}/staff",), details=(
-        ("PATCH", f"{API}/staff/{{id}}", {"is_active": False}),)),
+    "users": Exposure(
+        make_user, lists=(f"{API}/staff",), details=(("PATCH", f"{API}/staff/{{id}}", {"is_active": False}),)
+    ),
     "integrations": Exposure(configure_integration, lists=(f"{API}/integrations",), ident=None),
     "automation_rules": Exposure(change_automation_rule, lists=(f"{API}/automation/rules",), ident=None),
-    "alerts": Exposure(make_alert, lists=(f"{API}/alerts",), details=(
-        ("POST", f"{API}/alerts/{{id}}/resolve", None),)),
+    "alerts": Exposure(make_alert, lists=(f"{API}/alerts",), details=(("POST", f"{API}/alerts/{{id}}/resolve", None),)),
     "audit_log": Exposure(make_audit_entry, lists=(f"{API}/audit-log",)),
-    "form_templates": Exposure(make_form_template, lists=(f"{API}/form-templates",), details=(
-        ("GET", f"{API}/form-templates/{{id}}", None), ("PATCH", f"{API}/form-templates/{{id}}", TAKE_OVER),
-        ("DELETE", f"{API}/form-templates/{{id}}", None))),
-    "form_submissions": Exposure(make_form_submission, lists=(f"{API}/form-submissions",), details=(
-        ("GET", f"{API}/form-submissions/{{id}}", None),)),
-    "inventory_items": Exposure(make_inventory_item, lists=(f"{API}/inventory",), details=(
-        ("GET", f"{API}/inventory/{{id}}", None), ("PATCH", f"{API}/inventory/{{id}}", TAKE_OVER),
-        ("DELETE", f"{API}/inventory/{{id}}", None),
-        ("POST", f"{API}/inventory/{{id}}/adjust", {"delta": 1, "reason": "taken over"}))),
+    "form_templates": Exposure(
+        make_form_template,
+        lists=(f"{API}/form-templates",),
+        details=(
+            ("GET", f"{API}/form-templates/{{id}}", None),
+            ("PATCH", f"{API}/form-templates/{{id}}", TAKE_OVER),
+            ("DELETE", f"{API}/form-templates/{{id}}", None),
+        ),
+    ),
+    "form_submissions": Exposure(
+        make_form_submission,
+        lists=(f"{API}/form-submissions",),
+        details=(("GET", f"{API}/form-submissions/{{id}}", None),),
+    ),
+    "inventory_items": Exposure(
+        make_inventory_item,
+        lists=(f"{API}/inventory",),
+        details=(
+            ("GET", f"{API}/inventory/{{id}}", None),
+            ("PATCH", f"{API}/inventory/{{id}}", TAKE_OVER),
+            ("DELETE", f"{API}/inventory/{{id}}", None),
+            ("POST", f"{API}/inventory/{{id}}/adjust", {"delta": 1, "reason": "taken over"}),
+        ),
+    ),
     "inventory_movements": Exposure(make_inventory_movement, lists=(f"{API}/inventory/{{item_id}}/movements",)),
-    "webhook_endpoints": Exposure(make_webhook_endpoint, lists=(f"{API}/webhooks",), details=(
-        ("GET", f"{API}/webhooks/{{id}}", None), ("PATCH", f"{API}/webhooks/{{id}}", {"description": "Taken over"}),
-        ("DELETE", f"{API}/webhooks/{{id}}", None), ("POST", f"{API}/webhooks/{{id}}/rotate-secret", None),
-        ("POST", f"{API}/webhooks/{{id}}/test", None), ("GET", f"{API}/webhooks/{{id}}/deliveries", None))),
-    "webhook_deliveries": Exposure(make_webhook_delivery, lists=(f"{API}/webhooks/{{endpoint_id}}/deliveries",),
-                                   details=(("POST", f"{API}/webhooks/{{endpoint_id}}/deliveries/{{id}}/redeliver",
-                                             None),)),
+    "webhook_endpoints": Exposure(
+        make_webhook_endpoint,
+        lists=(f"{API}/webhooks",),
+        details=(
+            ("GET", f"{API}/webhooks/{{id}}", None),
+            ("PATCH", f"{API}/webhooks/{{id}}", {"description": "Taken over"}),
+            ("DELETE", f"{API}/webhooks/{{id}}", None),
+            ("POST", f"{API}/webhooks/{{id}}/rotate-secret", None),
+            ("POST", f"{API}/webhooks/{{id}}/test", None),
+            ("GET", f"{API}/webhooks/{{id}}/deliveries", None),
+        ),
+    ),
+    "webhook_deliveries": Exposure(
+        make_webhook_delivery,
+        lists=(f"{API}/webhooks/{{endpoint_id}}/deliveries",),
+        details=(("POST", f"{API}/webhooks/{{endpoint_id}}/deliveries/{{id}}/redeliver", None),),
+    ),
 }
 
 #: Workspace models the API never serves, with the reason.
@@ -256,7 +363,8 @@ NOT_EXPOSED: dict[str, str] = {
 #: Routes with a path parameter that is not a row of a workspace model.
 NOT_ROW_ROUTES = {
     ("GET", f"{API}/docs/assets/{{}}"),  # static files
-    ("PUT", f"{API}/integrations/{{}}"), ("POST", f"{API}/integrations/{{}}/test"),  # the caller's own, by key
+    ("PUT", f"{API}/integrations/{{}}"),
+    ("POST", f"{API}/integrations/{{}}/test"),  # the caller's own, by key
     ("PATCH", f"{API}/automation/rules/{{}}"),  # the caller's own rule, by fixed key
 }
 
@@ -267,8 +375,11 @@ def template(path: str) -> str:
 
 
 def workspace_tables() -> set[str]:
-    return {mapper.local_table.name for mapper in db.Model.registry.mappers
-            if mapper.local_table is not None and "workspace_id" in mapper.local_table.c}
+    return {
+        mapper.local_table.name
+        for mapper in db.Model.registry.mappers
+        if mapper.local_table is not None and "workspace_id" in mapper.local_table.c
+    }
 
 
 def test_every_workspace_model_is_walked(app):
@@ -294,8 +405,6 @@ def test_every_id_route_is_walked(app):
     assert not missing, f"map these routes to a model's details in {__file__} (or to NOT_ROW_ROUTES): {missing}"
 
 
-
-
 @pytest.mark.parametrize("table", sorted(EXPOSED))
 def test_rows_are_invisible_to_another_workspace(app, owner, other_owner, make_staff, table):
     exposure = EXPOSED[table]
@@ -303,8 +412,9 @@ def test_rows_are_invisible_to_another_workspace(app, owner, other_owner, make_s
         pytest.skip(f"no {table} model in this build")
     world = World(A=owner, B=other_owner, app=app, make_staff=make_staff)
     plain_lists = [path for path in exposure.lists if "{" not in path]
-    before = {who: {path: ok(actor.get(path)) for path in plain_lists} for who, actor in (("A", owner),
-                                                                                          ("B", other_owner))}
+    before = {
+        who: {path: ok(actor.get(path)) for path in plain_lists} for who, actor in (("A", owner), ("B", other_owner))
+    }
     identity = exposure.create(world)
 
     # A sees its row: the mapping names the right endpoints.
@@ -322,8 +432,11 @@ def test_rows_are_invisible_to_another_workspace(app, owner, other_owner, make_s
 
     # B gets 404 from every endpoint naming it, and changes nothing.
     for method, path, body in exposure.details:
-        assert_error(other_owner.client.open(path.format(**identity), method=method, json=body,
-                                             headers=other_owner.headers), 404, "NOT_FOUND")
+        assert_error(
+            other_owner.client.open(path.format(**identity), method=method, json=body, headers=other_owner.headers),
+            404,
+            "NOT_FOUND",
+        )
     for path in exposure.lists:
         url = path.format(**identity)
         response = other_owner.get(url)

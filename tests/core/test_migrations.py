@@ -4,6 +4,7 @@
 fresh PostgreSQL database next to the test one), then autogenerate compares
 the result with the models: any difference means a migration is missing.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,8 +25,11 @@ def preserved_logging():
     """Alembic's env.py runs logging.config.fileConfig, which would silence every existing logger."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    loggers = {name: (lg.disabled, lg.level) for name, lg in logging.root.manager.loggerDict.items()
-               if isinstance(lg, logging.Logger)}
+    loggers = {
+        name: (lg.disabled, lg.level)
+        for name, lg in logging.root.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
     try:
         yield
     finally:
@@ -41,8 +45,11 @@ def empty_database_url(tmp_path):
     if not TEST_DATABASE_URL or not TEST_DATABASE_URL.startswith(("postgres://", "postgresql")):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    url = sa.engine.make_url(TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-                             .replace("postgres://", "postgresql+psycopg://", 1))
+    url = sa.engine.make_url(
+        TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+            "postgres://", "postgresql+psycopg://", 1
+        )
+    )
     name = f"{url.database}_migrations"
     server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
@@ -72,24 +79,27 @@ def test_migrations_build_the_schema_of_the_models(make_app, empty_database_url)
         with preserved_logging():
             flask_migrate.upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                             "render_as_batch": True})
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
             differences = compare_metadata(context, db.metadata)
         tables = set(sa.inspect(db.engine).get_table_names())
     assert differences == [], "models and migrations disagree; regenerate the migration:\n" + "\n".join(
-        map(summary, differences))
+        map(summary, differences)
+    )
     assert set(db.metadata.tables) <= tables
 
 
 def row_level_security(engine) -> dict[str, tuple[bool, bool]]:
     """Table → (enabled, forced) for every table under row-level security or a policy."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
-            "AND (c.relrowsecurity OR c.relforcerowsecurity "
-            "     OR EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname))")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
+                "AND (c.relrowsecurity OR c.relforcerowsecurity "
+                "     OR EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname))"
+            )
+        ).all()
     return {name: (enabled, forced) for name, enabled, forced in rows}
 
 

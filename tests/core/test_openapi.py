@@ -1,4 +1,5 @@
 """The OpenAPI document and the Swagger UI, and what they promise about every endpoint."""
+
 from __future__ import annotations
 
 import re
@@ -35,21 +36,39 @@ def resolve(spec, schema):
 def test_openapi_3_with_bearer_scheme(spec):
     assert spec["openapi"].startswith("3.")
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
     assert spec["info"]["title"] == "CareOps"
 
 
 def test_the_core_endpoints_are_documented(spec):
     documented = {(method.upper(), path) for path, method, _ in operations(spec)}
-    for endpoint in [("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/login"),
-                     ("POST", "/api/v1/auth/refresh"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"),
-                     ("POST", "/api/v1/auth/accept-invitation"), ("GET", "/api/v1/workspace"),
-                     ("PATCH", "/api/v1/workspace"), ("GET", "/api/v1/contact-form"), ("PUT", "/api/v1/contact-form"),
-                     ("GET", "/api/v1/staff"), ("POST", "/api/v1/staff/invitations"),
-                     ("GET", "/api/v1/staff/invitations"), ("PATCH", "/api/v1/staff/{user_id}"),
-                     ("GET", "/api/v1/contacts"), ("POST", "/api/v1/contacts"), ("GET", "/api/v1/contacts/{contact_id}"),
-                     ("PATCH", "/api/v1/contacts/{contact_id}"), ("GET", "/api/v1/plugins"),
-                     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")]:
+    for endpoint in [
+        ("POST", "/api/v1/auth/register"),
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/auth/refresh"),
+        ("POST", "/api/v1/auth/logout"),
+        ("GET", "/api/v1/auth/me"),
+        ("POST", "/api/v1/auth/accept-invitation"),
+        ("GET", "/api/v1/workspace"),
+        ("PATCH", "/api/v1/workspace"),
+        ("GET", "/api/v1/contact-form"),
+        ("PUT", "/api/v1/contact-form"),
+        ("GET", "/api/v1/staff"),
+        ("POST", "/api/v1/staff/invitations"),
+        ("GET", "/api/v1/staff/invitations"),
+        ("PATCH", "/api/v1/staff/{user_id}"),
+        ("GET", "/api/v1/contacts"),
+        ("POST", "/api/v1/contacts"),
+        ("GET", "/api/v1/contacts/{contact_id}"),
+        ("PATCH", "/api/v1/contacts/{contact_id}"),
+        ("GET", "/api/v1/plugins"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+    ]:
         assert endpoint in documented
 
 
@@ -65,9 +84,15 @@ def test_protected_operations_document_401_and_owner_ones_403(spec):
         if operation.get("security") == [{"bearerAuth": []}]:
             assert "401" in operation["responses"], (method, path)
     forbidden = {(m, p) for p, m, op in operations(spec) if "403" in op["responses"]}
-    for owner_only in [("patch", "/api/v1/workspace"), ("put", "/api/v1/contact-form"), ("get", "/api/v1/staff"),
-                       ("post", "/api/v1/staff/invitations"), ("get", "/api/v1/staff/invitations"),
-                       ("patch", "/api/v1/staff/{user_id}"), ("get", "/api/v1/plugins")]:
+    for owner_only in [
+        ("patch", "/api/v1/workspace"),
+        ("put", "/api/v1/contact-form"),
+        ("get", "/api/v1/staff"),
+        ("post", "/api/v1/staff/invitations"),
+        ("get", "/api/v1/staff/invitations"),
+        ("patch", "/api/v1/staff/{user_id}"),
+        ("get", "/api/v1/plugins"),
+    ]:
         assert owner_only in forbidden
 
 
@@ -100,8 +125,12 @@ def test_every_endpoint_that_answers_403_documents_it(client, spec, owner, make_
 
 def bounded(pattern: str | None) -> bool:
     """An anchored regular expression without unbounded repetition limits the length too."""
-    return bool(pattern) and pattern.startswith("^") and pattern.endswith("$") \
+    return (
+        bool(pattern)
+        and pattern.startswith("^")
+        and pattern.endswith("$")
         and not re.search(r"(?<!\\)[*+]|\{\d*,\}", pattern)
+    )
 
 
 def test_bounded_patterns():
@@ -119,8 +148,12 @@ def test_every_request_string_has_a_length_limit(spec):
             return
         kinds = schema.get("type")
         kinds = kinds if isinstance(kinds, list) else [kinds]
-        if "string" in kinds and not ({"maxLength", "enum"} & set(schema)) and not bounded(schema.get("pattern")) \
-                and schema.get("format") not in ("date", "date-time", "uuid", "time"):
+        if (
+            "string" in kinds
+            and not ({"maxLength", "enum"} & set(schema))
+            and not bounded(schema.get("pattern"))
+            and schema.get("format") not in ("date", "date-time", "uuid", "time")
+        ):
             unlimited.append(where)
         for name, prop in schema.get("properties", {}).items():
             walk(prop, f"{where}.{name}")
@@ -182,8 +215,7 @@ def test_every_collection_is_paginated(spec):
     unpaginated = []
     for path, method, operation in operations(spec):
         ok = operation["responses"].get("200", {}).get("content", {}).get("application/json")
-        if method != "get" or not ok or resolve(spec, ok["schema"]).get("type") != "array" \
-                or path in NOT_PAGINATED:
+        if method != "get" or not ok or resolve(spec, ok["schema"]).get("type") != "array" or path in NOT_PAGINATED:
             continue
         parameters = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
         headers = operation["responses"]["200"].get("headers", {})

@@ -1,4 +1,5 @@
 """/healthz, /readyz and /metrics."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,9 @@ def test_healthz(client):
 
 
 def test_healthz_touches_no_dependency(make_app):
-    broken = make_app(SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent-dir/careops.db",
-                      CAREOPS_TASK_QUEUE="redis://127.0.0.1:1/0")
+    broken = make_app(
+        SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent-dir/careops.db", CAREOPS_TASK_QUEUE="redis://127.0.0.1:1/0"
+    )
     assert broken.test_client().get("/healthz").get_json() == {"status": "ok"}
 
 
@@ -58,8 +60,10 @@ def test_metrics_count_requests_per_endpoint_and_status(client):
     response = client.get("/metrics")
     assert response.status_code == 200 and response.content_type.startswith("text/plain")
     text = response.get_data(as_text=True)
-    assert sample(text, "careops_http_requests_total", endpoint="/healthz", method="GET", status="200") == \
-        sample(before, "careops_http_requests_total", endpoint="/healthz", method="GET", status="200") + 2
+    assert (
+        sample(text, "careops_http_requests_total", endpoint="/healthz", method="GET", status="200")
+        == sample(before, "careops_http_requests_total", endpoint="/healthz", method="GET", status="200") + 2
+    )
     assert sample(text, "careops_http_requests_total", endpoint="/api/v1/auth/me", method="GET", status="401") >= 1
     assert sample(text, "careops_http_request_seconds_count", endpoint="/healthz", method="GET") >= 2
     assert "careops_tasks_total" in text and "careops_bookings_created_total" in text

@@ -4,6 +4,7 @@ Every query here is raw SQL with no workspace filter: what it sees is what the
 policies let through for the current scope. The suite connects as the
 ordinary role of tests/conftest.py (a superuser would skip the policies).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,9 @@ from careops.resources.models import Resource
 from careops.workspaces.models import Workspace
 from tests.conftest import TEST_DATABASE_URL, is_postgresql
 
-postgresql_only = pytest.mark.skipif(not is_postgresql(TEST_DATABASE_URL),
-                                     reason="row-level security is PostgreSQL's; SQLite keeps the ORM guard only")
+postgresql_only = pytest.mark.skipif(
+    not is_postgresql(TEST_DATABASE_URL), reason="row-level security is PostgreSQL's; SQLite keeps the ORM guard only"
+)
 
 TABLES = ("contacts", "resources", "inventory_items")
 
@@ -32,9 +34,13 @@ def two_workspaces(app):
             workspace = Workspace(name=f"Clinic {name}", slug=f"clinic-{name.lower()}-rls")
             db.session.add(workspace)
             db.session.flush()
-            db.session.add_all([Contact(workspace_id=workspace.id, name=f"Carla {name}"),
-                                Resource(workspace_id=workspace.id, name=f"Room {name}"),
-                                InventoryItem(workspace_id=workspace.id, name=f"Gloves {name}")])
+            db.session.add_all(
+                [
+                    Contact(workspace_id=workspace.id, name=f"Carla {name}"),
+                    Resource(workspace_id=workspace.id, name=f"Room {name}"),
+                    InventoryItem(workspace_id=workspace.id, name=f"Gloves {name}"),
+                ]
+            )
             ids.append(workspace.id)
         db.session.commit()
     return tuple(ids)
@@ -55,8 +61,9 @@ def owners(table: str) -> list[str]:
 @postgresql_only
 def test_the_app_role_is_bound_by_the_policies(app):
     with app.app_context():
-        superuser, bypass = db.session.execute(sa.text(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
+        superuser, bypass = db.session.execute(
+            sa.text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
     assert (superuser, bypass) == (False, False), "the tests would not exercise row-level security"
 
 
@@ -64,11 +71,15 @@ def test_the_app_role_is_bound_by_the_policies(app):
 def test_every_workspace_table_has_row_level_security_enabled_and_forced(app):
     with app.app_context():
         tables = rls.workspace_tables(db.metadata)
-        rows = db.session.execute(sa.text(
-            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
-            "       EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname AND p.policyname = :policy) "
-            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind = 'r'"), {"policy": rls.POLICY}).all()
+        rows = db.session.execute(
+            sa.text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                "       EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname AND p.policyname = :policy) "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+            ),
+            {"policy": rls.POLICY},
+        ).all()
     state = {name: (enabled, forced, policy) for name, enabled, forced, policy in rows}
     assert len(tables) > 20
     assert {t: state.get(t) for t in tables if state.get(t) != (True, True, True)} == {}
@@ -112,9 +123,13 @@ def test_an_unset_scope_sees_nothing(app, two_workspaces, no_scope):
         assert {table: owners(table) for table in TABLES} == {table: [] for table in TABLES}
         assert db.session.execute(sa.text("UPDATE resources SET name = 'x'")).rowcount == 0
         with pytest.raises(sa.exc.ProgrammingError, match="row-level security policy"):
-            db.session.execute(sa.text(
-                "INSERT INTO resources (id, workspace_id, name, capacity, is_active, created_at) "
-                "VALUES ('r-unset', :b, 'Room', 1, true, now())"), {"b": two_workspaces[1]})
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO resources (id, workspace_id, name, capacity, is_active, created_at) "
+                    "VALUES ('r-unset', :b, 'Room', 1, true, now())"
+                ),
+                {"b": two_workspaces[1]},
+            )
         db.session.rollback()
 
 
@@ -123,9 +138,13 @@ def test_a_row_of_another_workspace_cannot_be_written(app, two_workspaces):
     a, b = two_workspaces
     with app.app_context(), scoping.workspace_scope(a):
         with pytest.raises(sa.exc.ProgrammingError, match="row-level security policy"):
-            db.session.execute(sa.text(
-                "INSERT INTO resources (id, workspace_id, name, capacity, is_active, created_at) "
-                "VALUES ('r-of-b', :b, 'Room', 1, true, now())"), {"b": b})
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO resources (id, workspace_id, name, capacity, is_active, created_at) "
+                    "VALUES ('r-of-b', :b, 'Room', 1, true, now())"
+                ),
+                {"b": b},
+            )
         db.session.rollback()
         with pytest.raises(sa.exc.ProgrammingError, match="row-level security policy"):
             db.session.execute(sa.text("UPDATE contacts SET workspace_id = :b"), {"b": b})
@@ -135,16 +154,19 @@ def test_a_row_of_another_workspace_cannot_be_written(app, two_workspaces):
         assert db.session.execute(sa.text("DELETE FROM contacts")).rowcount == 1
         db.session.commit()
     with app.app_context(), scoping.unscoped():
-        assert sorted(db.session.execute(sa.text("SELECT workspace_id, name FROM inventory_items")).all()) == \
-            sorted([(a, "Masks"), (b, "Gloves B")])
+        assert sorted(db.session.execute(sa.text("SELECT workspace_id, name FROM inventory_items")).all()) == sorted(
+            [(a, "Masks"), (b, "Gloves B")]
+        )
         assert owners("contacts") == [b]
 
 
 @postgresql_only
 def test_the_setting_does_not_outlive_its_transaction(app, two_workspaces, no_scope):
     a, _ = two_workspaces
-    setting = sa.text("SELECT current_setting('careops.workspace_id', true), "
-                      "current_setting('careops.unscoped', true), pg_backend_pid()")
+    setting = sa.text(
+        "SELECT current_setting('careops.workspace_id', true), "
+        "current_setting('careops.unscoped', true), pg_backend_pid()"
+    )
     with app.app_context(), db.engine.connect() as connection:
         with scoping.workspace_scope(a), connection.begin():
             workspace, unscoped, pid = connection.execute(setting).one()

@@ -6,6 +6,7 @@ the scope; requests (``careops.http``, the JWT lookup), public lookups and tasks
 (the autouse fixture in ``tests/conftest.py``); the tests here leave that
 scope on purpose where they check what app code sees.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -73,8 +74,9 @@ def test_lazy_loads_are_scoped_and_still_work(app, two_workspaces):
         # A row pointing across workspaces (only a bug could make one): the lazy load finds nothing.
         with scoping.unscoped():
             b_contact = db.session.scalars(sa.select(Contact).where(Contact.name == "b-second")).one()
-            db.session.execute(sa.update(Conversation).where(Conversation.id == conversation.id)
-                               .values(contact_id=b_contact.id))
+            db.session.execute(
+                sa.update(Conversation).where(Conversation.id == conversation.id).values(contact_id=b_contact.id)
+            )
             db.session.commit()
         db.session.expunge_all()
         with scoping.workspace_scope(a):
@@ -87,8 +89,7 @@ def test_bulk_update_and_delete_touch_only_the_workspace_in_scope(app, two_works
     a, b = two_workspaces
     with app.app_context():
         with scoping.workspace_scope(a):
-            db.session.execute(sa.update(Contact).values(source="scoped").execution_options(
-                synchronize_session=False))
+            db.session.execute(sa.update(Contact).values(source="scoped").execution_options(synchronize_session=False))
             db.session.execute(sa.delete(Conversation))
             db.session.commit()
         with scoping.unscoped():

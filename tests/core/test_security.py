@@ -1,4 +1,5 @@
 """The role and permission guards (``@blp.protected``, ``authorize``)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,9 @@ def guarded(app):
         return {"ok": True}
 
     for permission in PERMISSIONS:
-        app.add_url_rule(f"/guarded/{permission}", f"guarded_{permission}",
-                         require_permission(permission)(lambda: {"ok": True}))
+        app.add_url_rule(
+            f"/guarded/{permission}", f"guarded_{permission}", require_permission(permission)(lambda: {"ok": True})
+        )
 
     @app.get("/guarded/any")
     def any_user():

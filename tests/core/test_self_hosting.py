@@ -1,4 +1,5 @@
 """What a self-hoster meets: closed registration, one-line start-up errors, 503s, backups, the demo, logs."""
+
 from __future__ import annotations
 
 import logging
@@ -21,11 +22,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def registration_body(**extra):
-    return {"email": "new-owner@example.com", "password": PASSWORD, "full_name": "New Owner",
-            "workspace_name": "New Clinic", **extra}
+    return {
+        "email": "new-owner@example.com",
+        "password": PASSWORD,
+        "full_name": "New Owner",
+        "workspace_name": "New Clinic",
+        **extra,
+    }
 
 
 # --- registration -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", ["closed"])
 def test_closed_registration_refuses_everyone_and_creates_nothing(make_app_with, mode):
@@ -56,21 +63,39 @@ def test_open_registration_is_the_development_default(app, client):
 def test_closed_registration_still_lets_invited_staff_join(make_app_with):
     app = make_app_with(CAREOPS_REGISTRATION="closed")
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["careops", "create-owner", "--email", "first@example.com", "--password", PASSWORD,
-                                 "--full-name", "First Owner", "--workspace", "First Clinic"])
+    result = runner.invoke(
+        args=[
+            "careops",
+            "create-owner",
+            "--email",
+            "first@example.com",
+            "--password",
+            PASSWORD,
+            "--full-name",
+            "First Owner",
+            "--workspace",
+            "First Clinic",
+        ]
+    )
     assert result.exit_code == 0, result.output
     client = app.test_client()
     login = client.post("/api/v1/auth/login", json={"email": "first@example.com", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
-    invitation = client.post("/api/v1/staff/invitations", headers=headers,
-                             json={"email": "staff@example.com", "permissions": {"inbox": True}})
+    invitation = client.post(
+        "/api/v1/staff/invitations",
+        headers=headers,
+        json={"email": "staff@example.com", "permissions": {"inbox": True}},
+    )
     assert invitation.status_code == 201, invitation.get_json()
-    accepted = client.post("/api/v1/auth/accept-invitation", json={
-        "token": invitation.get_json()["token"], "full_name": "Sam Staff", "password": PASSWORD})
+    accepted = client.post(
+        "/api/v1/auth/accept-invitation",
+        json={"token": invitation.get_json()["token"], "full_name": "Sam Staff", "password": PASSWORD},
+    )
     assert accepted.status_code == 201
 
 
 # --- configuration checks ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def clean_env(monkeypatch):
@@ -97,8 +122,13 @@ def test_production_defaults_close_registration_and_log_json(clean_env, tmp_path
 def test_production_refuses_a_public_url_customers_cannot_open(clean_env, tmp_path, url):
     with pytest.raises(config.ConfigError, match="CAREOPS_PUBLIC_URL"):
         load(tmp_path, CAREOPS_ENV="production", SECRET_KEY="s" * 48, CAREOPS_PUBLIC_URL=url)
-    cfg = load(tmp_path, CAREOPS_ENV="production", SECRET_KEY="s" * 48, CAREOPS_PUBLIC_URL=url,
-               CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL="true")
+    cfg = load(
+        tmp_path,
+        CAREOPS_ENV="production",
+        SECRET_KEY="s" * 48,
+        CAREOPS_PUBLIC_URL=url,
+        CAREOPS_ALLOW_LOOPBACK_PUBLIC_URL="true",
+    )
     assert cfg["CAREOPS_PUBLIC_URL"] == url
 
 
@@ -111,10 +141,12 @@ def test_unknown_registration_mode_and_invite_without_code_are_refused(clean_env
 
 def run_wsgi(tmp_path, **env):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CAREOPS_")}
-    environment.update({"CAREOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-                        "CAREOPS_TASK_QUEUE": "immediate", **env})
-    return subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=60)
+    environment.update(
+        {"CAREOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "CAREOPS_TASK_QUEUE": "immediate", **env}
+    )
+    return subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_a_missing_production_secret_is_one_line_not_a_traceback(tmp_path):
@@ -131,6 +163,7 @@ def test_a_loopback_public_url_in_production_is_one_line(tmp_path):
 
 
 # --- dependencies down ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def make_app_with(app_config, _schema):
@@ -154,14 +187,18 @@ def make_app_with(app_config, _schema):
 
 
 def fresh_app(app_config, database_url):
-    return create_app({**app_config, "SQLALCHEMY_DATABASE_URI": database_url,
-                       "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False}})
+    return create_app(
+        {**app_config, "SQLALCHEMY_DATABASE_URI": database_url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False}}
+    )
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://postgres@127.0.0.1:1/careops",  # nothing listens on port 1
-    "sqlite:////nonexistent-directory/careops.db",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres@127.0.0.1:1/careops",  # nothing listens on port 1
+        "sqlite:////nonexistent-directory/careops.db",
+    ],
+)
 def test_database_down_answers_503_with_the_error_body(app_config, url):
     app = fresh_app(app_config, url)
     response = app.test_client().post("/api/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD})
@@ -177,14 +214,26 @@ def test_before_migrations_the_api_says_503_and_the_cli_says_run_upgrade(app_con
     app = fresh_app(app_config, f"sqlite:///{tmp_path / 'empty.db'}")
     response = app.test_client().post("/api/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD})
     assert response.status_code == 503 and "schema" in response.get_json()["detail"]
-    result = app.test_cli_runner().invoke(args=[
-        "careops", "create-owner", "--email", "o@example.com", "--password", PASSWORD, "--full-name", "O",
-        "--workspace", "W"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "careops",
+            "create-owner",
+            "--email",
+            "o@example.com",
+            "--password",
+            PASSWORD,
+            "--full-name",
+            "O",
+            "--workspace",
+            "W",
+        ]
+    )
     assert result.exit_code == 1
     assert "flask --app wsgi db upgrade" in result.output and "Traceback" not in result.output
 
 
 # --- the demo ---------------------------------------------------------------------------------------------
+
 
 def test_demo_is_refused_in_production_unless_forced(make_app_with):
     app = make_app_with(CAREOPS_ENV="production", CAREOPS_PUBLIC_URL="https://book.example")
@@ -214,6 +263,7 @@ def test_the_demo_team_is_three_people_with_different_permissions(app, client):
 
 
 # --- backups ----------------------------------------------------------------------------------------------
+
 
 def count_workspaces() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Workspace))
@@ -250,8 +300,9 @@ def test_postgresql_backup_restores_into_another_database(app, register, tmp_pat
     scratch = f"careops_restore_{os.getpid()}"
     # The app's role may not create databases (tests/conftest.py): the superuser
     # makes the scratch one and gives it to the app's role, as production's owner is.
-    admin = sa.create_engine(sa.make_url(config.database_url(TEST_DATABASE_URL)).set(database="postgres"),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        sa.make_url(config.database_url(TEST_DATABASE_URL)).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}"'))
         connection.execute(sa.text(f'CREATE DATABASE "{scratch}" OWNER "{source_url.username}"'))
@@ -283,6 +334,7 @@ def test_backup_refuses_an_unknown_tool_with_a_message(app, monkeypatch, tmp_pat
 
 # --- logs -------------------------------------------------------------------------------------------------
 
+
 def test_one_access_line_per_request_with_the_route_not_the_token(app, client, caplog):
     caplog.set_level(logging.INFO, logger="careops.access")
     response = client.get("/api/v1/public/bookings/secret-manage-token-1234567890", headers={"X-Request-ID": "rq-7"})
@@ -298,6 +350,7 @@ def test_one_access_line_per_request_with_the_route_not_the_token(app, client, c
 
 
 # --- metrics ----------------------------------------------------------------------------------------------
+
 
 def scrape(url: str) -> dict[str, float]:
     import requests
@@ -321,8 +374,9 @@ def test_metrics_are_the_same_on_every_scrape_across_gunicorn_workers(app, app_c
     stale = tmp_path / "prometheus"
     stale.mkdir()
     (stale / "counter_999999.db").write_bytes(b"left over from a previous run")
-    server = LiveServer(env, workers=2, log_path=tmp_path / "gunicorn.log",
-                        extra_args=("-c", "python:careops.gunicorn_conf"))
+    server = LiveServer(
+        env, workers=2, log_path=tmp_path / "gunicorn.log", extra_args=("-c", "python:careops.gunicorn_conf")
+    )
     base = server.start()
     try:
         for _ in range(30):
@@ -346,12 +400,18 @@ def test_the_consumer_serves_task_queue_and_outbox_metrics(app, app_config, tmp_
     from tests.live import free_port, server_env
 
     port = free_port()
-    env = server_env(app_config, CAREOPS_TASK_QUEUE=f"sqlite:///{tmp_path / 'tasks.db'}",
-                     CAREOPS_WORKER_METRICS_PORT=port)
+    env = server_env(
+        app_config, CAREOPS_TASK_QUEUE=f"sqlite:///{tmp_path / 'tasks.db'}", CAREOPS_WORKER_METRICS_PORT=port
+    )
     log_path = tmp_path / "consumer.log"
-    consumer = subprocess.Popen([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "careops", "worker",
-                                 "--no-periodic"], cwd=ROOT, env=env, stdout=open(log_path, "wb"),
-                                stderr=subprocess.STDOUT, start_new_session=True)
+    consumer = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "careops", "worker", "--no-periodic"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log_path, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 30
         samples = None

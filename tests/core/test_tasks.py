@@ -1,4 +1,5 @@
 """The task queue: CAREOPS_TASK_QUEUE, app contexts for tasks, the worker command."""
+
 from __future__ import annotations
 
 import threading
@@ -16,8 +17,14 @@ seen: list = []
 
 @task()
 def record_context(tag: str) -> None:
-    seen.append((tag, current_app.name, current_app.config["CAREOPS_TASK_QUEUE"],
-                 db.session.execute(sa.text("SELECT 1")).scalar()))
+    seen.append(
+        (
+            tag,
+            current_app.name,
+            current_app.config["CAREOPS_TASK_QUEUE"],
+            db.session.execute(sa.text("SELECT 1")).scalar(),
+        )
+    )
 
 
 def in_thread(fn):

@@ -1,7 +1,8 @@
 """GET /dashboard: API.md's shape, counted in the workspace's day, by permission, in a fixed number of queries."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -33,9 +34,18 @@ def contact_id(owner, email="dana@example.com") -> str:
 
 
 def add_booking(owner, service_id, contact, start: datetime, status: str) -> str:
-    booking = Booking(workspace_id=owner.workspace_id, reference=new_reference(), service_id=service_id,
-                      contact_id=contact, start=start, end=start + timedelta(hours=1), occupied_start=start,
-                      occupied_end=start + timedelta(hours=1), status=status, source="staff")
+    booking = Booking(
+        workspace_id=owner.workspace_id,
+        reference=new_reference(),
+        service_id=service_id,
+        contact_id=contact,
+        start=start,
+        end=start + timedelta(hours=1),
+        occupied_start=start,
+        occupied_end=start + timedelta(hours=1),
+        status=status,
+        source="staff",
+    )
     db.session.add(booking)
     db.session.commit()
     return booking.id
@@ -45,7 +55,7 @@ def add_booking(owner, service_id, contact, start: datetime, status: str) -> str
 def day(la_owner):
     """Bookings around 2026-03-09 23:00 in Los Angeles (07:00 UTC on the 10th): ``now`` and ids."""
     tz = ZoneInfo(TZ)
-    now = datetime(2026, 3, 9, 23, 0, tzinfo=tz).astimezone(timezone.utc)
+    now = datetime(2026, 3, 9, 23, 0, tzinfo=tz).astimezone(UTC)
     service_id, contact = make_service(la_owner)["id"], contact_id(la_owner)
     local = lambda d, h, m=0: datetime(2026, 3, d, h, m, tzinfo=tz)  # noqa: E731
     ids = {
@@ -64,8 +74,13 @@ def day(la_owner):
 def test_today_is_the_workspace_day(la_owner, day):
     now, ids = day
     data = service.overview(la_owner.workspace_id, now=now)
-    assert data["bookings"] == {"today": 3, "upcoming_7d": 3, "pending_confirmation": 2,
-                                "no_show_today": 1, "completed_today": 1}
+    assert data["bookings"] == {
+        "today": 3,
+        "upcoming_7d": 3,
+        "pending_confirmation": 2,
+        "no_show_today": 1,
+        "completed_today": 1,
+    }
     assert [b["id"] for b in data["today"]] == [ids["early"], ids["morning"], ids["late"]]  # by start, not cancelled
     assert data["today"][0]["start"] == "2026-03-09T00:30:00-07:00"
     assert data["generated_at"].utcoffset() == timedelta(hours=-7)
@@ -79,8 +94,7 @@ def test_the_endpoint_answers_api_md_shape(la_owner, day):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert set(body) == SECTIONS
-    assert set(body["bookings"]) == {"today", "upcoming_7d", "pending_confirmation", "no_show_today",
-                                     "completed_today"}
+    assert set(body["bookings"]) == {"today", "upcoming_7d", "pending_confirmation", "no_show_today", "completed_today"}
     assert set(body["inbox"]) == {"new_inquiries_24h", "unanswered", "open"}
     assert set(body["forms"]) == {"pending", "overdue", "completed_7d"}
     assert set(body["inventory"]) == {"low", "out"}
@@ -94,22 +108,30 @@ def test_inbox_and_alerts(client, owner):
     activate(owner.workspace_id)
     submit_contact(client, owner)
     submit_contact(client, owner, email="eve@example.com", message="And me")
-    raise_alert(owner.workspace_id, kind="out_of_stock", severity="critical", title="Out", entity_type="x",
-                entity_id="1")
+    raise_alert(
+        owner.workspace_id, kind="out_of_stock", severity="critical", title="Out", entity_type="x", entity_id="1"
+    )
     raise_alert(owner.workspace_id, kind="unconfirmed_booking", title="Waiting", entity_type="y", entity_id="2")
     db.session.commit()
     body = owner.get("/api/v1/dashboard").get_json()
     assert body["inbox"] == {"new_inquiries_24h": 2, "unanswered": 2, "open": 2}
     assert body["alerts"] == {"open": 2, "critical": 1}
-    later = service.overview(owner.workspace_id, now=datetime.now(timezone.utc) + timedelta(hours=25))
+    later = service.overview(owner.workspace_id, now=datetime.now(UTC) + timedelta(hours=25))
     assert later["inbox"]["new_inquiries_24h"] == 0 and later["inbox"]["unanswered"] == 2
 
 
 def test_inventory_counts(owner):
     models = pytest.importorskip("careops.inventory.models")
     for name, quantity, threshold in (("gloves", 0, 5), ("masks", 3, 5), ("gowns", 5, 5), ("caps", 9, 5)):
-        db.session.add(models.InventoryItem(workspace_id=owner.workspace_id, name=name, unit="box",
-                                            quantity=Decimal(quantity), low_stock_threshold=Decimal(threshold)))
+        db.session.add(
+            models.InventoryItem(
+                workspace_id=owner.workspace_id,
+                name=name,
+                unit="box",
+                quantity=Decimal(quantity),
+                low_stock_threshold=Decimal(threshold),
+            )
+        )
     db.session.commit()
     assert owner.get("/api/v1/dashboard").get_json()["inventory"] == {"low": 2, "out": 1}
 
@@ -121,14 +143,29 @@ def test_form_counts(owner, la_owner, day):
     db.session.add(template)
     db.session.flush()
     booking = db.session.get(Booking, ids["tomorrow"])
-    real_now = datetime.now(timezone.utc)
-    for status, completed_days_ago in (("pending", None), ("overdue", None), ("overdue", None),
-                                       ("completed", 2), ("completed", 9)):
-        db.session.add(models.FormSubmission(
-            workspace_id=la_owner.workspace_id, template_id=template.id, booking_id=booking.id,
-            contact_id=booking.contact_id, name="Intake", fields=[], template_version=1, status=status,
-            sent_at=real_now, due_at=real_now,
-            completed_at=None if completed_days_ago is None else real_now - timedelta(days=completed_days_ago)))
+    real_now = datetime.now(UTC)
+    for status, completed_days_ago in (
+        ("pending", None),
+        ("overdue", None),
+        ("overdue", None),
+        ("completed", 2),
+        ("completed", 9),
+    ):
+        db.session.add(
+            models.FormSubmission(
+                workspace_id=la_owner.workspace_id,
+                template_id=template.id,
+                booking_id=booking.id,
+                contact_id=booking.contact_id,
+                name="Intake",
+                fields=[],
+                template_version=1,
+                status=status,
+                sent_at=real_now,
+                due_at=real_now,
+                completed_at=None if completed_days_ago is None else real_now - timedelta(days=completed_days_ago),
+            )
+        )
         template = models.FormTemplate(workspace_id=la_owner.workspace_id, name="Intake", fields=[])
         db.session.add(template)
         db.session.flush()
@@ -138,8 +175,13 @@ def test_form_counts(owner, la_owner, day):
 
 
 def test_staff_see_their_sections_only(la_owner, make_staff, day):
-    raise_alert(la_owner.workspace_id, kind="unconfirmed_booking", title="Waiting", entity_type="booking",
-                entity_id=day[1]["late"])
+    raise_alert(
+        la_owner.workspace_id,
+        kind="unconfirmed_booking",
+        title="Waiting",
+        entity_type="booking",
+        entity_id=day[1]["late"],
+    )
     db.session.commit()
     inbox_staff = make_staff(la_owner, inbox=True)
     body = inbox_staff.get("/api/v1/dashboard").get_json()
@@ -154,8 +196,13 @@ def test_staff_see_their_sections_only(la_owner, make_staff, day):
 
 def test_other_workspaces_count_nothing_of_mine(la_owner, other_owner, day):
     body = other_owner.get("/api/v1/dashboard").get_json()
-    assert body["bookings"] == {"today": 0, "upcoming_7d": 0, "pending_confirmation": 0, "no_show_today": 0,
-                                "completed_today": 0}
+    assert body["bookings"] == {
+        "today": 0,
+        "upcoming_7d": 0,
+        "pending_confirmation": 0,
+        "no_show_today": 0,
+        "completed_today": 0,
+    }
     assert body["today"] == []
 
 

@@ -1,4 +1,5 @@
 """docs/events.md is the catalogue generated from careops/event_types.py, and must be current."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def test_the_event_catalogue_is_up_to_date():
     assert event_types.DOC_PATH == DOCS / "events.md"
     assert DOCS.joinpath("events.md").read_text(encoding="utf-8") == event_types.render_catalogue(), (
-        "docs/events.md is out of date: run `python -m careops.event_types`")
+        "docs/events.md is out of date: run `python -m careops.event_types`"
+    )
 
 
 def test_the_catalogue_names_every_event_and_field():

@@ -1,4 +1,5 @@
 """Typed events: every payload is its dataclass, checked at emit, rebuilt at delivery."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -120,11 +121,17 @@ def test_every_event_round_trips_through_an_outbox_row(app, owner, cls):
 
 
 def test_datetimes_are_normalised_to_utc_and_stored_as_iso_strings():
-    moved = BookingRescheduled(booking_id="b1", old_start=datetime(2026, 7, 1, 9, 0, tzinfo=PARIS_SUMMER),
-                               new_start=datetime(2026, 7, 1, 8, 0, 0, 1, tzinfo=UTC))
+    moved = BookingRescheduled(
+        booking_id="b1",
+        old_start=datetime(2026, 7, 1, 9, 0, tzinfo=PARIS_SUMMER),
+        new_start=datetime(2026, 7, 1, 8, 0, 0, 1, tzinfo=UTC),
+    )
     assert moved.old_start.tzinfo is UTC and moved.old_start == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
-    assert moved.to_payload() == {"booking_id": "b1", "old_start": "2026-07-01T07:00:00+00:00",
-                                  "new_start": "2026-07-01T08:00:00.000001+00:00"}
+    assert moved.to_payload() == {
+        "booking_id": "b1",
+        "old_start": "2026-07-01T07:00:00+00:00",
+        "new_start": "2026-07-01T08:00:00.000001+00:00",
+    }
 
 
 def test_an_int_quantity_becomes_a_float():
@@ -133,8 +140,9 @@ def test_an_int_quantity_becomes_a_float():
 
 
 def test_optional_fields_take_none():
-    alert = AlertRaised(alert_id="a1", kind="missed_message", severity="warning", entity_type=None,
-                        entity_id=None, link=None)
+    alert = AlertRaised(
+        alert_id="a1", kind="missed_message", severity="warning", entity_type=None, entity_id=None, link=None
+    )
     assert event_types.from_payload("alert_raised", json.loads(json.dumps(alert.to_payload()))) == alert
 
 
@@ -148,12 +156,20 @@ WRONG = [
     pytest.param(lambda: ContactCreated(contact_id=None, source="staff"), "contact_id must be str", id="none-for-str"),
     pytest.param(lambda: InventoryLow(item_id="i", quantity="3", threshold=1.0), "quantity", id="str-for-float"),
     pytest.param(lambda: InventoryLow(item_id="i", quantity=True, threshold=1.0), "quantity", id="bool-for-float"),
-    pytest.param(lambda: BookingRescheduled(booking_id="b", old_start="2026-07-01T09:00:00+00:00",
-                                            new_start=datetime(2026, 7, 1, tzinfo=UTC)),
-                 "old_start must be datetime", id="str-for-datetime"),
-    pytest.param(lambda: BookingRescheduled(booking_id="b", old_start=datetime(2026, 7, 1),
-                                            new_start=datetime(2026, 7, 1, tzinfo=UTC)),
-                 "timezone-aware", id="naive-datetime"),
+    pytest.param(
+        lambda: BookingRescheduled(
+            booking_id="b", old_start="2026-07-01T09:00:00+00:00", new_start=datetime(2026, 7, 1, tzinfo=UTC)
+        ),
+        "old_start must be datetime",
+        id="str-for-datetime",
+    ),
+    pytest.param(
+        lambda: BookingRescheduled(
+            booking_id="b", old_start=datetime(2026, 7, 1), new_start=datetime(2026, 7, 1, tzinfo=UTC)
+        ),
+        "timezone-aware",
+        id="naive-datetime",
+    ),
     pytest.param(lambda: ContactCreated("c1", "staff"), "positional", id="positional"),
 ]
 
@@ -166,10 +182,15 @@ def test_a_wrong_payload_fails_when_the_event_is_built(build, message):
 
 LEGACY_WRONG = [
     pytest.param("contact_created", {"contact_id": "c1"}, r"missing field\(s\) source", id="missing"),
-    pytest.param("contact_created", {"contact_id": "c1", "source": "staff", "sorce": "x"},
-                 r"unknown field\(s\) sorce", id="unknown"),
-    pytest.param("inventory_low", {"item_id": "i", "quantity": "low", "threshold": 1}, "quantity must be float",
-                 id="wrong-type"),
+    pytest.param(
+        "contact_created",
+        {"contact_id": "c1", "source": "staff", "sorce": "x"},
+        r"unknown field\(s\) sorce",
+        id="unknown",
+    ),
+    pytest.param(
+        "inventory_low", {"item_id": "i", "quantity": "low", "threshold": 1}, "quantity must be float", id="wrong-type"
+    ),
     pytest.param("workspace_activated", {"workspace": "w"}, r"unknown field\(s\) workspace", id="no-payload-event"),
 ]
 
@@ -208,8 +229,11 @@ def test_the_name_spelling_builds_the_same_event(app, owner):
 
 def test_a_receiver_gets_the_typed_event_and_the_keyword_arguments(app, owner, receiver):
     receiver("booking_rescheduled")
-    moved = BookingRescheduled(booking_id="b-gone", old_start=datetime(2026, 7, 1, 9, 0, 0, 5, tzinfo=UTC),
-                               new_start=datetime(2026, 7, 2, 9, 0, tzinfo=PARIS_SUMMER))
+    moved = BookingRescheduled(
+        booking_id="b-gone",
+        old_start=datetime(2026, 7, 1, 9, 0, 0, 5, tzinfo=UTC),
+        new_start=datetime(2026, 7, 2, 9, 0, tzinfo=PARIS_SUMMER),
+    )
     with app.app_context():
         event_id = events.emit(moved, owner.workspace_id)
         db.session.commit()  # tasks run immediately in the tests: delivered here
@@ -243,11 +267,18 @@ def test_an_outbox_row_of_the_previous_version_still_delivers(app, owner, receiv
     receiver("contact_created")
     receiver("booking_rescheduled")
     with app.app_context():
-        created = OutboxEvent(workspace_id=owner.workspace_id, name="contact_created",
-                              payload={"contact_id": "c-old", "source": "staff"})
-        moved = OutboxEvent(workspace_id=owner.workspace_id, name="booking_rescheduled",
-                            payload={"booking_id": "b-old", "old_start": "2026-07-01T09:00:00+00:00",
-                                     "new_start": "2026-07-01T10:30:00+00:00"})
+        created = OutboxEvent(
+            workspace_id=owner.workspace_id, name="contact_created", payload={"contact_id": "c-old", "source": "staff"}
+        )
+        moved = OutboxEvent(
+            workspace_id=owner.workspace_id,
+            name="booking_rescheduled",
+            payload={
+                "booking_id": "b-old",
+                "old_start": "2026-07-01T09:00:00+00:00",
+                "new_start": "2026-07-01T10:30:00+00:00",
+            },
+        )
         db.session.add_all([created, moved])
         db.session.commit()  # added directly: nothing queued, delivered by hand below
         created_id, moved_id = created.id, moved.id
@@ -258,16 +289,21 @@ def test_an_outbox_row_of_the_previous_version_still_delivers(app, owner, receiv
     [contact_kwargs, moved_kwargs] = received
     assert contact_kwargs["event"] == ContactCreated(contact_id="c-old", source="staff")
     assert moved_kwargs["old_start"] == "2026-07-01T09:00:00+00:00"
-    assert moved_kwargs["event"] == BookingRescheduled(booking_id="b-old",
-                                                       old_start=datetime(2026, 7, 1, 9, 0, tzinfo=UTC),
-                                                       new_start=datetime(2026, 7, 1, 10, 30, tzinfo=UTC))
+    assert moved_kwargs["event"] == BookingRescheduled(
+        booking_id="b-old",
+        old_start=datetime(2026, 7, 1, 9, 0, tzinfo=UTC),
+        new_start=datetime(2026, 7, 1, 10, 30, tzinfo=UTC),
+    )
 
 
 def test_an_old_row_that_no_longer_fits_its_dataclass_is_delivered_without_it(app, owner, receiver, caplog):
     receiver("contact_created")
     with app.app_context():
-        row = OutboxEvent(workspace_id=owner.workspace_id, name="contact_created",
-                          payload={"contact_id": "c-old", "source": "staff", "origin": "import"})  # since dropped
+        row = OutboxEvent(
+            workspace_id=owner.workspace_id,
+            name="contact_created",
+            payload={"contact_id": "c-old", "source": "staff", "origin": "import"},
+        )  # since dropped
         db.session.add(row)
         db.session.commit()
         event_id = row.id
@@ -285,8 +321,9 @@ def test_every_connected_receiver_accepts_the_event_keyword(app):
     for name, signal in events.EVENTS.items():
         for fn in signal.receivers_for("any-workspace"):
             parameters = inspect.signature(fn).parameters.values()
-            assert any(p.kind is p.VAR_KEYWORD or (p.name == "event" and p.kind is not p.POSITIONAL_ONLY)
-                       for p in parameters), f"{events.receiver_key(fn)} ({name}) cannot take event="
+            assert any(
+                p.kind is p.VAR_KEYWORD or (p.name == "event" and p.kind is not p.POSITIONAL_ONLY) for p in parameters
+            ), f"{events.receiver_key(fn)} ({name}) cannot take event="
             checked += 1
     assert checked >= 10  # the core's own receivers are connected: the check looked at something
 
@@ -299,7 +336,12 @@ def test_the_webhook_receiver_builds_its_body_from_the_stored_payload_not_the_ob
     monkeypatch.setattr(webhook_receivers, "fan_out", lambda *args: seen.append(args))
     created = ContactCreated(contact_id="c1", source="staff")
     webhook_receivers.RECEIVERS["contact_created"](
-        "ws", event_id="e1", workspace_id="ws", occurred_at=datetime(2026, 7, 1, tzinfo=UTC), event=created,
-        **created.to_payload())
+        "ws",
+        event_id="e1",
+        workspace_id="ws",
+        occurred_at=datetime(2026, 7, 1, tzinfo=UTC),
+        event=created,
+        **created.to_payload(),
+    )
     [(_, _, name, _, payload)] = seen
     assert name == "contact_created" and payload == {"contact_id": "c1", "source": "staff"}

@@ -1,9 +1,10 @@
 """The outbox: events are delivered after the commit, at least once, each receiver exactly once."""
+
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -43,8 +44,7 @@ def writing_receiver(sender, **kwargs):
     """Writes a row in the dispatcher's transaction; fails at the flush when ``failing``."""
     calls.append(("writing", kwargs))
     email = db.session.scalars(sa.select(User.email)).first() if failing["on"] else f"{kwargs['event_id']}@example.com"
-    db.session.add(User(workspace_id=sender, email=email, password_hash="x", full_name="Receiver",
-                        role="staff"))
+    db.session.add(User(workspace_id=sender, email=email, password_hash="x", full_name="Receiver", role="staff"))
     db.session.flush()
 
 
@@ -71,8 +71,10 @@ def names():
 
 def outbox(app):
     with app.app_context():
-        return [(e.id, e.name, e.delivered_at, e.attempts, e.last_error)
-                for e in db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.created_at))]
+        return [
+            (e.id, e.name, e.delivered_at, e.attempts, e.last_error)
+            for e in db.session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.created_at))
+        ]
 
 
 def new_contact(owner, email="ev@example.com"):
@@ -90,7 +92,7 @@ def test_event_is_delivered_after_the_commit_with_its_payload(app, owner, receiv
     assert kwargs["contact_id"] == contact["id"] and kwargs["source"] == "staff"
     assert kwargs["event_id"] == event_id and kwargs["workspace_id"] == kwargs["sender"] == owner.workspace_id
     assert kwargs["occurred_at"].tzinfo is not None
-    assert abs(kwargs["occurred_at"] - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(kwargs["occurred_at"] - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_rolled_back_event_is_never_delivered(app, owner, receivers):
@@ -99,10 +101,13 @@ def test_rolled_back_event_is_never_delivered(app, owner, receivers):
         events.emit("contact_created", owner.workspace_id, contact_id="x", source="staff")
         db.session.rollback()
         # A later commit in the same session must not deliver the forgotten event.
-        db.session.add(OutboxEvent(workspace_id=owner.workspace_id, name="contact_created",
-                                   payload={}, delivered_at=datetime.now(timezone.utc)))
+        db.session.add(
+            OutboxEvent(
+                workspace_id=owner.workspace_id, name="contact_created", payload={}, delivered_at=datetime.now(UTC)
+            )
+        )
         db.session.commit()
-        assert events.sweep(now=datetime.now(timezone.utc) + timedelta(hours=1)) == 0
+        assert events.sweep(now=datetime.now(UTC) + timedelta(hours=1)) == 0
     assert calls == []
     assert [e[1:3] for e in outbox(app) if e[2] is None] == []
 
@@ -201,12 +206,11 @@ def test_event_whose_enqueue_failed_is_delivered_by_the_sweep(app, owner, receiv
     with app.app_context():
         assert events.sweep() == 0  # too fresh: its enqueue may still be on the way
     assert calls == []
-    with (time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=1, seconds=5), tick=False),
-          app.app_context()):
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=1, seconds=5), tick=False), app.app_context():
         assert events.sweep() == 1
     assert names() == ["counting"] and calls[0][1]["contact_id"] == contact["id"]
     assert outbox(app)[0][2] is not None
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=5), tick=False), app.app_context():
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5), tick=False), app.app_context():
         assert events.sweep() == 0  # delivered events are left alone
     assert names() == ["counting"]
 
@@ -218,7 +222,7 @@ def test_sweep_task_runs_the_sweep(app, owner, receivers, monkeypatch):
     monkeypatch.setattr(careops.events_tasks, "deliver_event", lambda event_id: 1 / 0)
     new_contact(owner)
     monkeypatch.undo()
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=2), tick=False):
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False):
         careops.events_tasks.sweep_outbox.call_local()
     assert names() == ["counting"]
 
@@ -229,8 +233,7 @@ def test_one_event_failing_in_the_sweep_stops_none_of_the_others(app, owner, mon
 
     monkeypatch.setattr(careops.events_tasks, "deliver_event", lambda event_id: None)  # every enqueue lost
     with app.app_context():
-        ids = [events.emit("contact_created", owner.workspace_id, contact_id=f"c{n}", source="staff")
-               for n in range(3)]
+        ids = [events.emit("contact_created", owner.workspace_id, contact_id=f"c{n}", source="staff") for n in range(3)]
         db.session.commit()
     handed: list[str] = []
 
@@ -244,7 +247,7 @@ def test_one_event_failing_in_the_sweep_stops_none_of_the_others(app, owner, mon
     monkeypatch.setattr(sweeps, "BATCH", 2)  # one run takes at most a batch
     with app.app_context():
         assert events.sweep() == 0  # within the grace: their own tasks may still be on the way
-        later = datetime.now(timezone.utc) + sweeps.GRACE + timedelta(seconds=5)
+        later = datetime.now(UTC) + sweeps.GRACE + timedelta(seconds=5)
         assert events.sweep(now=later) == 2
     # The first failed; the second was still handed on.
     assert len(handed) == 2 and set(handed) <= set(ids)
@@ -275,7 +278,10 @@ def test_a_second_delivery_runs_no_receiver_twice(app, owner, receivers):
     assert sorted(names()) == ["counting", "second"]
     with app.app_context():
         receipts = db.session.scalars(sa.select(EventReceipt.receiver).where(EventReceipt.event_id == event_id))
-        assert sorted(r for r in receipts if r.startswith(__name__)) == [f"{__name__}.counting_receiver", f"{__name__}.second_receiver"]
+        assert sorted(r for r in receipts if r.startswith(__name__)) == [
+            f"{__name__}.counting_receiver",
+            f"{__name__}.second_receiver",
+        ]
 
 
 def test_concurrent_deliveries_run_each_receiver_once(app, owner, receivers, monkeypatch):
@@ -316,9 +322,8 @@ def test_failing_receiver_does_not_stop_the_others_and_is_retried_alone(app, own
 
     calls.clear()
     failing["on"] = False
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=2), tick=False):
-        with app.app_context():
-            assert events.sweep() == 1
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=False), app.app_context():
+        assert events.sweep() == 1
     assert names() == ["flaky"]
     [(_, _, delivered_at, attempts, error)] = outbox(app)
     assert delivered_at is not None and attempts == 3 and error is None
@@ -346,7 +351,7 @@ def test_event_given_up_after_max_attempts(app, owner, receivers):
     with app.app_context():
         db.session.execute(sa.update(OutboxEvent).values(attempts=events.MAX_ATTEMPTS))
         db.session.commit()
-        assert events.sweep(now=datetime.now(timezone.utc) + timedelta(hours=1)) == 0
+        assert events.sweep(now=datetime.now(UTC) + timedelta(hours=1)) == 0
 
 
 def test_receivers_for_another_sender_are_not_called(app, owner, other_owner, receivers):

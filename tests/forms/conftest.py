@@ -4,6 +4,7 @@ The customer's token is only ever in the message that carried it (the
 database keeps its hash), so :func:`form_tokens` reads it from the
 ``form_request`` messages, as a customer would from their email.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,13 @@ EVERY_TYPE = [
     {"key": "weight", "label": "Weight (kg)", "type": "number", "required": False},
     {"key": "born", "label": "Date of birth", "type": "date", "required": True},
     {"key": "sex", "label": "Sex", "type": "select", "required": False, "options": ["Female", "Male", "Other"]},
-    {"key": "conditions", "label": "Conditions", "type": "multiselect", "required": False,
-     "options": ["Asthma", "Diabetes", "None"]},
+    {
+        "key": "conditions",
+        "label": "Conditions",
+        "type": "multiselect",
+        "required": False,
+        "options": ["Asthma", "Diabetes", "None"],
+    },
     {"key": "agree", "label": "I agree", "type": "checkbox", "required": True},
     {"key": "signature", "label": "Signature", "type": "signature", "required": True},
 ]
@@ -36,19 +42,33 @@ EVERY_TYPE = [
 
 def png(width: int = 2, height: int = 1) -> bytes:
     """A real (tiny) PNG image."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + b"\x00\x00\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 SIGNATURE = "data:image/png;base64," + base64.b64encode(png()).decode()
 
-VALID_ANSWERS = {"full_name": "Cara Customer", "history": "Broke an arm in 2010", "email": "Cara@Example.com",
-                 "phone": "+1 415 555 0100", "weight": 61.5, "born": "1990-04-01", "sex": "Female",
-                 "conditions": ["Diabetes", "Asthma"], "agree": True, "signature": SIGNATURE}
+VALID_ANSWERS = {
+    "full_name": "Cara Customer",
+    "history": "Broke an arm in 2010",
+    "email": "Cara@Example.com",
+    "phone": "+1 415 555 0100",
+    "weight": 61.5,
+    "born": "1990-04-01",
+    "sex": "Female",
+    "conditions": ["Diabetes", "Asthma"],
+    "agree": True,
+    "signature": SIGNATURE,
+}
 
 
 def make_template(owner, **fields) -> dict:
@@ -85,9 +105,13 @@ def form_messages(workspace_id: str, rule: str = "form_request") -> list:
     from careops.inbox.models import Message
 
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(Message).where(
-        Message.workspace_id == workspace_id, Message.author == f"automation:{rule}")
-        .order_by(Message.created_at, Message.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Message)
+            .where(Message.workspace_id == workspace_id, Message.author == f"automation:{rule}")
+            .order_by(Message.created_at, Message.id)
+        )
+    )
 
 
 def form_tokens(workspace_id: str, rule: str = "form_request") -> list[str]:

@@ -1,4 +1,5 @@
 """Every field type, valid and invalid: the rules the API and the page both apply."""
+
 import base64
 
 import pytest
@@ -52,7 +53,7 @@ INVALID = [
     ("select", OPTIONS, ["Red"]),
     ("multiselect", OPTIONS, ["Red", "Purple"]),
     ("multiselect", OPTIONS, [1]),
-    ("checkbox", {}, False),       # required: must be ticked
+    ("checkbox", {}, False),  # required: must be ticked
     ("checkbox", {}, "yes"),
     ("signature", {}, "data:image/jpeg;base64,AAAA"),
     ("signature", {}, "data:image/png;base64,not base64!"),
@@ -77,8 +78,9 @@ def test_invalid_answers_are_refused_with_a_message(type_, extra, value):
     assert refused.value.errors == {"data": refused.value.field_errors}
 
 
-@pytest.mark.parametrize("type_", ["text", "textarea", "email", "phone", "number", "date", "select", "multiselect",
-                                   "signature"])
+@pytest.mark.parametrize(
+    "type_", ["text", "textarea", "email", "phone", "number", "date", "select", "multiselect", "signature"]
+)
 def test_required_fields_must_be_answered(type_):
     extra = OPTIONS if type_ in ("select", "multiselect") else {}
     for blank in (None, "", "   ", []):
@@ -89,8 +91,9 @@ def test_required_fields_must_be_answered(type_):
         check_answers([field(type_, **extra)], {}, "US")
 
 
-@pytest.mark.parametrize("type_", ["text", "textarea", "email", "phone", "number", "date", "select", "multiselect",
-                                   "signature", "checkbox"])
+@pytest.mark.parametrize(
+    "type_", ["text", "textarea", "email", "phone", "number", "date", "select", "multiselect", "signature", "checkbox"]
+)
 def test_optional_fields_may_be_left_empty(type_):
     extra = OPTIONS if type_ in ("select", "multiselect") else {}
     stored = check_answers([field(type_, required=False, **extra)], {}, "US")["answer"]

@@ -1,4 +1,5 @@
 """The staff booking list reads the forms of its whole page in one query, each booking getting its own."""
+
 from contextlib import contextmanager
 
 import pytest

@@ -2,6 +2,7 @@
 
 Runs on the test session's database (SQLite, or PostgreSQL with ``CAREOPS_TEST_DATABASE_URL``).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,12 @@ def test_concurrent_submits_store_one_answer(clinic, client, start_server):
     [token] = form_tokens(clinic.owner.workspace_id)
     base = start_server(workers=2)
     names = [f"Customer {i}" for i in range(8)]
-    results = fire(len(names), lambda i, http: http.post(
-        f"{base}/api/v1/public/forms/{token}", timeout=120, json={"data": {**VALID_ANSWERS, "full_name": names[i]}}))
+    results = fire(
+        len(names),
+        lambda i, http: http.post(
+            f"{base}/api/v1/public/forms/{token}", timeout=120, json={"data": {**VALID_ANSWERS, "full_name": names[i]}}
+        ),
+    )
     statuses = sorted(r.status_code if hasattr(r, "status_code") else repr(r) for r in results)
     assert statuses == [201] + [409] * (len(names) - 1), statuses
     [winner] = [names[i] for i, r in enumerate(results) if r.status_code == 201]

@@ -6,6 +6,7 @@ a separate process on the same database and queue, delivers ``booking_created``,
 creates the submission and sends the ``form_request`` message through the
 console provider.
 """
+
 from __future__ import annotations
 
 import time

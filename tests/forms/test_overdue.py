@@ -1,5 +1,6 @@
 """A form left unfilled: reminded once, marked overdue, an alert raised; sweeps are idempotent and locked."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -15,7 +16,7 @@ DUE = timedelta(hours=24)
 
 
 def later(delta):
-    return time_machine.travel(datetime.now(timezone.utc) + delta, tick=False)
+    return time_machine.travel(datetime.now(UTC) + delta, tick=False)
 
 
 def test_nothing_happens_before_the_form_is_due(clinic, client):
@@ -49,8 +50,10 @@ def test_an_overdue_form_is_reminded_once_marked_and_alerted(app, clinic, client
         assert service.sweep_overdue() == 0
     assert len(form_messages(clinic.owner.workspace_id, "form_reminder")) == 1
     # The reminder's own link opens the same form; filling it resolves the alert.
-    [_, reminder_token] = [*form_tokens(clinic.owner.workspace_id), *form_tokens(clinic.owner.workspace_id,
-                                                                                  "form_reminder")]
+    [_, reminder_token] = [
+        *form_tokens(clinic.owner.workspace_id),
+        *form_tokens(clinic.owner.workspace_id, "form_reminder"),
+    ]
     response = client.post(f"/api/v1/public/forms/{reminder_token}", json={"data": VALID_ANSWERS})
     assert response.status_code == 201, response.get_json()
     assert submissions(clinic.owner.workspace_id)[0].status == "completed"

@@ -1,4 +1,5 @@
 """Form packs from plugins: listed, imported once, a broken pack left out; and the onboarding step."""
+
 import pytest
 
 from careops import hookimpl
@@ -13,12 +14,32 @@ class ExtraPacks:
     @hookimpl
     def careops_form_packs(self):
         return [
-            {"key": "salon", "name": "Salon", "description": "Patch test",
-             "templates": [{"name": "Patch test", "description": None, "due_after_hours": 48,
-                            "fields": [{"key": "reaction", "label": "Any reaction before?", "type": "select",
-                                        "required": True, "options": ["Yes", "No"]}]}]},
-            {"key": "broken", "name": "Broken", "templates": [
-                {"name": "Bad", "fields": [{"key": "pick", "label": "Pick", "type": "select"}]}]},
+            {
+                "key": "salon",
+                "name": "Salon",
+                "description": "Patch test",
+                "templates": [
+                    {
+                        "name": "Patch test",
+                        "description": None,
+                        "due_after_hours": 48,
+                        "fields": [
+                            {
+                                "key": "reaction",
+                                "label": "Any reaction before?",
+                                "type": "select",
+                                "required": True,
+                                "options": ["Yes", "No"],
+                            }
+                        ],
+                    }
+                ],
+            },
+            {
+                "key": "broken",
+                "name": "Broken",
+                "templates": [{"name": "Bad", "fields": [{"key": "pick", "label": "Pick", "type": "select"}]}],
+            },
             {"key": "basic", "name": "An impostor", "templates": BASIC_PACK["templates"]},
             {"name": "no key"},
         ]
@@ -93,10 +114,14 @@ def test_the_onboarding_step_reflects_real_templates(owner):
     step = forms_step(owner)
     assert step["done"] is False and "form pack" in step["detail"]
     templates = owner.post(f"{API}/from-pack", json={"pack_key": "basic"}).get_json()
-    assert forms_step(owner) == {"key": "forms", "done": True,
-                                 "detail": "2 form template(s), 0 sent after booking a service"}
-    service = owner.post("/api/v1/services", json={"name": "Visit", "duration_minutes": 30,
-                                                   "form_template_ids": [templates[0]["id"]]})
+    assert forms_step(owner) == {
+        "key": "forms",
+        "done": True,
+        "detail": "2 form template(s), 0 sent after booking a service",
+    }
+    service = owner.post(
+        "/api/v1/services", json={"name": "Visit", "duration_minutes": 30, "form_template_ids": [templates[0]["id"]]}
+    )
     assert service.status_code == 201
     assert forms_step(owner)["detail"] == "2 form template(s), 1 sent after booking a service"
     for template in templates:

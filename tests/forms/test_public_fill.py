@@ -1,4 +1,5 @@
 """The customer's link: read the form, fill it once, per-field errors, Idempotency-Key, closed forms."""
+
 import sqlalchemy as sa
 
 from careops.extensions import db
@@ -52,8 +53,14 @@ def test_the_customer_fills_the_form_once(app, clinic, client):
 def test_invalid_answers_get_errors_per_field_and_change_nothing(clinic, client):
     clinic.book(client)
     [token] = form_tokens(clinic.owner.workspace_id)
-    bad = {**VALID_ANSWERS, "email": "not-an-email", "born": "1990-02-30", "agree": False, "sex": "Robot",
-           "surprise": "field"}
+    bad = {
+        **VALID_ANSWERS,
+        "email": "not-an-email",
+        "born": "1990-02-30",
+        "agree": False,
+        "sex": "Robot",
+        "surprise": "field",
+    }
     del bad["full_name"]
     payload = assert_error(client.post(f"{PUBLIC}/{token}", json={"data": bad}), 422, "VALIDATION_ERROR")
     assert set(payload["errors"]["data"]) == {"full_name", "email", "born", "agree", "sex", "surprise"}
@@ -120,8 +127,10 @@ def test_a_workspace_not_active_answers_409(clinic, client):
 def test_a_template_changed_after_sending_does_not_change_the_sent_form(clinic, client):
     clinic.book(client)
     [token] = form_tokens(clinic.owner.workspace_id)
-    changed = clinic.owner.patch(f"/api/v1/form-templates/{clinic.template['id']}", json={
-        "fields": [{"key": "only", "label": "Only question", "type": "text", "required": True}]})
+    changed = clinic.owner.patch(
+        f"/api/v1/form-templates/{clinic.template['id']}",
+        json={"fields": [{"key": "only", "label": "Only question", "type": "text", "required": True}]},
+    )
     assert changed.status_code == 200 and changed.get_json()["version"] == 2
     form = client.get(f"{PUBLIC}/{token}").get_json()
     assert "only" not in [f["key"] for f in form["fields"]] and "full_name" in [f["key"] for f in form["fields"]]

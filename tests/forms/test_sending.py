@@ -1,4 +1,5 @@
 """Forms are sent after a booking: one submission per template, exactly once, with a link in the conversation."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -11,12 +12,19 @@ from tests.forms.conftest import LINK, form_messages, form_tokens, make_template
 
 
 def test_a_booking_gets_one_pending_submission_per_template_and_a_link(app, client, clinic):
-    consent = make_template(clinic.owner, name="Consent", service_ids=[clinic.service_id], due_after_hours=12,
-                            fields=[{"key": "agree", "label": "I agree", "type": "checkbox", "required": True}])
+    consent = make_template(
+        clinic.owner,
+        name="Consent",
+        service_ids=[clinic.service_id],
+        due_after_hours=12,
+        fields=[{"key": "agree", "label": "I agree", "type": "checkbox", "required": True}],
+    )
     booked = clinic.book(client)
     rows = submissions(clinic.owner.workspace_id)
     assert [(s.template_id, s.status, s.name) for s in rows] == [
-        (clinic.template["id"], "pending", "Intake"), (consent["id"], "pending", "Consent")]
+        (clinic.template["id"], "pending", "Intake"),
+        (consent["id"], "pending", "Consent"),
+    ]
     assert rows[1].due_at - rows[1].sent_at == timedelta(hours=12)
     # The links went to the customer's conversation, each with its own token, by the form_request rule.
     sent = form_messages(clinic.owner.workspace_id)
@@ -29,6 +37,7 @@ def test_a_booking_gets_one_pending_submission_per_template_and_a_link(app, clie
     assert sum("/forms/" in b for b in bodies) == 2
     # Only hashes are stored.
     from careops.forms.models import FormAccessToken
+
     stored = set(db.session.scalars(sa.select(FormAccessToken.token_hash)))
     assert not stored & set(form_tokens(clinic.owner.workspace_id)) and len(stored) == 2
     # form_sent through the outbox, once per submission.
@@ -36,7 +45,9 @@ def test_a_booking_gets_one_pending_submission_per_template_and_a_link(app, clie
     # The booking lists its forms.
     [listed] = clinic.owner.get("/api/v1/bookings").get_json()
     assert [(f["template_id"], f["name"], f["status"]) for f in listed["forms"]] == [
-        (clinic.template["id"], "Intake", "pending"), (consent["id"], "Consent", "pending")]
+        (clinic.template["id"], "Intake", "pending"),
+        (consent["id"], "Consent", "pending"),
+    ]
     assert set(listed["forms"][0]) == {"id", "template_id", "name", "status", "due_at"}
     assert listed["forms"][0]["due_at"].endswith(("+01:00", "+02:00"))  # workspace time (Europe/Paris)
     detail = clinic.owner.get(f"/api/v1/bookings/{listed['id']}").get_json()
@@ -67,8 +78,10 @@ def test_duplicate_delivery_of_booking_created_creates_nothing_twice(app, client
 
 def test_a_service_without_forms_sends_none(clinic, client):
     other = make_service(clinic.owner, name="Quick check", duration_minutes=30)
-    response = client.post(f"/api/v1/public/{clinic.slug}/bookings", json={
-        "service_id": other["id"], "start": clinic.start("12:00"), "name": "Nico", "email": "nico@example.com"})
+    response = client.post(
+        f"/api/v1/public/{clinic.slug}/bookings",
+        json={"service_id": other["id"], "start": clinic.start("12:00"), "name": "Nico", "email": "nico@example.com"},
+    )
     assert response.status_code == 201
     assert submissions(clinic.owner.workspace_id) == [] and form_messages(clinic.owner.workspace_id) == []
 
@@ -80,8 +93,10 @@ def test_the_form_request_rule_off_sends_no_forms(clinic, client):
 
 
 def test_the_owner_edits_the_form_request_message(clinic, client):
-    response = clinic.owner.patch("/api/v1/automation/rules/form_request", json={
-        "template": "{contact_name}: {form_name} for {service} → {form_link}"})
+    response = clinic.owner.patch(
+        "/api/v1/automation/rules/form_request",
+        json={"template": "{contact_name}: {form_name} for {service} → {form_link}"},
+    )
     assert response.status_code == 200, response.get_json()
     clinic.book(client)
     [message] = form_messages(clinic.owner.workspace_id)
@@ -101,8 +116,14 @@ def test_the_demo_workspace_sends_an_intake_after_a_first_consultation(app, clie
     service_id = templates[0]["service_ids"][0]
     monday = next(local_day("Europe/London", d) for d in range(2, 9) if local_day("Europe/London", d).weekday() == 0)
     slots = client.get(f"/api/v1/public/{info['slug']}/services/{service_id}/slots?from={monday}&to={monday}")
-    booked = client.post(f"/api/v1/public/{info['slug']}/bookings", json={
-        "service_id": service_id, "start": slots.get_json()[0]["start"], "name": "Demo Patient",
-        "email": "patient@example.com"})
+    booked = client.post(
+        f"/api/v1/public/{info['slug']}/bookings",
+        json={
+            "service_id": service_id,
+            "start": slots.get_json()[0]["start"],
+            "name": "Demo Patient",
+            "email": "patient@example.com",
+        },
+    )
     assert booked.status_code == 201, booked.get_json()
     assert [s.name for s in submissions()] == [templates[0]["name"]]

@@ -1,4 +1,5 @@
 """Staff side of submissions: list with filters and pagination, detail with data once completed, access."""
+
 import json
 
 from tests.conftest import assert_error
@@ -21,8 +22,18 @@ def test_list_filters_and_pagination(clinic, client):
     owner = clinic.owner
     listed = owner.get(API).get_json()
     assert {s["id"] for s in listed} == {first.id, second.id}
-    assert set(listed[0]) == {"id", "template_id", "booking_id", "contact_id", "name", "status", "sent_at", "due_at",
-                              "reminded_at", "completed_at"}
+    assert set(listed[0]) == {
+        "id",
+        "template_id",
+        "booking_id",
+        "contact_id",
+        "name",
+        "status",
+        "sent_at",
+        "due_at",
+        "reminded_at",
+        "completed_at",
+    }
     assert ids(owner.get(API, query_string={"status": "completed"})) == [first.id]
     assert ids(owner.get(API, query_string={"status": "pending"})) == [second.id]
     assert ids(owner.get(API, query_string={"status": "overdue"})) == []
@@ -68,8 +79,10 @@ def test_another_workspace_gets_404(app, clinic, client, other_owner):
     assert ids(other_owner.get(API, query_string={"booking_id": row.booking_id})) == []
     assert_error(other_owner.get(f"/api/v1/form-templates/{clinic.template['id']}"), 404)
     # Linking the first workspace's template to the second's service is refused.
-    assert_error(other_owner.patch(f"/api/v1/services/{other.service_id}",
-                                   json={"form_template_ids": [clinic.template["id"]]}), 422)
+    assert_error(
+        other_owner.patch(f"/api/v1/services/{other.service_id}", json={"form_template_ids": [clinic.template["id"]]}),
+        422,
+    )
     assert clinic.owner.get(f"{API}/{row.id}").status_code == 200
 
 

@@ -1,4 +1,5 @@
 """Form templates: every field type, validation, links to services both ways, versions, deletion, access."""
+
 import json
 
 import pytest
@@ -18,7 +19,10 @@ def test_create_read_list_with_every_field_type(owner):
     created = make_template(owner, description="Before your first visit")
     assert created["fields"] == [{**f} for f in EVERY_TYPE]
     assert {created["name"], created["description"], created["due_after_hours"]} == {
-        "Intake", "Before your first visit", 24}
+        "Intake",
+        "Before your first visit",
+        24,
+    }
     assert created["service_ids"] == [] and created["pack_key"] is None and created["version"] == 1
     assert created["is_active"] is True
     assert owner.get(f"{API}/{created['id']}").get_json() == created
@@ -67,19 +71,22 @@ def test_service_links_are_kept_both_ways(owner, other_owner):
     assert owner.get(f"/api/v1/services/{first['id']}").get_json()["form_template_ids"] == []
     assert owner.get(f"/api/v1/services/{second['id']}").get_json()["form_template_ids"] == [template["id"]]
     # Set from the service's side, the template sees it.
-    assert owner.patch(f"/api/v1/services/{first['id']}",
-                       json={"form_template_ids": [template["id"]]}).status_code == 200
+    assert (
+        owner.patch(f"/api/v1/services/{first['id']}", json={"form_template_ids": [template["id"]]}).status_code == 200
+    )
     assert owner.get(f"{API}/{template['id']}").get_json()["service_ids"] == [first["id"], second["id"]]
     assert [t["id"] for t in owner.get(API, query_string={"service_id": first["id"]}).get_json()] == [template["id"]]
     # Unknown and other workspaces' templates are refused by services.
     foreign = make_template(other_owner)
     for ids in (["00000000-0000-0000-0000-000000000000"], [foreign["id"]]):
-        payload = assert_error(owner.post("/api/v1/services", json={"name": "X", "duration_minutes": 30,
-                                                                     "form_template_ids": ids}), 422)
+        payload = assert_error(
+            owner.post("/api/v1/services", json={"name": "X", "duration_minutes": 30, "form_template_ids": ids}), 422
+        )
         assert "form_template_ids" in payload["errors"]
         assert_error(owner.patch(f"/api/v1/services/{first['id']}", json={"form_template_ids": ids}), 422)
-    created = owner.post("/api/v1/services", json={"name": "Y", "duration_minutes": 30,
-                                                   "form_template_ids": [template["id"]]})
+    created = owner.post(
+        "/api/v1/services", json={"name": "Y", "duration_minutes": 30, "form_template_ids": [template["id"]]}
+    )
     assert created.status_code == 201
     # Another workspace's service cannot be linked from a template either.
     foreign_service = make_service(other_owner)
@@ -129,10 +136,12 @@ def test_permissions(owner, make_staff, client):
     assert reader.get(API).status_code == 200
     assert reader.get(f"{API}/{template['id']}").status_code == 200
     assert reader.get("/api/v1/form-packs").status_code == 200
-    for call in (lambda a: a.post(API, json={"name": "X", "fields": EVERY_TYPE}),
-                 lambda a: a.patch(f"{API}/{template['id']}", json={"name": "X"}),
-                 lambda a: a.delete(f"{API}/{template['id']}"),
-                 lambda a: a.post(f"{API}/from-pack", json={"pack_key": "basic"})):
+    for call in (
+        lambda a: a.post(API, json={"name": "X", "fields": EVERY_TYPE}),
+        lambda a: a.patch(f"{API}/{template['id']}", json={"name": "X"}),
+        lambda a: a.delete(f"{API}/{template['id']}"),
+        lambda a: a.post(f"{API}/from-pack", json={"pack_key": "basic"}),
+    ):
         assert_error(call(reader), 403, "FORBIDDEN")
         assert_error(call(outsider), 403, "FORBIDDEN")
     for path in (API, f"{API}/{template['id']}", "/api/v1/form-packs"):

@@ -1,4 +1,5 @@
 """Channels checked up front: a customer the business could never answer is refused; phones read in its country."""
+
 import pytest
 
 from tests.bookings.factories import Bookable
@@ -13,8 +14,10 @@ def email_only(app, owner):
 
 
 def public_book(client, place, **contact):
-    return client.post(f"/api/v1/public/{place.slug}/bookings", json={
-        "service_id": place.service_id, "start": place.start(), "name": "Pat Phone", **contact})
+    return client.post(
+        f"/api/v1/public/{place.slug}/bookings",
+        json={"service_id": place.service_id, "start": place.start(), "name": "Pat Phone", **contact},
+    )
 
 
 def test_an_email_only_workspace_refuses_a_phone_only_booking(client, email_only):
@@ -33,8 +36,9 @@ def test_with_sms_configured_phone_only_is_accepted(client, email_only):
 
 
 def test_an_sms_only_workspace_asks_for_a_phone(client, email_only):
-    email_only.owner.put("/api/v1/integrations/email", json={"provider": "console", "config": {}, "enabled": False,
-                                                             "priority": 100})
+    email_only.owner.put(
+        "/api/v1/integrations/email", json={"provider": "console", "config": {}, "enabled": False, "priority": 100}
+    )
     configure(email_only.owner, "sms", "console")
     errors = assert_error(public_book(client, email_only, email="pat@example.com"), 422)["errors"]
     assert list(errors) == ["phone"]
@@ -50,9 +54,14 @@ def test_the_contact_form_is_checked_the_same_way(client, email_only):
 
 def test_staff_bookings_are_not_refused(email_only):
     """Staff can call the customer: only the public paths promise an answer by message."""
-    response = email_only.owner.post("/api/v1/bookings", json={
-        "service_id": email_only.service_id, "start": email_only.start(),
-        "contact": {"name": "Pat Phone", "phone": "+1 415 555 2671"}})
+    response = email_only.owner.post(
+        "/api/v1/bookings",
+        json={
+            "service_id": email_only.service_id,
+            "start": email_only.start(),
+            "contact": {"name": "Pat Phone", "phone": "+1 415 555 2671"},
+        },
+    )
     assert response.status_code == 201
 
 
@@ -74,7 +83,13 @@ def test_an_unparseable_phone_says_which_country_was_assumed(client, email_only)
 
 def test_a_returning_customer_with_a_known_email_may_give_only_the_phone(client, email_only):
     assert public_book(client, email_only, phone="+1 415 555 2671", email="pat@example.com").status_code == 201
-    response = client.post(f"/api/v1/public/{email_only.slug}/bookings", json={
-        "service_id": email_only.service_id, "start": email_only.start("12:00"), "name": "Pat",
-        "phone": "(415) 555-2671"})
+    response = client.post(
+        f"/api/v1/public/{email_only.slug}/bookings",
+        json={
+            "service_id": email_only.service_id,
+            "start": email_only.start("12:00"),
+            "name": "Pat",
+            "phone": "(415) 555-2671",
+        },
+    )
     assert response.status_code == 201, response.get_json()

@@ -1,4 +1,5 @@
 """/conversations: listing and filters, staff replies, pause, read, status; permissions and isolation."""
+
 import pytest
 
 from careops.extensions import db
@@ -28,7 +29,10 @@ def test_reply_is_queued_then_sent_in_the_background(active, inquiry):
     assert stored.provider == "console" and stored.provider_message_id.startswith("console-")
     assert stored.to_address == "carla@example.com" and stored.subject == "Re: Contact form"
     assert [m["author"] for m in detail["messages"]] == [
-        "customer", "automation:welcome_contact", f"staff:{active.user['id']}"]
+        "customer",
+        "automation:welcome_contact",
+        f"staff:{active.user['id']}",
+    ]
 
 
 def test_a_staff_reply_answers_and_pauses_automation(active, inquiry):
@@ -83,7 +87,9 @@ def test_conversations_without_messages_come_last(client, active, console):
     active.post("/api/v1/contacts", json={"name": "Quiet Quentin", "email": "q@example.com"})
     submit_contact(client, active)
     assert [c["contact"]["name"] for c in active.get("/api/v1/conversations").get_json()] == [
-        "Carla Customer", "Quiet Quentin"]
+        "Carla Customer",
+        "Quiet Quentin",
+    ]
 
 
 def test_search(client, active, console):
@@ -119,8 +125,9 @@ def test_read_and_automation_toggle(active, inquiry):
 def test_reply_channel_defaults_and_checks(active, inquiry):
     # The contact has an email only: SMS is refused, and nothing is written.
     before = len(messages(active.workspace_id))
-    payload = assert_error(active.post(f"/api/v1/conversations/{inquiry['id']}/messages",
-                                       json={"body": "Hi", "channel": "sms"}), 422)
+    payload = assert_error(
+        active.post(f"/api/v1/conversations/{inquiry['id']}/messages", json={"body": "Hi", "channel": "sms"}), 422
+    )
     assert payload["errors"] == {"channel": ["The contact has no phone number."]}
     assert len(messages(active.workspace_id)) == before
 
@@ -134,10 +141,17 @@ def test_reply_by_sms(client, active, console):
     assert stored.to_address == "+14155552671" and stored.status == "sent"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"body": ""}, "body"), ({"body": "   \n "}, "body"), ({"body": "x" * 5001}, "body"), ({}, "body"),
-    ({"body": "hi", "channel": "pigeon"}, "channel"), ({"body": "hi", "cc": "x"}, "cc"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"body": ""}, "body"),
+        ({"body": "   \n "}, "body"),
+        ({"body": "x" * 5001}, "body"),
+        ({}, "body"),
+        ({"body": "hi", "channel": "pigeon"}, "channel"),
+        ({"body": "hi", "cc": "x"}, "cc"),
+    ],
+)
 def test_bad_replies_are_422(active, inquiry, body, field):
     before = len(messages(active.workspace_id))
     payload = assert_error(active.post(f"/api/v1/conversations/{inquiry['id']}/messages", json=body), 422)

@@ -1,4 +1,5 @@
 """POST /public/inbound/{provider}?token=…: verified by the provider plugin, routed by the integration's token."""
+
 import json
 from urllib.parse import parse_qs, urlparse
 
@@ -24,13 +25,22 @@ def inbound(owner):
 
 def post(client, token, payload, *, secret=SECRET, provider="console", signature=None):
     raw = json.dumps(payload).encode()
-    return client.post(f"/api/v1/public/inbound/{provider}?token={token}", data=raw,
-                       content_type="application/json",
-                       headers={"X-Console-Signature": signature or sign(secret, raw)})
+    return client.post(
+        f"/api/v1/public/inbound/{provider}?token={token}",
+        data=raw,
+        content_type="application/json",
+        headers={"X-Console-Signature": signature or sign(secret, raw)},
+    )
 
 
-EMAIL = {"channel": "email", "from": "Dora@Example.com", "name": "Dora", "subject": "Parking?",
-         "body": "Is there parking nearby?", "id": "msg-1"}
+EMAIL = {
+    "channel": "email",
+    "from": "Dora@Example.com",
+    "name": "Dora",
+    "subject": "Parking?",
+    "body": "Is there parking nearby?",
+    "id": "msg-1",
+}
 
 
 def test_an_email_from_a_new_sender_creates_the_contact(client, owner, inbound):
@@ -40,7 +50,12 @@ def test_an_email_from_a_new_sender_creates_the_contact(client, owner, inbound):
     assert conversation["contact"]["email"] == "dora@example.com" and conversation["contact"]["name"] == "Dora"
     [message] = messages(owner.workspace_id)
     assert (message.direction, message.channel, message.author, message.subject, message.body) == (
-        "in", "email", "customer", "Parking?", "Is there parking nearby?")
+        "in",
+        "email",
+        "customer",
+        "Parking?",
+        "Is there parking nearby?",
+    )
     assert message.provider == "console" and message.provider_message_id == "msg-1"
     [created] = outbox_events(owner.workspace_id, "contact_created")
     assert created.payload["source"] == "inbound"
@@ -114,8 +129,11 @@ def test_delivery_reports(client, owner, inbound):
     assert one.status == two.status == "sent"
 
     post(client, inbound, {"event": "delivery", "id": one.provider_message_id, "status": "delivered"})
-    post(client, inbound, {"event": "delivery", "id": two.provider_message_id, "status": "failed",
-                           "error": "mailbox full"})
+    post(
+        client,
+        inbound,
+        {"event": "delivery", "id": two.provider_message_id, "status": "failed", "error": "mailbox full"},
+    )
     post(client, inbound, {"event": "delivery", "id": "unknown", "status": "delivered"})
     [one] = messages(owner.workspace_id, id=first["id"])
     [two] = messages(owner.workspace_id, id=second["id"])

@@ -1,4 +1,5 @@
 """POST /public/{slug}/contact: the workspace's own form decides what is accepted; it lands in the inbox."""
+
 import sqlalchemy as sa
 
 from careops.contacts.models import Contact
@@ -38,7 +39,9 @@ def test_a_known_customer_gets_the_message_in_the_same_conversation(client, acti
     [contact] = contacts(active.workspace_id)
     assert contact.name == "Carla Customer"  # found, not renamed
     assert [m.body for m in messages(active.workspace_id, direction="in")] == [
-        "Do you take new patients?", "Second question"]
+        "Do you take new patients?",
+        "Second question",
+    ]
     assert len(outbox_events(active.workspace_id, "contact_created")) == 1
     assert active.get("/api/v1/conversations").get_json()[0]["unread_count"] == 2
 
@@ -51,9 +54,14 @@ def test_email_or_phone_is_required(client, active):
 
 
 def test_fields_are_validated(client, active):
-    for fields, field in (({"email": "not-an-email"}, "email"), ({"phone": "12"}, "phone"),
-                          ({"name": ""}, "name"), ({"name": "x" * 121}, "name"),
-                          ({"message": "y" * 5001}, "message"), ({"favourite_colour": "blue"}, "favourite_colour")):
+    for fields, field in (
+        ({"email": "not-an-email"}, "email"),
+        ({"phone": "12"}, "phone"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 121}, "name"),
+        ({"message": "y" * 5001}, "message"),
+        ({"favourite_colour": "blue"}, "favourite_colour"),
+    ):
         payload = assert_error(submit_contact(client, active, **fields), 422)
         assert field in payload["errors"], (fields, payload)
     assert contacts(active.workspace_id) == [] and messages(active.workspace_id) == []
@@ -67,9 +75,11 @@ def test_an_unparseable_phone_is_422(client, active):
 
 def test_custom_fields_of_the_workspace_form(client, active):
     form = active.get("/api/v1/contact-form").get_json()
-    form["fields"] += [{"key": "company", "label": "Company", "type": "text", "required": True},
-                       {"key": "visits", "label": "Visits a year", "type": "number", "required": False},
-                       {"key": "urgent", "label": "Urgent", "type": "checkbox", "required": False}]
+    form["fields"] += [
+        {"key": "company", "label": "Company", "type": "text", "required": True},
+        {"key": "visits", "label": "Visits a year", "type": "number", "required": False},
+        {"key": "urgent", "label": "Urgent", "type": "checkbox", "required": False},
+    ]
     assert active.put("/api/v1/contact-form", json=form).status_code == 200
     assert "company" in assert_error(submit_contact(client, active), 422)["errors"]
     assert "visits" in assert_error(submit_contact(client, active, company="Acme", visits="often"), 422)["errors"]
@@ -94,8 +104,9 @@ def test_a_disabled_form_is_404(client, active):
 
 
 def test_unknown_slug_is_404(client):
-    assert_error(client.post("/api/v1/public/no-such-business/contact", json={"name": "A", "email": "a@b.co"}),
-                 404, "NOT_FOUND")
+    assert_error(
+        client.post("/api/v1/public/no-such-business/contact", json={"name": "A", "email": "a@b.co"}), 404, "NOT_FOUND"
+    )
 
 
 def test_before_activation_is_409(client, owner):
@@ -118,7 +129,10 @@ def test_idempotency_key_replays_the_first_answer(client, active):
     again = client.post(url, json=body, headers={"Idempotency-Key": "k-1"})
     assert first.status_code == again.status_code == 201 and first.get_json() == again.get_json()
     assert len(messages(active.workspace_id, direction="in")) == 1
-    assert_error(client.post(url, json={**body, "message": "Other"}, headers={"Idempotency-Key": "k-1"}), 409,
-                 "IDEMPOTENCY_KEY_REUSED")
+    assert_error(
+        client.post(url, json={**body, "message": "Other"}, headers={"Idempotency-Key": "k-1"}),
+        409,
+        "IDEMPOTENCY_KEY_REUSED",
+    )
     spec = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/public/{slug}/contact"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in spec["parameters"])

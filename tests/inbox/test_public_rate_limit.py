@@ -1,4 +1,5 @@
 """The public inbox endpoints are rate limited per client address."""
+
 import pytest
 
 from tests.conftest import assert_error
@@ -12,8 +13,7 @@ def config_overrides():
 
 def test_contact_form_is_rate_limited(client, active):
     slug = slug_of(active)
-    codes = [client.post(f"/api/v1/public/{slug}/contact", json={"name": "A", "email": f"a{i}@b.co"})
-             for i in range(3)]
+    codes = [client.post(f"/api/v1/public/{slug}/contact", json={"name": "A", "email": f"a{i}@b.co"}) for i in range(3)]
     assert [r.status_code for r in codes[:2]] == [201, 201]
     assert_error(codes[2], 429, "RATE_LIMITED")
     assert codes[2].headers.get("Retry-After")

@@ -1,4 +1,5 @@
 """GET/PUT /integrations, POST /integrations/{key}/test: validation, encryption at rest, status, access."""
+
 import json
 
 import marshmallow as ma
@@ -16,8 +17,9 @@ from tests.messaging.fixtures import configure
 
 def row(workspace_id, key):
     db.session.expire_all()
-    return db.session.scalars(sa.select(Integration).where(Integration.workspace_id == workspace_id,
-                                                           Integration.key == key)).first()
+    return db.session.scalars(
+        sa.select(Integration).where(Integration.workspace_id == workspace_id, Integration.key == key)
+    ).first()
 
 
 class CalendarConfig(ma.Schema):
@@ -36,8 +38,15 @@ def ping_calendar(workspace_id, config):
 class CalendarPlugin:
     @hookimpl
     def careops_integrations(self):
-        return [{"key": "calendar", "kind": "calendar", "provider": "caldav", "config_schema": CalendarConfig,
-                 "test": ping_calendar}]
+        return [
+            {
+                "key": "calendar",
+                "kind": "calendar",
+                "provider": "caldav",
+                "config_schema": CalendarConfig,
+                "test": ping_calendar,
+            }
+        ]
 
 
 @pytest.fixture
@@ -53,9 +62,20 @@ def calendar_plugin(app):
 
 def test_a_new_workspace_lists_only_what_plugins_offer(owner, calendar_plugin):
     listed = owner.get("/api/v1/integrations").get_json()
-    assert listed == [{"key": "calendar", "kind": "calendar", "provider": "caldav", "status": "available",
-                       "last_error": None, "last_checked_at": None, "enabled": False, "priority": None,
-                       "config": {}, "secrets_set": []}]
+    assert listed == [
+        {
+            "key": "calendar",
+            "kind": "calendar",
+            "provider": "caldav",
+            "status": "available",
+            "last_error": None,
+            "last_checked_at": None,
+            "enabled": False,
+            "priority": None,
+            "config": {},
+            "secrets_set": [],
+        }
+    ]
     assert not has_communication_channel(owner.workspace_id)
 
 
@@ -95,20 +115,27 @@ def test_unknown_provider_is_422_and_writes_nothing(owner):
 def test_config_is_validated_by_the_providers_schema(owner, providers):
     missing = assert_error(owner.put("/api/v1/integrations/email", json={"provider": "alpha", "config": {}}), 422)
     assert list(missing["errors"]["config"]) == ["api_key"]
-    unknown = assert_error(owner.put("/api/v1/integrations/email", json={
-        "provider": "alpha", "config": {"api_key": "k", "colour": "blue"}}), 422)
+    unknown = assert_error(
+        owner.put(
+            "/api/v1/integrations/email", json={"provider": "alpha", "config": {"api_key": "k", "colour": "blue"}}
+        ),
+        422,
+    )
     assert "colour" in unknown["errors"]["config"]
     assert row(owner.workspace_id, "email") is None
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"provider": "console", "priority": -1}, "priority"),
-    ({"provider": "console", "enabled": "maybe"}, "enabled"),
-    ({"provider": "console", "kind": "pager"}, "kind"),
-    ({"provider": "console", "config": "x"}, "config"),
-    ({"provider": "console", "surprise": 1}, "surprise"),
-    ({}, "provider"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"provider": "console", "priority": -1}, "priority"),
+        ({"provider": "console", "enabled": "maybe"}, "enabled"),
+        ({"provider": "console", "kind": "pager"}, "kind"),
+        ({"provider": "console", "config": "x"}, "config"),
+        ({"provider": "console", "surprise": 1}, "surprise"),
+        ({}, "provider"),
+    ],
+)
 def test_bad_bodies_are_422(owner, body, field):
     payload = assert_error(owner.put("/api/v1/integrations/email", json=body), 422)
     assert field in payload["errors"]
@@ -182,13 +209,12 @@ def test_another_workspaces_integration_is_404(owner, other_owner):
 
 
 def test_non_messaging_integration_configured_and_pinged(owner, calendar_plugin):
-    assert_error(owner.put("/api/v1/integrations/calendar", json={"provider": "caldav", "config": {"url": "x"}}),
-                 422)
+    assert_error(owner.put("/api/v1/integrations/calendar", json={"provider": "caldav", "config": {"url": "x"}}), 422)
     answer = configure(owner, "calendar", "caldav", config={"url": "https://cal.example/dav", "password": "pw"})
     assert answer["kind"] == "calendar" and "inbound_url" not in answer and answer["secrets_set"] == ["password"]
     result = owner.post("/api/v1/integrations/calendar/test", json={}).get_json()
     assert result == {"ok": True, "detail": "reached https://cal.example/dav"}
-    assert PINGS == [(owner.workspace_id, {"url": "https://cal.example/dav", "password": "pw"})]
+    assert [(owner.workspace_id, {"url": "https://cal.example/dav", "password": "pw"})] == PINGS
     listed = owner.get("/api/v1/integrations").get_json()
     assert [(i["key"], i["status"]) for i in listed] == [("calendar", "ok")]
     assert not has_communication_channel(owner.workspace_id)

@@ -1,4 +1,5 @@
 """Helpers of the inventory tests: items, a bookable service that uses them, ledger and alert reads."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,9 @@ def adjust(actor, item_id: str, delta, reason: str = "count"):
 
 def alerts(app, workspace_id: str, **equals) -> list[Alert]:
     with app.app_context():
-        stmt = sa.select(Alert).where(Alert.workspace_id == workspace_id,
-                                      *[getattr(Alert, k) == v for k, v in equals.items()])
+        stmt = sa.select(Alert).where(
+            Alert.workspace_id == workspace_id, *[getattr(Alert, k) == v for k, v in equals.items()]
+        )
         rows = db.session.scalars(stmt.order_by(Alert.created_at)).all()
         db.session.expunge_all()
         return rows
@@ -35,24 +37,32 @@ def alerts(app, workspace_id: str, **equals) -> list[Alert]:
 
 def alert_messages(app, workspace_id: str) -> list[Message]:
     with app.app_context():
-        rows = db.session.scalars(sa.select(Message).where(
-            Message.workspace_id == workspace_id, Message.automation_key.like("inventory_alert:%"))
-            .order_by(Message.created_at)).all()
+        rows = db.session.scalars(
+            sa.select(Message)
+            .where(Message.workspace_id == workspace_id, Message.automation_key.like("inventory_alert:%"))
+            .order_by(Message.created_at)
+        ).all()
         db.session.expunge_all()
         return rows
 
 
 def movement_count(app, item_id: str) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(StockMovement)
-                                 .where(StockMovement.item_id == item_id))
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(StockMovement).where(StockMovement.item_id == item_id)
+        )
 
 
 def deductions(app, booking_id: str) -> list[tuple]:
     with app.app_context():
-        return [tuple(r) for r in db.session.execute(
-            sa.select(BookingDeduction.item_id, BookingDeduction.requested, BookingDeduction.deducted)
-            .where(BookingDeduction.booking_id == booking_id)).all()]
+        return [
+            tuple(r)
+            for r in db.session.execute(
+                sa.select(BookingDeduction.item_id, BookingDeduction.requested, BookingDeduction.deducted).where(
+                    BookingDeduction.booking_id == booking_id
+                )
+            ).all()
+        ]
 
 
 @pytest.fixture
@@ -69,10 +79,19 @@ def backdate(app, item_id: str, moves) -> None:
 
     now = utcnow()
     with app.app_context():
-        workspace_id = db.session.scalar(sa.select(StockMovement.workspace_id).where(
-            StockMovement.item_id == item_id).limit(1))
+        workspace_id = db.session.scalar(
+            sa.select(StockMovement.workspace_id).where(StockMovement.item_id == item_id).limit(1)
+        )
         for n, (days_ago, delta) in enumerate(moves):
-            db.session.add(StockMovement(workspace_id=workspace_id, item_id=item_id, delta=Decimal(str(delta)),
-                                         quantity_after=Decimal(0), reason="history", sequence=10_000 + n,
-                                         created_at=now - timedelta(days=days_ago)))
+            db.session.add(
+                StockMovement(
+                    workspace_id=workspace_id,
+                    item_id=item_id,
+                    delta=Decimal(str(delta)),
+                    quantity_after=Decimal(0),
+                    reason="history",
+                    sequence=10_000 + n,
+                    created_at=now - timedelta(days=days_ago),
+                )
+            )
         db.session.commit()

@@ -1,4 +1,5 @@
 """Crossing the threshold: one alert with its link, one inventory_low event, one message; restock resolves."""
+
 from __future__ import annotations
 
 from tests.bookings.factories import enable_email, outbox
@@ -22,10 +23,12 @@ def test_crossing_alerts_once_and_restock_resolves(app, owner):
     assert listed[0]["kind"] == "low_inventory" and listed[0]["link"] == link
     assert listed[0]["entity_type"] == "inventory_item" and listed[0]["entity_id"] == item["id"]
     assert [(e["item_id"], e["quantity"], e["threshold"]) for e in outbox(app, "inventory_low")] == [
-        (item["id"], 3.0, 3.0)]
+        (item["id"], 3.0, 3.0)
+    ]
     messages = alert_messages(app, owner.workspace_id)
     assert [(m.to_address, m.subject, m.status) for m in messages] == [
-        ("desk@clinic.example", "Low stock: Gloves", "sent")]
+        ("desk@clinic.example", "Low stock: Gloves", "sent")
+    ]
     assert messages[0].body == "Gloves is down to 3 pair (threshold 3)."
     # Further use while low: no new alert, event or message.
     adjust(owner, item["id"], -1)
@@ -66,8 +69,9 @@ def test_a_raised_threshold_is_a_crossing_and_the_message_goes_to_the_owner_with
 def test_an_item_typed_in_low_shows_an_alert_without_a_message(app, owner):
     low = make_item(owner, name="Masks", quantity=1, low_stock_threshold=5)
     empty = make_item(owner, name="Gauze", quantity=0, low_stock_threshold=0)
-    assert sorted(open_alerts(app, owner)) == sorted([("low_inventory", f"/api/v1/inventory/{low['id']}"),
-                                                      ("out_of_stock", f"/api/v1/inventory/{empty['id']}")])
+    assert sorted(open_alerts(app, owner)) == sorted(
+        [("low_inventory", f"/api/v1/inventory/{low['id']}"), ("out_of_stock", f"/api/v1/inventory/{empty['id']}")]
+    )
     assert alert_messages(app, owner.workspace_id) == [] and outbox(app, "inventory_low") == []
     owner.delete(f"{URL}/{low['id']}")
     assert open_alerts(app, owner) == [("out_of_stock", f"/api/v1/inventory/{empty['id']}")]
@@ -82,8 +86,10 @@ def test_rule_switched_off_sends_nothing_but_alerts(app, owner):
 
 
 def test_the_owners_template_is_used(app, owner):
-    owner.patch("/api/v1/automation/rules/inventory_alert",
-                json={"template": "Order {item_name} for {business}: {quantity}/{threshold} {unit}"})
+    owner.patch(
+        "/api/v1/automation/rules/inventory_alert",
+        json={"template": "Order {item_name} for {business}: {quantity}/{threshold} {unit}"},
+    )
     item = make_item(owner, name="Oil", unit="ml", quantity=100, low_stock_threshold=50)
     adjust(owner, item["id"], -50.5)
     business = owner.get("/api/v1/workspace").get_json()["name"]

@@ -1,19 +1,27 @@
 """The calendar-aware forecaster on hand-made inputs: booked days, bookings still to come, unscheduled use."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from careops.default_plugins.calendar_aware import CalendarAwareForecaster, days_until_empty
 from careops.inventory.forecasting import ForecastItem, Movement
 
-NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)  # a Monday
+NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)  # a Monday
 
 
 def item(quantity=100.0, upcoming=None, threshold=0.0):
-    return ForecastItem(id="i", name="Gel", unit="ml", quantity=quantity, low_stock_threshold=threshold, now=NOW,
-                        upcoming_daily=upcoming or [])
+    return ForecastItem(
+        id="i",
+        name="Gel",
+        unit="ml",
+        quantity=quantity,
+        low_stock_threshold=threshold,
+        now=NOW,
+        upcoming_daily=upcoming or [],
+    )
 
 
 def forecast(subject, movements, days=10):
@@ -22,8 +30,12 @@ def forecast(subject, movements, days=10):
 
 def test_booked_days_walk_to_empty():
     result = forecast(item(10, upcoming=[0, 4, 0, 4, 4, 0, 0, 0, 0, 0]), [])
-    assert result == {"expected_use": 12.0, "days_until_empty": 4.5, "reorder_suggested": True,
-                      "method": "calendar_aware"}
+    assert result == {
+        "expected_use": 12.0,
+        "days_until_empty": 4.5,
+        "reorder_suggested": True,
+        "method": "calendar_aware",
+    }
 
 
 def test_weekday_pattern_of_unscheduled_use():

@@ -1,4 +1,5 @@
 """Completing a booking deducts its service's usage exactly once, and never fails for lack of stock."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,8 +15,10 @@ from tests.inventory.conftest import URL, alerts, deductions, make_item
 
 
 def use(owner, service_id: str, *usage) -> None:
-    response = owner.patch(f"/api/v1/services/{service_id}", json={"inventory_usage": [
-        {"item_id": item["id"], "quantity": quantity} for item, quantity in usage]})
+    response = owner.patch(
+        f"/api/v1/services/{service_id}",
+        json={"inventory_usage": [{"item_id": item["id"], "quantity": quantity} for item, quantity in usage]},
+    )
     assert response.status_code == 200, response.get_json()
 
 
@@ -43,7 +46,11 @@ def test_completing_deducts_once_with_the_booking_on_the_movement(app, owner, bo
     assert (quantity(owner, gloves), quantity(owner, gel)) == (8.0, 92.5)
     movement = owner.get(f"{URL}/{gel['id']}/movements").get_json()[0]
     assert (movement["delta"], movement["reason"], movement["booking_id"], movement["user_id"]) == (
-        -7.5, "booking completed", booking["id"], None)
+        -7.5,
+        "booking completed",
+        booking["id"],
+        None,
+    )
     # A status set again is refused by the booking rules, and deducts nothing.
     assert_error(complete(owner, booking["id"]), 409)
     assert (quantity(owner, gloves), quantity(owner, gel)) == (8.0, 92.5)
@@ -55,22 +62,34 @@ def test_duplicate_delivery_deducts_once(app, owner, bookable):
     booking = book(bookable)
     complete(owner, booking["id"])
     with app.app_context():
-        event_id = db.session.scalars(sa.select(OutboxEvent.id).where(
-            OutboxEvent.name == "booking_status_changed",
-            OutboxEvent.payload["new_status"].as_string() == "completed")).one()
+        event_id = db.session.scalars(
+            sa.select(OutboxEvent.id).where(
+                OutboxEvent.name == "booking_status_changed",
+                OutboxEvent.payload["new_status"].as_string() == "completed",
+            )
+        ).one()
         # The same event again (the sweep after a lost acknowledgement) …
         db.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id == event_id).values(delivered_at=None))
         db.session.commit()
         assert events.deliver(event_id) is True
         # … and a second event announcing the same completion (a status written twice).
-        events.emit("booking_status_changed", owner.workspace_id, booking_id=booking["id"],
-                    old_status="confirmed", new_status="completed")
+        events.emit(
+            "booking_status_changed",
+            owner.workspace_id,
+            booking_id=booking["id"],
+            old_status="confirmed",
+            new_status="completed",
+        )
         db.session.commit()
     assert quantity(owner, gloves) == 7.0
     assert deductions(app, booking["id"]) == [(gloves["id"], Decimal("3.000"), Decimal("3.000"))]
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(StockMovement).where(
-            StockMovement.booking_id == booking["id"])) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(StockMovement).where(StockMovement.booking_id == booking["id"])
+            )
+            == 1
+        )
 
 
 def test_not_enough_stock_uses_what_there_is_and_raises_out_of_stock(app, owner, bookable):
@@ -113,9 +132,11 @@ def test_completion_through_the_api_deducts_and_alerts_with_one_message(app, own
     booking = book(bookable)
     complete(owner, booking["id"])
     open_alerts = owner.get("/api/v1/alerts?status=open&kind=low_inventory").get_json()
-    assert [(a["link"], a["title"]) for a in open_alerts] == [(f"/api/v1/inventory/{syringes['id']}",
-                                                               "Low stock: Syringes")]
+    assert [(a["link"], a["title"]) for a in open_alerts] == [
+        (f"/api/v1/inventory/{syringes['id']}", "Low stock: Syringes")
+    ]
     from tests.inventory.conftest import alert_messages
 
     assert [(m.to_address, m.body) for m in alert_messages(app, owner.workspace_id)] == [
-        ("stock@clinic.example", "Syringes is down to 3 pair (threshold 3).")]
+        ("stock@clinic.example", "Syringes is down to 3 pair (threshold 3).")
+    ]

@@ -1,4 +1,5 @@
 """GET /inventory/forecast with the core's forecasters, and the workspace's choice of forecaster."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,13 @@ STEADY = [(70, 500)] + [(d + 1 / 24, -1) for d in range(56)]
 @pytest.fixture
 def clinic(app, owner, bookable):
     """Gloves used by hand every day, and a service using 2 that is booked three times this month."""
-    gloves = make_item(owner, name="Gloves", quantity=40, low_stock_threshold=5,
-                       service_usage=[{"service_id": bookable.service_id, "quantity": 2}])
+    gloves = make_item(
+        owner,
+        name="Gloves",
+        quantity=40,
+        low_stock_threshold=5,
+        service_usage=[{"service_id": bookable.service_id, "quantity": 2}],
+    )
     backdate(app, gloves["id"], STEADY)
     for days_ahead, hhmm in ((2, "10:00"), (9, "11:00"), (20, "12:00")):
         made = bookable.staff_book(owner, bookable.start(hhmm, days_ahead), email=f"c{days_ahead}@example.com")
@@ -31,10 +37,21 @@ def test_default_is_calendar_aware(app, owner, clinic):
     row = rows[0]
     # Booked: 3 × 2; by hand: 1 a day. Nothing is booked through the ledger yet, so nothing is "still to book".
     assert (row["item_id"], row["quantity"], row["expected_use"], row["method"]) == (
-        gloves["id"], 40.0, 36.0, "calendar_aware")
+        gloves["id"],
+        40.0,
+        36.0,
+        "calendar_aware",
+    )
     assert row["reorder_suggested"] is True and 30 < row["days_until_empty"] < 36
-    assert rows[1] == {"item_id": idle["id"], "name": "Zinc cream", "quantity": 3.0, "expected_use": 0.0,
-                       "days_until_empty": None, "reorder_suggested": False, "method": "calendar_aware"}
+    assert rows[1] == {
+        "item_id": idle["id"],
+        "name": "Zinc cream",
+        "quantity": 3.0,
+        "expected_use": 0.0,
+        "days_until_empty": None,
+        "reorder_suggested": False,
+        "method": "calendar_aware",
+    }
 
 
 def test_moving_average_chosen_by_the_owner(app, owner, clinic, make_staff):
@@ -66,8 +83,11 @@ def test_the_calendar_fills_in_bookings_still_to_come(app, owner, bookable):
     with app.app_context():  # every past use was a booking made 7 days before its start
         booking = db.session.get(Booking, past["id"])
         booking.created_at = booking.start - timedelta(days=7)
-        db.session.execute(sa.update(StockMovement).where(StockMovement.item_id == oil["id"],
-                                                          StockMovement.delta < 0).values(booking_id=past["id"]))
+        db.session.execute(
+            sa.update(StockMovement)
+            .where(StockMovement.item_id == oil["id"], StockMovement.delta < 0)
+            .values(booking_id=past["id"])
+        )
         db.session.commit()
     owner.post(f"/api/v1/bookings/{past['id']}/status", json={"status": "cancelled"})
     week = owner.get(f"{URL}/forecast?days=7").get_json()[0]
@@ -77,8 +97,9 @@ def test_the_calendar_fills_in_bookings_still_to_come(app, owner, bookable):
     assert month["expected_use"] == pytest.approx(230, abs=10.1)
 
 
-@pytest.mark.parametrize("query, field", [("days=0", "days"), ("days=366", "days"), ("days=x", "days"),
-                                          ("method=crystal_ball", "method")])
+@pytest.mark.parametrize(
+    "query, field", [("days=0", "days"), ("days=366", "days"), ("days=x", "days"), ("method=crystal_ball", "method")]
+)
 def test_forecast_validation(owner, query, field):
     assert field in assert_error(owner.get(f"{URL}/forecast?{query}"), 422, "VALIDATION_ERROR")["errors"]
 

@@ -1,4 +1,5 @@
 """/inventory items: fields, validation, service usage both ways, roles, isolation, onboarding."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,15 @@ from tests.inventory.conftest import URL, adjust, make_item
 
 def test_create_read_list_patch_delete(owner):
     item = make_item(owner, name="Syringe 5 ml", unit="unit", quantity=40, low_stock_threshold=10)
-    assert item == {"id": item["id"], "name": "Syringe 5 ml", "unit": "unit", "quantity": 40.0,
-                    "low_stock_threshold": 10.0, "is_low": False, "service_usage": []}
+    assert item == {
+        "id": item["id"],
+        "name": "Syringe 5 ml",
+        "unit": "unit",
+        "quantity": 40.0,
+        "low_stock_threshold": 10.0,
+        "is_low": False,
+        "service_usage": [],
+    }
     assert owner.get(f"{URL}/{item['id']}").get_json() == item
     make_item(owner, name="Alcohol wipes", quantity=2, low_stock_threshold=5)
     listed = owner.get(URL)
@@ -35,20 +43,23 @@ def test_decimal_quantities_are_exact(owner):
     assert "delta" in assert_error(response, 422, "VALIDATION_ERROR")["errors"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "name"),
-    ({"name": ""}, "name"),
-    ({"name": "X", "quantity": -1}, "quantity"),
-    ({"name": "X", "quantity": "5"}, "quantity"),
-    ({"name": "X", "quantity": True}, "quantity"),
-    ({"name": "X", "quantity": 1.2345}, "quantity"),
-    ({"name": "X", "low_stock_threshold": -0.5}, "low_stock_threshold"),
-    ({"name": "X", "unit": "u" * 21}, "unit"),
-    ({"name": "X", "is_low": True}, "is_low"),
-    ({"name": "X", "price": 3}, "price"),
-    ({"name": "X", "service_usage": [{"service_id": "s"}]}, "service_usage"),
-    ({"name": "X", "service_usage": [{"service_id": "s", "quantity": 0}]}, "service_usage"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "X", "quantity": -1}, "quantity"),
+        ({"name": "X", "quantity": "5"}, "quantity"),
+        ({"name": "X", "quantity": True}, "quantity"),
+        ({"name": "X", "quantity": 1.2345}, "quantity"),
+        ({"name": "X", "low_stock_threshold": -0.5}, "low_stock_threshold"),
+        ({"name": "X", "unit": "u" * 21}, "unit"),
+        ({"name": "X", "is_low": True}, "is_low"),
+        ({"name": "X", "price": 3}, "price"),
+        ({"name": "X", "service_usage": [{"service_id": "s"}]}, "service_usage"),
+        ({"name": "X", "service_usage": [{"service_id": "s", "quantity": 0}]}, "service_usage"),
+    ],
+)
 def test_validation(owner, body, field):
     payload = assert_error(owner.post(URL, json=body), 422, "VALIDATION_ERROR")
     assert field in payload["errors"], payload
@@ -57,8 +68,11 @@ def test_validation(owner, body, field):
 
 def test_patch_refuses_quantity_and_unknown_fields(owner):
     item = make_item(owner)
-    for body, field in (({"quantity": 50}, "quantity"), ({"colour": "blue"}, "colour"),
-                        ({"low_stock_threshold": None}, "low_stock_threshold")):
+    for body, field in (
+        ({"quantity": 50}, "quantity"),
+        ({"colour": "blue"}, "colour"),
+        ({"low_stock_threshold": None}, "low_stock_threshold"),
+    ):
         assert field in assert_error(owner.patch(f"{URL}/{item['id']}", json=body), 422)["errors"]
     assert owner.get(f"{URL}/{item['id']}").get_json()["quantity"] == 10.0
 
@@ -69,39 +83,50 @@ def test_service_usage_is_the_services_inventory_usage(owner):
     oil = make_item(owner, name="Oil", unit="ml", service_usage=[{"service_id": massage["id"], "quantity": 12.5}])
     assert oil["service_usage"] == [{"service_id": massage["id"], "quantity": 12.5}]
     assert owner.get(f"/api/v1/services/{massage['id']}").get_json()["inventory_usage"] == [
-        {"item_id": oil["id"], "quantity": 12.5}]
+        {"item_id": oil["id"], "quantity": 12.5}
+    ]
     # The other way round: a service names the item, the item shows it.
     towel = make_item(owner, name="Towel")
-    response = owner.patch(f"/api/v1/services/{facial['id']}",
-                           json={"inventory_usage": [{"item_id": towel["id"], "quantity": 2}]})
+    response = owner.patch(
+        f"/api/v1/services/{facial['id']}", json={"inventory_usage": [{"item_id": towel["id"], "quantity": 2}]}
+    )
     assert response.status_code == 200, response.get_json()
     assert owner.get(f"{URL}/{towel['id']}").get_json()["service_usage"] == [
-        {"service_id": facial["id"], "quantity": 2.0}]
+        {"service_id": facial["id"], "quantity": 2.0}
+    ]
     # Rewriting the item's usage rewrites the services' entries for it, and only those.
-    owner.patch(f"/api/v1/services/{massage['id']}", json={"inventory_usage": [
-        {"item_id": oil["id"], "quantity": 12.5}, {"item_id": towel["id"], "quantity": 1}]})
+    owner.patch(
+        f"/api/v1/services/{massage['id']}",
+        json={"inventory_usage": [{"item_id": oil["id"], "quantity": 12.5}, {"item_id": towel["id"], "quantity": 1}]},
+    )
     patched = owner.patch(f"{URL}/{oil['id']}", json={"service_usage": [{"service_id": facial["id"], "quantity": 5}]})
     assert patched.get_json()["service_usage"] == [{"service_id": facial["id"], "quantity": 5.0}]
     assert owner.get(f"/api/v1/services/{massage['id']}").get_json()["inventory_usage"] == [
-        {"item_id": towel["id"], "quantity": 1.0}]
-    assert sorted(u["item_id"] for u in owner.get(f"/api/v1/services/{facial['id']}").get_json()[
-        "inventory_usage"]) == sorted([towel["id"], oil["id"]])
+        {"item_id": towel["id"], "quantity": 1.0}
+    ]
+    assert sorted(
+        u["item_id"] for u in owner.get(f"/api/v1/services/{facial['id']}").get_json()["inventory_usage"]
+    ) == sorted([towel["id"], oil["id"]])
     # Deleting an item takes it out of every service.
     assert owner.delete(f"{URL}/{towel['id']}").status_code == 204
     assert owner.get(f"/api/v1/services/{massage['id']}").get_json()["inventory_usage"] == []
     assert owner.get(f"/api/v1/services/{facial['id']}").get_json()["inventory_usage"] == [
-        {"item_id": oil["id"], "quantity": 5.0}]
+        {"item_id": oil["id"], "quantity": 5.0}
+    ]
 
 
 def test_unknown_ids_between_items_and_services_are_422(owner, other_owner):
     theirs = make_item(other_owner)
     for item_id in ("no-such-item", theirs["id"]):
-        response = owner.post("/api/v1/services", json={
-            "name": "X", "duration_minutes": 30, "inventory_usage": [{"item_id": item_id, "quantity": 1}]})
+        response = owner.post(
+            "/api/v1/services",
+            json={"name": "X", "duration_minutes": 30, "inventory_usage": [{"item_id": item_id, "quantity": 1}]},
+        )
         assert item_id in str(assert_error(response, 422)["errors"]["inventory_usage"])
     their_service = make_service(other_owner)
-    response = owner.post(URL, json={"name": "X", "service_usage": [{"service_id": their_service["id"],
-                                                                     "quantity": 1}]})
+    response = owner.post(
+        URL, json={"name": "X", "service_usage": [{"service_id": their_service["id"], "quantity": 1}]}
+    )
     assert "service_usage" in assert_error(response, 422)["errors"]
     assert owner.get(URL).get_json() == []
 
@@ -115,27 +140,43 @@ def test_roles(owner, make_staff):
     assert keeper.get(f"{URL}/{item['id']}/movements").status_code == 200
     assert keeper.get(f"{URL}/forecast").status_code == 200
     assert adjust(keeper, item["id"], -1, "used in room 2").status_code == 200
-    for response in (keeper.post(URL, json={"name": "Y"}), keeper.patch(f"{URL}/{item['id']}", json={"name": "Y"}),
-                     keeper.delete(f"{URL}/{item['id']}"), keeper.put(f"{URL}/forecasters",
-                                                                       json={"method": "moving_average"})):
+    for response in (
+        keeper.post(URL, json={"name": "Y"}),
+        keeper.patch(f"{URL}/{item['id']}", json={"name": "Y"}),
+        keeper.delete(f"{URL}/{item['id']}"),
+        keeper.put(f"{URL}/forecasters", json={"method": "moving_average"}),
+    ):
         assert_error(response, 403, "FORBIDDEN")
-    for response in (other.get(URL), other.get(f"{URL}/{item['id']}"), other.get(f"{URL}/{item['id']}/movements"),
-                     other.get(f"{URL}/forecast"), adjust(other, item["id"], -1)):
+    for response in (
+        other.get(URL),
+        other.get(f"{URL}/{item['id']}"),
+        other.get(f"{URL}/{item['id']}/movements"),
+        other.get(f"{URL}/forecast"),
+        adjust(other, item["id"], -1),
+    ):
         assert_error(response, 403, "FORBIDDEN")
     assert owner.get(f"{URL}/{item['id']}").get_json()["quantity"] == 9.0
 
 
 def test_requires_a_token(client):
-    for response in (client.get(URL), client.post(URL, json={"name": "X"}), client.get(f"{URL}/forecast"),
-                     client.post(f"{URL}/x/adjust", json={"delta": 1, "reason": "r"})):
+    for response in (
+        client.get(URL),
+        client.post(URL, json={"name": "X"}),
+        client.get(f"{URL}/forecast"),
+        client.post(f"{URL}/x/adjust", json={"delta": 1, "reason": "r"}),
+    ):
         assert_error(response, 401)
 
 
 def test_another_workspaces_item_is_404(owner, other_owner):
     theirs = make_item(other_owner)
-    for response in (owner.get(f"{URL}/{theirs['id']}"), owner.patch(f"{URL}/{theirs['id']}", json={"name": "Z"}),
-                     owner.delete(f"{URL}/{theirs['id']}"), adjust(owner, theirs["id"], 5),
-                     owner.get(f"{URL}/{theirs['id']}/movements")):
+    for response in (
+        owner.get(f"{URL}/{theirs['id']}"),
+        owner.patch(f"{URL}/{theirs['id']}", json={"name": "Z"}),
+        owner.delete(f"{URL}/{theirs['id']}"),
+        adjust(owner, theirs["id"], 5),
+        owner.get(f"{URL}/{theirs['id']}/movements"),
+    ):
         assert_error(response, 404, "NOT_FOUND")
     assert owner.get(URL).get_json() == []
     assert other_owner.get(f"{URL}/{theirs['id']}").get_json()["quantity"] == 10.0

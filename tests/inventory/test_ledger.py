@@ -1,4 +1,5 @@
 """The ledger: every change of quantity is a movement; never below zero; newest first."""
+
 from __future__ import annotations
 
 from tests.conftest import assert_error
@@ -12,7 +13,10 @@ def test_every_change_is_a_movement(app, owner, make_staff):
     assert adjust(keeper, item["id"], -2, "torn pair").get_json()["quantity"] == 13.5
     movements = owner.get(f"{URL}/{item['id']}/movements").get_json()
     assert [(m["delta"], m["quantity_after"], m["reason"]) for m in movements] == [
-        (-2.0, 13.5, "torn pair"), (5.5, 15.5, "delivery 1043"), (10.0, 10.0, "initial stock")]
+        (-2.0, 13.5, "torn pair"),
+        (5.5, 15.5, "delivery 1043"),
+        (10.0, 10.0, "initial stock"),
+    ]
     assert [m["user_id"] for m in movements] == [keeper.user["id"], owner.user["id"], owner.user["id"]]
     assert all(m["item_id"] == item["id"] and m["booking_id"] is None and m["created_at"] for m in movements)
 
@@ -35,10 +39,14 @@ def test_never_below_zero(app, owner):
 
 def test_adjust_validation(owner):
     item = make_item(owner)
-    for body, field in (({"delta": 0, "reason": "nothing"}, "delta"), ({"delta": 1}, "reason"),
-                        ({"delta": 1, "reason": ""}, "reason"), ({"reason": "x"}, "delta"),
-                        ({"delta": "1", "reason": "x"}, "delta"), ({"delta": 1, "reason": "x", "user_id": "u"},
-                                                                   "user_id")):
+    for body, field in (
+        ({"delta": 0, "reason": "nothing"}, "delta"),
+        ({"delta": 1}, "reason"),
+        ({"delta": 1, "reason": ""}, "reason"),
+        ({"reason": "x"}, "delta"),
+        ({"delta": "1", "reason": "x"}, "delta"),
+        ({"delta": 1, "reason": "x", "user_id": "u"}, "user_id"),
+    ):
         response = owner.post(f"{URL}/{item['id']}/adjust", json=body)
         assert field in assert_error(response, 422, "VALIDATION_ERROR")["errors"], body
     assert_error(owner.post(f"{URL}/{item['id']}/adjust", data="{", content_type="application/json"), 400)

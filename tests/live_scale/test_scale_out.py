@@ -7,9 +7,9 @@ with SIGTERM in the middle of the burst and started again. Every booking must
 end with exactly one confirmation handed to the provider — counted in the
 console provider's log lines of every consumer process, not in our own tables.
 """
+
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -31,9 +31,11 @@ from tests.live import LiveServer, server_env
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.skipif(not (TEST_DATABASE_URL and TEST_REDIS_URL),
-                       reason="scale-out is a PostgreSQL + Redis deployment (CAREOPS_TEST_DATABASE_URL and "
-                              "CAREOPS_TEST_REDIS_URL); the SQLite leg runs one instance"),
+    pytest.mark.skipif(
+        not (TEST_DATABASE_URL and TEST_REDIS_URL),
+        reason="scale-out is a PostgreSQL + Redis deployment (CAREOPS_TEST_DATABASE_URL and "
+        "CAREOPS_TEST_REDIS_URL); the SQLite leg runs one instance",
+    ),
 ]
 
 BOOKINGS = 36
@@ -53,7 +55,12 @@ class Consumer:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "careops", "worker", "-w", "2", *self.args],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 60) -> int:
         if self.process is None or self.process.poll() is not None:
@@ -78,7 +85,8 @@ def confirmations_sent(log_paths) -> Counter:
 
 
 def test_two_instances_two_consumers_one_stopped_mid_burst_send_each_confirmation_once(
-        app, app_config, client, owner, tmp_path):
+    app, app_config, client, owner, tmp_path
+):
     bookable = Bookable(app, owner, capacity=BOOKINGS)
     env = server_env(app_config, CAREOPS_TASK_QUEUE=TEST_REDIS_URL, CAREOPS_LOG_LEVEL="INFO")
     webs = [LiveServer(env, workers=2, log_path=tmp_path / f"web-{i}.log") for i in range(2)]
@@ -92,8 +100,12 @@ def test_two_instances_two_consumers_one_stopped_mid_burst_send_each_confirmatio
         start = bookable.start("10:00", days_ahead=2)
 
         def book(i: int):
-            body = {"service_id": bookable.service_id, "start": start, "name": f"Scale {i}",
-                    "email": f"scale-{i}@example.com"}
+            body = {
+                "service_id": bookable.service_id,
+                "start": start,
+                "name": f"Scale {i}",
+                "email": f"scale-{i}@example.com",
+            }
             return requests.post(f"{bases[i % 2]}/api/v1/public/{bookable.slug}/bookings", json=body, timeout=60)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -113,9 +125,12 @@ def test_two_instances_two_consumers_one_stopped_mid_burst_send_each_confirmatio
         assert set(sent) == expected, f"missing: {sorted(expected - set(sent))}"
         assert all(count == 1 for count in sent.values()), {k: v for k, v in sent.items() if v != 1}
         with app.app_context():
-            statuses = db.session.execute(sa.text(
-                "SELECT status, count(*) FROM messages WHERE author = 'automation:booking_confirmation' "
-                "GROUP BY status")).all()
+            statuses = db.session.execute(
+                sa.text(
+                    "SELECT status, count(*) FROM messages WHERE author = 'automation:booking_confirmation' "
+                    "GROUP BY status"
+                )
+            ).all()
         assert dict(statuses) == {"sent": BOOKINGS}
     finally:
         for consumer in (periodic, plain):

@@ -5,10 +5,11 @@ and ``beta``) that record what they send and fail on demand; ``active`` makes
 the owner's workspace take public requests; ``console`` configures the
 console provider for email and SMS.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import marshmallow as ma
 import pytest
@@ -90,8 +91,10 @@ def providers(app):
 def configure(actor, key: str, provider: str, *, priority: int = 100, config: dict | None = None, **extra):
     if config is None:
         config = {} if provider == "console" else {"api_key": f"secret-{provider}"}
-    response = actor.put(f"/api/v1/integrations/{key}", json={"provider": provider, "config": config,
-                                                               "enabled": True, "priority": priority, **extra})
+    response = actor.put(
+        f"/api/v1/integrations/{key}",
+        json={"provider": provider, "config": config, "enabled": True, "priority": priority, **extra},
+    )
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -109,7 +112,7 @@ def activate(workspace_id: str) -> None:
     from careops.workspaces.models import Workspace
 
     workspace = db.session.get(Workspace, workspace_id)
-    workspace.status, workspace.activated_at = "active", datetime.now(timezone.utc)
+    workspace.status, workspace.activated_at = "active", datetime.now(UTC)
     db.session.commit()
 
 
@@ -124,10 +127,10 @@ def slug_of(actor) -> str:
 
 
 def submit_contact(client, actor, **fields):
-    body = {"name": "Carla Customer", "email": "carla@example.com", "message": "Do you take new patients?",
-            **fields}
-    return client.post(f"/api/v1/public/{slug_of(actor)}/contact", json={k: v for k, v in body.items()
-                                                                         if v is not None})
+    body = {"name": "Carla Customer", "email": "carla@example.com", "message": "Do you take new patients?", **fields}
+    return client.post(
+        f"/api/v1/public/{slug_of(actor)}/contact", json={k: v for k, v in body.items() if v is not None}
+    )
 
 
 def messages(workspace_id: str, **criteria) -> list:
@@ -143,8 +146,11 @@ def messages(workspace_id: str, **criteria) -> list:
 def outbox_events(workspace_id: str, name: str) -> list:
     from careops.events import OutboxEvent
 
-    return list(db.session.scalars(sa.select(OutboxEvent).where(
-        OutboxEvent.workspace_id == workspace_id, OutboxEvent.name == name)))
+    return list(
+        db.session.scalars(
+            sa.select(OutboxEvent).where(OutboxEvent.workspace_id == workspace_id, OutboxEvent.name == name)
+        )
+    )
 
 
 def alerts(workspace_id: str, kind: str | None = None) -> list:

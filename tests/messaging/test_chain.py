@@ -1,4 +1,5 @@
 """The provider chain: failover in priority order, retries with backoff, final failure, circuit breakers."""
+
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -19,8 +20,12 @@ from tests.messaging.fixtures import alerts, configure, messages, outbox_events
 
 @pytest.fixture
 def config_overrides():
-    return {"CAREOPS_BREAKER_THRESHOLD": 3, "CAREOPS_BREAKER_COOLDOWN_SECONDS": 60,
-            "CAREOPS_MESSAGE_MAX_ATTEMPTS": 3, "CAREOPS_MESSAGE_RETRY_BASE_SECONDS": 30}
+    return {
+        "CAREOPS_BREAKER_THRESHOLD": 3,
+        "CAREOPS_BREAKER_COOLDOWN_SECONDS": 60,
+        "CAREOPS_MESSAGE_MAX_ATTEMPTS": 3,
+        "CAREOPS_MESSAGE_RETRY_BASE_SECONDS": 30,
+    }
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ as a separate process on the same database and queue, delivers the outbox
 events, runs the welcome automation and sends the message through the
 console provider.
 """
+
 from __future__ import annotations
 
 import time
@@ -38,7 +39,6 @@ def worker(app, app_config, queue_url, tmp_path):
         yield process, log_path
 
 
-
 def test_contact_form_ends_with_one_sent_welcome(client, owner, worker):
     process, log_path = worker
     configure(owner, "email", "console")
@@ -61,7 +61,9 @@ def test_contact_form_ends_with_one_sent_welcome(client, owner, worker):
     conversation = owner.get("/api/v1/conversations").get_json()[0]
     detail = owner.get(f"/api/v1/conversations/{conversation['id']}").get_json()
     assert [(m["author"], m["status"]) for m in detail["messages"]] == [
-        ("customer", "delivered"), ("automation:welcome_contact", "sent")]
+        ("customer", "delivered"),
+        ("automation:welcome_contact", "sent"),
+    ]
     assert all(e.delivered_at is not None for e in outbox_events(workspace_id, "contact_created"))
     log = log_path.read_text()
     assert "EMAIL to carla@example.com" in log and log.count("EMAIL to carla@example.com") == 1

@@ -1,4 +1,5 @@
 """The provider contract: the console provider, the registry's checks, what a plugin gets."""
+
 import logging
 
 import marshmallow as ma
@@ -98,5 +99,8 @@ def test_a_plugin_provider_is_configured_and_used(owner, odd_plugin, client):
     from tests.messaging.fixtures import configure
 
     configure(owner, "email", "smtp", config={"host": "mail.example", "password": "pw"})
-    assert owner.post("/api/v1/integrations/email/test", json={}).get_json()["detail"].endswith(
-        "(provider id queued-at-smtp)")
+    assert (
+        owner.post("/api/v1/integrations/email/test", json={})
+        .get_json()["detail"]
+        .endswith("(provider id queued-at-smtp)")
+    )

@@ -14,6 +14,7 @@ delivering again.
   same key, and the server delivers it once. The second *call* is the
   documented window (docs/messaging.md) for providers without idempotency keys.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,7 @@ LEASE_SECONDS = 2
 TRIALS = 3
 pytestmark = pytest.mark.live
 
-PLUGIN = '''
+PLUGIN = """
 import json
 import urllib.request
 
@@ -76,7 +77,7 @@ class SlowPostProvider(CommunicationProvider):
 @hookimpl
 def careops_communication_providers():
     return [SlowPostProvider]
-'''
+"""
 
 
 class SlowProvider:
@@ -160,14 +161,16 @@ class Workers:
     """Starts ``flask careops worker`` processes on the test's database and queue; stops them all."""
 
     def __init__(self, app_config, queue_url, plugin_path, tmp_path):
-        self.env = {**os.environ,
-                    "PYTHONPATH": os.pathsep.join([str(plugin_path), str(ROOT), os.environ.get("PYTHONPATH", "")]),
-                    "CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-                    "CAREOPS_TASK_QUEUE": queue_url,
-                    "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"],
-                    "CAREOPS_PUBLIC_URL": app_config["CAREOPS_PUBLIC_URL"],
-                    "CAREOPS_MESSAGE_LEASE_SECONDS": str(LEASE_SECONDS),
-                    "CAREOPS_LOG_LEVEL": "INFO"}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(plugin_path), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            "CAREOPS_DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
+            "CAREOPS_TASK_QUEUE": queue_url,
+            "CAREOPS_SECRET_KEY": app_config["SECRET_KEY"],
+            "CAREOPS_PUBLIC_URL": app_config["CAREOPS_PUBLIC_URL"],
+            "CAREOPS_MESSAGE_LEASE_SECONDS": str(LEASE_SECONDS),
+            "CAREOPS_LOG_LEVEL": "INFO",
+        }
         if TEST_REDIS_URL:
             self.env["CAREOPS_REDIS_URL"] = TEST_REDIS_URL
         self.tmp_path = tmp_path
@@ -178,7 +181,11 @@ class Workers:
         with open(log_path, "w") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "wsgi", "careops", "worker", "-w", "2", "--no-periodic"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.processes.append((process, log_path))
         return process
 

@@ -7,6 +7,7 @@ page visited is checked with axe-core (:func:`check_a11y`: no serious or
 critical violation) and, when ``CAREOPS_SCREENSHOTS`` names a directory,
 photographed at 375 and 1280 px wide (:func:`shoot`).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,7 @@ def chromium_missing() -> bool:
 def _server(_schema, app_config, tmp_path_factory):
     """One gunicorn (2 workers, immediate tasks) per module on the test database: it only reads and writes
     rows, so each test's emptied tables are what it serves. Stopped at teardown."""
-    server = LiveServer(server_env(app_config), workers=2,
-                        log_path=tmp_path_factory.mktemp("pages") / "gunicorn.log")
+    server = LiveServer(server_env(app_config), workers=2, log_path=tmp_path_factory.mktemp("pages") / "gunicorn.log")
     server.env["CAREOPS_PUBLIC_URL"] = server.base_url
     server.start()
     yield server.base_url
@@ -66,10 +66,22 @@ class Visit:
         self.console_errors: list[str] = []
         # A page answered 409/422 on purpose logs "Failed to load resource"; a sub-resource failing
         # (a stylesheet, a script, the icon) is caught by the response check instead.
-        self.page.on("console", lambda msg: msg.type == "error" and not msg.text.startswith("Failed to load")
-                     and self.console_errors.append(msg.text))
-        self.page.on("response", lambda r: r.status >= 400 and r.request.resource_type != "document"
-                     and self.console_errors.append(f"{r.status} {r.url}"))
+        self.page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and not msg.text.startswith("Failed to load")
+                and self.console_errors.append(msg.text)
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: (
+                r.status >= 400
+                and r.request.resource_type != "document"
+                and self.console_errors.append(f"{r.status} {r.url}")
+            ),
+        )
 
     def close(self):
         self.context.close()
@@ -95,7 +107,8 @@ def check_a11y(page, name: str) -> None:
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not bad, f"{name}: " + "; ".join(
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad
+    )
 
 
 def shoot(page, name: str) -> None:

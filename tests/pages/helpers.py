@@ -1,4 +1,5 @@
 """Helpers for page tests through the Flask test client: HTML requests, CSRF tokens, time links."""
+
 from __future__ import annotations
 
 import html

@@ -4,6 +4,7 @@ Real Chromium (Debian's), real gunicorn on loopback, the test database; axe-core
 checks every page. Run with ``-m live``; ``scripts/screenshots.py`` runs these
 with ``CAREOPS_SCREENSHOTS`` set to refresh ``docs/screenshots/``.
 """
+
 from __future__ import annotations
 
 import re
@@ -159,8 +160,10 @@ def test_accept_an_invitation_then_log_in(site, visit, owner, app):
     with app.app_context():
         bodies = " ".join(m.body or "" for m in db.session.scalars(sa.select(Message)))
     # The email was written by this test's app (public URL http://careops.test): same path, live host.
-    url, email = site + re.search(r"http://careops\.test(/invitations/[A-Za-z0-9_-]+)", bodies).group(1), \
-        "sam@example.com"
+    url, email = (
+        site + re.search(r"http://careops\.test(/invitations/[A-Za-z0-9_-]+)", bodies).group(1),
+        "sam@example.com",
+    )
     v = visit()
     page = v.page
     page.goto(url)

@@ -1,4 +1,5 @@
 """The customer's form page through the Flask test client: every field type, errors beside fields, once only."""
+
 from __future__ import annotations
 
 import re
@@ -7,9 +8,18 @@ from careops.extensions import db
 from tests.forms.conftest import SIGNATURE, Clinic, form_tokens, submissions
 from tests.pages.helpers import HTML, csrf_of, page
 
-ANSWERS = {"full_name": "Cara Customer", "history": "Broke an arm", "email": "Cara@Example.com", "phone": "",
-           "weight": "61.5", "born": "1990-04-01", "sex": "Female", "conditions": ["Diabetes", "Asthma"],
-           "agree": "yes", "signature": SIGNATURE}
+ANSWERS = {
+    "full_name": "Cara Customer",
+    "history": "Broke an arm",
+    "email": "Cara@Example.com",
+    "phone": "",
+    "weight": "61.5",
+    "born": "1990-04-01",
+    "sex": "Female",
+    "conditions": ["Diabetes", "Asthma"],
+    "agree": "yes",
+    "signature": SIGNATURE,
+}
 
 
 def clinic_form(app, owner, client):
@@ -23,11 +33,16 @@ def test_every_field_type_is_rendered_with_a_label(app, owner, client):
     _, token = clinic_form(app, owner, client)
     response, text = page(client, f"/forms/{token}")
     assert response.headers["X-Robots-Tag"].startswith("noindex") and "noindex" in text
-    for key, kind in (("full_name", "text"), ("email", "email"), ("phone", "tel"), ("weight", "number"),
-                      ("born", "date")):
+    for key, kind in (
+        ("full_name", "text"),
+        ("email", "email"),
+        ("phone", "tel"),
+        ("weight", "number"),
+        ("born", "date"),
+    ):
         assert re.search(rf'<label for="{key}">', text) and re.search(rf'type="{kind}" id="{key}"', text), key
     assert '<textarea id="history"' in text and '<select id="sex"' in text
-    assert '<legend>Conditions</legend>' in text and 'id="conditions-1"' in text
+    assert "<legend>Conditions</legend>" in text and 'id="conditions-1"' in text
     assert 'type="checkbox" id="agree"' in text
     assert 'data-signature-for="signature-data"' in text and 'type="hidden" id="signature-data"' in text
 
@@ -41,8 +56,9 @@ def test_errors_beside_their_fields_then_a_read_only_thank_you(app, owner, clien
     body = refused.get_data(as_text=True)
     for key in ("email", "born", "agree"):
         assert re.search(rf'id="{key}"[^>]*aria-describedby="{key}-error"', body), key
-    assert re.search(r'<fieldset class="signature" id="signature" aria-describedby="signature-hint signature-error"',
-                     body)
+    assert re.search(
+        r'<fieldset class="signature" id="signature" aria-describedby="signature-hint signature-error"', body
+    )
     assert 'value="Cara Customer"' in body  # what was right stays filled in
     sent = client.post(f"/forms/{token}", data={"csrf_token": csrf_of(text), **ANSWERS}, headers=HTML)
     assert sent.status_code == 303 and sent.headers["Location"] == f"/forms/{token}"

@@ -1,4 +1,5 @@
 """The pages through the Flask test client: booking, manage, contact, invitation, errors, headers, CSRF."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,14 @@ from tests.pages.helpers import HTML, csrf_of, hidden, links, page, pick_time
 def book_on_page(client, bookable, hhmm="10:00", email="cara@example.com", day_index=2):
     url = f"/{bookable.slug}/book/{bookable.service_id}"
     _, text = pick_time(client, url, hhmm, day_index)
-    form = {"csrf_token": csrf_of(text), "start": hidden(text, "start"), "name": "Cara Customer", "email": email,
-            "phone": "", "notes": ""}
+    form = {
+        "csrf_token": csrf_of(text),
+        "start": hidden(text, "start"),
+        "name": "Cara Customer",
+        "email": email,
+        "phone": "",
+        "notes": "",
+    }
     return client.post(url, data=form, headers=HTML), form
 
 
@@ -82,14 +89,16 @@ def test_a_time_just_taken_is_said_in_words(client, bookable):
 def test_booking_details_are_validated_beside_their_field(client, bookable):
     url = f"/{bookable.slug}/book/{bookable.service_id}"
     _, text = pick_time(client, url, "10:00", 2)
-    response = client.post(url, data={"csrf_token": csrf_of(text), "start": hidden(text, "start"), "name": ""},
-                           headers=HTML)
+    response = client.post(
+        url, data={"csrf_token": csrf_of(text), "start": hidden(text, "start"), "name": ""}, headers=HTML
+    )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert re.search(r'id="name"[^>]*aria-describedby="name-error"', body)
     assert 'id="name-error"' in body
-    response = client.post(url, data={"csrf_token": csrf_of(text), "start": hidden(text, "start"), "name": "Cara"},
-                           headers=HTML)
+    response = client.post(
+        url, data={"csrf_token": csrf_of(text), "start": hidden(text, "start"), "name": "Cara"}, headers=HTML
+    )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert re.search(r'id="email"[^>]*aria-describedby="email-error"', body) and "email or a phone" in body
@@ -124,8 +133,9 @@ def test_manage_cancel_and_reschedule(client, bookable):
     moved = client.post(f"/manage/{token}/reschedule", data={"csrf_token": csrf_of(text)}, headers=HTML)
     assert moved.status_code == 422 and 'id="start-error"' in moved.get_data(as_text=True)
     _, text = pick_time(client, f"/manage/{token}", "15:00", 2)
-    moved = client.post(f"/manage/{token}/reschedule",
-                        data={"csrf_token": csrf_of(text), "start": hidden(text, "start")}, headers=HTML)
+    moved = client.post(
+        f"/manage/{token}/reschedule", data={"csrf_token": csrf_of(text), "start": hidden(text, "start")}, headers=HTML
+    )
     assert moved.status_code == 303 and moved.headers["Location"].endswith("done=moved")
     _, text = page(client, moved.headers["Location"])
     assert "Your booking has been moved." in text and "at 15:00" in text
@@ -155,8 +165,14 @@ def test_cancel_after_the_minimum_notice_is_refused_in_words(client, app, owner)
 
 
 def test_unknown_slug_token_and_service_are_404_pages(client, bookable, other_owner):
-    for url in ("/no-such-business", "/no-such-business/contact", f"/{bookable.slug}/book/nope",
-                f"/manage/{'x' * 43}", f"/invitations/{'y' * 43}", "/manage/short"):
+    for url in (
+        "/no-such-business",
+        "/no-such-business/contact",
+        f"/{bookable.slug}/book/nope",
+        f"/manage/{'x' * 43}",
+        f"/invitations/{'y' * 43}",
+        "/manage/short",
+    ):
         response, text = page(client, url, 404)
         assert "Page not found" in text and response.mimetype == "text/html"
     # An API client (no HTML wanted) still gets the error body of API.md.
@@ -192,8 +208,17 @@ def test_contact_form_page(client, bookable):
     refused = client.post(url, data={"csrf_token": csrf_of(text), "name": "Dan"}, headers=HTML)
     assert refused.status_code == 422
     assert re.search(r'id="email"[^>]*aria-describedby="email-error"', refused.get_data(as_text=True))
-    sent = client.post(url, data={"csrf_token": csrf_of(text), "name": "Dan", "email": "dan@example.com",
-                                  "phone": "", "message": "Do you open on Sundays?"}, headers=HTML)
+    sent = client.post(
+        url,
+        data={
+            "csrf_token": csrf_of(text),
+            "name": "Dan",
+            "email": "dan@example.com",
+            "phone": "",
+            "message": "Do you open on Sundays?",
+        },
+        headers=HTML,
+    )
     assert sent.status_code == 303 and sent.headers["Location"].endswith("sent=1")
     _, text = page(client, sent.headers["Location"])
     assert "Thanks! We will get back to you shortly." in text
@@ -209,13 +234,18 @@ def test_invitation_page(client, owner):
     response, text = page(client, f"/invitations/{token}")
     assert "sam@example.com" in text and 'value="Sam"' in text
     assert response.headers["X-Robots-Tag"].startswith("noindex")
-    short = client.post(f"/invitations/{token}", data={"csrf_token": csrf_of(text), "full_name": "Sam S",
-                                                      "password": "short"}, headers=HTML)
+    short = client.post(
+        f"/invitations/{token}",
+        data={"csrf_token": csrf_of(text), "full_name": "Sam S", "password": "short"},
+        headers=HTML,
+    )
     assert short.status_code == 422
-    assert re.search(r'id="password"[^>]*aria-describedby="password-hint password-error"',
-                     short.get_data(as_text=True))
-    done = client.post(f"/invitations/{token}", data={"csrf_token": csrf_of(text), "full_name": "Sam S",
-                                                     "password": PASSWORD}, headers=HTML)
+    assert re.search(r'id="password"[^>]*aria-describedby="password-hint password-error"', short.get_data(as_text=True))
+    done = client.post(
+        f"/invitations/{token}",
+        data={"csrf_token": csrf_of(text), "full_name": "Sam S", "password": PASSWORD},
+        headers=HTML,
+    )
     assert done.status_code == 303
     _, text = page(client, done.headers["Location"])
     assert "sam@example.com" in text and "/api/v1/auth/login" in text
@@ -240,11 +270,18 @@ def test_invitation_email_links_to_the_page(client, owner, app):
 
 def test_branding_is_validated_and_shown(client, bookable):
     owner = bookable.owner
-    for bad in ({"logo_url": "http://example.com/logo.png"}, {"logo_url": "javascript:alert(1)"},
-                {"accent_color": "red"}, {"accent_color": "#12345"}, {"slug": "manage"}, {"slug": "invitations"}):
+    for bad in (
+        {"logo_url": "http://example.com/logo.png"},
+        {"logo_url": "javascript:alert(1)"},
+        {"accent_color": "red"},
+        {"accent_color": "#12345"},
+        {"slug": "manage"},
+        {"slug": "invitations"},
+    ):
         assert_error(owner.patch("/api/v1/workspace", json=bad), 422)
-    patched = owner.patch("/api/v1/workspace", json={"logo_url": "https://example.com/logo.png",
-                                                     "accent_color": "#ffcc00"})
+    patched = owner.patch(
+        "/api/v1/workspace", json={"logo_url": "https://example.com/logo.png", "accent_color": "#ffcc00"}
+    )
     assert patched.status_code == 200 and patched.get_json()["accent_color"] == "#ffcc00"
     response, text = page(client, f"/{bookable.slug}")
     assert "<style" not in text and "style=" not in text

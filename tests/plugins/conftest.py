@@ -5,6 +5,7 @@ folder with ``METADATA`` and ``entry_points.txt`` naming group ``careops`` —
 so ``importlib.metadata`` (and pluggy's entry point loading) finds it exactly
 as it finds an installed plugin.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,9 +1,10 @@
 """The core's own plugins: each hook they implement, answered as a third party's would be."""
+
 from __future__ import annotations
 
 import importlib.metadata
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -53,13 +54,19 @@ def test_careops_inventory_forecasters_offers_moving_average(app):
 
 
 def test_moving_average_projects_recent_use():
-    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
     # 56 units used over the window (2 a day), one restock that does not count, one use too old to count.
     movements = [(now - timedelta(days=d), -2) for d in range(WINDOW_DAYS)] + [
-        (now - timedelta(days=3), +40), (now - timedelta(days=WINDOW_DAYS + 5), -100)]
+        (now - timedelta(days=3), +40),
+        (now - timedelta(days=WINDOW_DAYS + 5), -100),
+    ]
     result = MovingAverageForecaster().forecast(item(30), movements, upcoming_usage=0, days=30)
-    assert result == {"expected_use": 60.0, "days_until_empty": 15.0, "reorder_suggested": True,
-                      "method": "moving_average"}
+    assert result == {
+        "expected_use": 60.0,
+        "days_until_empty": 15.0,
+        "reorder_suggested": True,
+        "method": "moving_average",
+    }
 
 
 def test_moving_average_uses_booked_usage_when_it_is_larger():

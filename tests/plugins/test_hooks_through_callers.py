@@ -4,6 +4,7 @@
 fails when a hook is added without one (the form pack and forecaster hooks are
 driven through ``/form-packs`` and ``/inventory/forecast`` in their domains' tests).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -20,7 +21,7 @@ from tests.messaging.fixtures import providers  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 
-RECEIVER_PLUGIN = '''
+RECEIVER_PLUGIN = """
 from careops import hookimpl
 
 seen = []
@@ -33,7 +34,7 @@ def remember_contact(sender, *, event_id, workspace_id, contact_id, source, **_)
 @hookimpl
 def careops_event_receivers():
     return [("contact_created", remember_contact)]
-'''
+"""
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_hook_careops_event_receivers(owner, receiver_plugin, app):
 
 
 def test_hook_careops_event_receivers_refuses_an_unknown_event(make_app, install_plugin):
-    install_plugin('''
+    install_plugin("""
 from careops import hookimpl
 
 def nothing(sender, **kwargs):
@@ -76,7 +77,7 @@ def nothing(sender, **kwargs):
 @hookimpl
 def careops_event_receivers():
     return [("booking_teleported", nothing)]
-''')
+""")
     with pytest.raises(ValueError, match="booking_teleported"):
         make_app()
 
@@ -86,8 +87,10 @@ def test_hook_careops_communication_providers(owner, providers):
     listed = owner.get("/api/v1/integrations/providers")
     assert listed.status_code == 200
     assert {"alpha", "beta"} <= {p["name"] for p in listed.get_json()}
-    put = owner.put("/api/v1/integrations/email", json={"provider": "alpha", "config": {"api_key": "k-1"},
-                                                        "enabled": True, "priority": 1})
+    put = owner.put(
+        "/api/v1/integrations/email",
+        json={"provider": "alpha", "config": {"api_key": "k-1"}, "enabled": True, "priority": 1},
+    )
     assert put.status_code == 200, put.get_json()
     contact = owner.post("/api/v1/contacts", json={"name": "Ada", "email": "ada@example.com"}).get_json()
     conversation = owner.get(f"/api/v1/contacts/{contact['id']}").get_json()["conversation_id"]
@@ -108,25 +111,36 @@ def test_hook_careops_integrations(owner, app):
     get_manager().register(plugin, name="test-calendar-through-callers")
     try:
         assert [i["status"] for i in owner.get("/api/v1/integrations").get_json()] == ["available"]
-        put = owner.put("/api/v1/integrations/calendar",
-                        json={"provider": "caldav", "config": {"url": "http://plain.example"}, "enabled": True})
+        put = owner.put(
+            "/api/v1/integrations/calendar",
+            json={"provider": "caldav", "config": {"url": "http://plain.example"}, "enabled": True},
+        )
         assert put.status_code == 200, put.get_json()
         assert owner.post("/api/v1/integrations/calendar/test", json={}).get_json() == {
-            "ok": False, "detail": "reached http://plain.example"}
-        assert PINGS == [(owner.workspace_id, {"url": "http://plain.example", "password": None})]
+            "ok": False,
+            "detail": "reached http://plain.example",
+        }
+        assert [(owner.workspace_id, {"url": "http://plain.example", "password": None})] == PINGS
         assert_error(owner.put("/api/v1/integrations/calendar", json={"provider": "caldav", "config": {}}), 422)
     finally:
         get_manager().unregister(plugin)
 
 
 def test_every_hook_has_a_caller_driven_test():
-    names = sorted(name for name, fn in vars(hookspecs).items()
-                   if inspect.isfunction(fn) and hasattr(fn, "careops_spec"))
-    sources = "\n".join(path.read_text() for folder in [ROOT / "tests", *ROOT.glob("plugins/*/tests")]
-                        for path in folder.rglob("test_*.py"))
+    names = sorted(
+        name for name, fn in vars(hookspecs).items() if inspect.isfunction(fn) and hasattr(fn, "careops_spec")
+    )
+    sources = "\n".join(
+        path.read_text()
+        for folder in [ROOT / "tests", *ROOT.glob("plugins/*/tests")]
+        for path in folder.rglob("test_*.py")
+    )
     defined = set(re.findall(r"^def (test_hook_careops_\w+?)\(", sources, flags=re.M))
-    missing = [name for name in names if not any(test == f"test_hook_{name}" or
-                                                 test.startswith(f"test_hook_{name}_") for test in defined)]
+    missing = [
+        name
+        for name in names
+        if not any(test == f"test_hook_{name}" or test.startswith(f"test_hook_{name}_") for test in defined)
+    ]
     assert not missing, f"hooks without a test_hook_<name> driving their caller: {missing}"
 
 

@@ -1,4 +1,5 @@
 """Every hook is documented and tested: the contract plugin authors rely on."""
+
 from __future__ import annotations
 
 import inspect
@@ -12,8 +13,9 @@ HERE = Path(__file__).resolve()
 
 
 def hooks():
-    return sorted(name for name, fn in vars(hookspecs).items()
-                  if inspect.isfunction(fn) and hasattr(fn, "careops_spec"))
+    return sorted(
+        name for name, fn in vars(hookspecs).items() if inspect.isfunction(fn) and hasattr(fn, "careops_spec")
+    )
 
 
 def test_the_hookspecs_are_found():

@@ -1,4 +1,5 @@
 """A plugin installed as a distribution is loaded by create_app, and each of its hooks is used."""
+
 from __future__ import annotations
 
 import json
@@ -104,9 +105,18 @@ def careops_startup(app):
     started.append(app)
 '''
 
-ALL_HOOKS = sorted(["careops_communication_providers", "careops_form_packs", "careops_inventory_forecasters",
-                    "careops_integrations", "careops_blueprints", "careops_periodic_tasks",
-                    "careops_cli_commands", "careops_startup"])
+ALL_HOOKS = sorted(
+    [
+        "careops_communication_providers",
+        "careops_form_packs",
+        "careops_inventory_forecasters",
+        "careops_integrations",
+        "careops_blueprints",
+        "careops_periodic_tasks",
+        "careops_cli_commands",
+        "careops_startup",
+    ]
+)
 
 
 @pytest.fixture
@@ -197,13 +207,13 @@ def test_entry_points_can_be_switched_off(make_app, throwaway):
 
 
 def test_misspelled_hook_skips_that_plugin_and_says_so(make_app, install_plugin, caplog):
-    project, module = install_plugin('''
+    project, module = install_plugin("""
 from careops import hookimpl
 
 @hookimpl
 def careops_comunication_providers():
     return []
-''')
+""")
     app = make_app()
     assert app is not None
     assert module not in {p["name"] for p in plugins.describe()} | {project}
@@ -211,9 +221,9 @@ def careops_comunication_providers():
 
 
 def test_a_plugin_that_fails_to_import_is_skipped_and_the_app_and_cli_start(make_app, install_plugin, caplog):
-    project, module = install_plugin('''
+    project, module = install_plugin("""
 raise ImportError("this plugin needs libfoo")
-''')
+""")
     app = make_app()
     names = {p["name"] for p in plugins.describe()}
     assert project not in names and "careops.default_plugins.console" in names
@@ -246,12 +256,12 @@ def test_check_pending_rejects_a_misspelled_hook():
 
 
 def test_hook_careops_startup_can_refuse_to_start(make_app, install_plugin):
-    install_plugin('''
+    install_plugin("""
 from careops import hookimpl
 
 @hookimpl
 def careops_startup(app):
     raise RuntimeError("THROWAWAY_API_KEY is not set")
-''')
+""")
     with pytest.raises(RuntimeError, match="THROWAWAY_API_KEY"):
         make_app()

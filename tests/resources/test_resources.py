@@ -1,4 +1,5 @@
 """/resources: staff read, owner writes, capacity, no removal while an active service needs it."""
+
 from tests.bookings.factories import first_resource_id, make_service
 from tests.conftest import assert_error
 
@@ -24,13 +25,20 @@ def test_owner_creates_reads_updates(owner):
 
 
 def test_invalid_input_is_422_and_nothing_is_written(owner):
-    for body in ({"name": "X", "capacity": 0}, {"name": ""}, {"capacity": 2}, {"name": "X", "colour": "red"},
-                 {"name": "X" * 121}):
+    for body in (
+        {"name": "X", "capacity": 0},
+        {"name": ""},
+        {"capacity": 2},
+        {"name": "X", "colour": "red"},
+        {"name": "X" * 121},
+    ):
         payload = assert_error(owner.post(URL, json=body), 422, "VALIDATION_ERROR")
         assert payload["errors"]
     assert len(owner.get(URL).get_json()) == 1
-    assert "capacity" in assert_error(owner.patch(f"{URL}/{first_resource_id(owner)}", json={"capacity": -1}),
-                                      422)["errors"]
+    assert (
+        "capacity"
+        in assert_error(owner.patch(f"{URL}/{first_resource_id(owner)}", json={"capacity": -1}), 422)["errors"]
+    )
 
 
 def test_delete(owner):

@@ -1,4 +1,5 @@
 """/services: defaults, validation, resources, deactivation, roles and isolation."""
+
 from tests.bookings.factories import first_resource_id, make_service
 from tests.conftest import assert_error
 
@@ -10,22 +11,49 @@ def test_defaults(owner):
     assert created.status_code == 201, created.get_json()
     service = created.get_json()
     assert service == {
-        "id": service["id"], "name": "Massage", "description": None, "duration_minutes": 45, "location": None,
-        "resource_ids": [first_resource_id(owner)], "buffer_before_minutes": 0, "buffer_after_minutes": 0,
-        "min_notice_minutes": 60, "booking_horizon_days": 60, "slot_interval_minutes": 45,
-        "requires_confirmation": False, "is_active": True, "form_template_ids": [], "inventory_usage": []}
+        "id": service["id"],
+        "name": "Massage",
+        "description": None,
+        "duration_minutes": 45,
+        "location": None,
+        "resource_ids": [first_resource_id(owner)],
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+        "min_notice_minutes": 60,
+        "booking_horizon_days": 60,
+        "slot_interval_minutes": 45,
+        "requires_confirmation": False,
+        "is_active": True,
+        "form_template_ids": [],
+        "inventory_usage": [],
+    }
 
 
 def test_every_field_is_stored(owner):
     room = owner.post("/api/v1/resources", json={"name": "Room", "capacity": 2}).get_json()
     gel = owner.post("/api/v1/inventory", json={"name": "Gel", "unit": "ml"}).get_json()
-    tpl_1, tpl_2 = (owner.post("/api/v1/form-templates", json={"name": name, "fields": [
-        {"key": "ok", "label": "OK?", "type": "checkbox"}]}).get_json()["id"] for name in ("One", "Two"))
-    body = {"name": "Facial", "description": "Deep clean", "duration_minutes": 90, "location": "Room 1",
-            "resource_ids": [room["id"], first_resource_id(owner)], "buffer_before_minutes": 10,
-            "buffer_after_minutes": 15, "min_notice_minutes": 120, "booking_horizon_days": 30,
-            "slot_interval_minutes": 30, "requires_confirmation": True, "is_active": True,
-            "form_template_ids": [tpl_1, tpl_2], "inventory_usage": [{"item_id": gel["id"], "quantity": 2.5}]}
+    tpl_1, tpl_2 = (
+        owner.post(
+            "/api/v1/form-templates", json={"name": name, "fields": [{"key": "ok", "label": "OK?", "type": "checkbox"}]}
+        ).get_json()["id"]
+        for name in ("One", "Two")
+    )
+    body = {
+        "name": "Facial",
+        "description": "Deep clean",
+        "duration_minutes": 90,
+        "location": "Room 1",
+        "resource_ids": [room["id"], first_resource_id(owner)],
+        "buffer_before_minutes": 10,
+        "buffer_after_minutes": 15,
+        "min_notice_minutes": 120,
+        "booking_horizon_days": 30,
+        "slot_interval_minutes": 30,
+        "requires_confirmation": True,
+        "is_active": True,
+        "form_template_ids": [tpl_1, tpl_2],
+        "inventory_usage": [{"item_id": gel["id"], "quantity": 2.5}],
+    }
     service = owner.post(URL, json=body).get_json()
     assert {k: service[k] for k in body} == body
     assert owner.get(f"{URL}/{service['id']}").get_json() == service
@@ -47,11 +75,18 @@ def test_validation(owner):
         ({"name": "X", "duration_minutes": 30, "booking_horizon_days": 0}, "booking_horizon_days"),
         ({"name": "X", "duration_minutes": 30, "resource_ids": []}, "resource_ids"),
         ({"name": "X", "duration_minutes": 30, "inventory_usage": [{"item_id": "a"}]}, "inventory_usage"),
-        ({"name": "X", "duration_minutes": 30, "inventory_usage": [{"item_id": "a", "quantity": 0}]},
-         "inventory_usage"),
-        ({"name": "X", "duration_minutes": 30, "inventory_usage": [{"item_id": "a", "quantity": 1},
-                                                                   {"item_id": "a", "quantity": 2}]},
-         "inventory_usage"),
+        (
+            {"name": "X", "duration_minutes": 30, "inventory_usage": [{"item_id": "a", "quantity": 0}]},
+            "inventory_usage",
+        ),
+        (
+            {
+                "name": "X",
+                "duration_minutes": 30,
+                "inventory_usage": [{"item_id": "a", "quantity": 1}, {"item_id": "a", "quantity": 2}],
+            },
+            "inventory_usage",
+        ),
         ({"name": "X", "duration_minutes": 30, "form_template_ids": "tpl"}, "form_template_ids"),
         ({"name": "X", "duration_minutes": 30, "price": 10}, "price"),
     ]
@@ -65,8 +100,9 @@ def test_resources_must_be_the_workspaces_and_active(owner, other_owner):
     foreign = first_resource_id(other_owner)
     assert_error(owner.post(URL, json={"name": "X", "duration_minutes": 30, "resource_ids": [foreign]}), 404)
     idle = owner.post("/api/v1/resources", json={"name": "Idle", "is_active": False}).get_json()
-    payload = assert_error(owner.post(URL, json={"name": "X", "duration_minutes": 30, "resource_ids": [idle["id"]]}),
-                           422)
+    payload = assert_error(
+        owner.post(URL, json={"name": "X", "duration_minutes": 30, "resource_ids": [idle["id"]]}), 422
+    )
     assert "resource_ids" in payload["errors"]
     assert owner.get(URL).get_json() == []
 

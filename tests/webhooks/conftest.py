@@ -7,6 +7,7 @@ caused the event; retries are ETA tasks that immediate mode keeps for later,
 so a test makes a delivery due (:func:`make_due`) and runs the sweep, one
 attempt at a time.
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,8 +45,13 @@ class Receiver:
 
     def _handle(self, request):
         with self._lock:
-            self.requests.append({"headers": {k.lower(): v for k, v in request.headers.items()},
-                                  "body": request.get_data(as_text=True), "at": time.monotonic()})
+            self.requests.append(
+                {
+                    "headers": {k.lower(): v for k, v in request.headers.items()},
+                    "body": request.get_data(as_text=True),
+                    "at": time.monotonic(),
+                }
+            )
             status = self.statuses.pop(0) if self.statuses else 200
             self._in_flight += 1
         try:
@@ -102,8 +108,11 @@ def make_due(app, delivery_id: str) -> None:
     from careops.webhooks.models import WebhookDelivery
 
     with app.app_context():
-        db.session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-                           .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
 
 

@@ -1,4 +1,5 @@
 """Sending: signed by Standard Webhooks, retried on the schedule, failed with an alert, redelivered."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,18 @@ from careops.db import utcnow
 from careops.extensions import db
 from careops.webhooks.delivery import RETRY_DELAYS
 from tests.conftest import assert_error
-from tests.webhooks.conftest import (TIMEOUT, create_contact, create_endpoint, deliveries, delivery_row, endpoint_row,
-                                     make_due, retry, run_sweep, set_endpoint)
+from tests.webhooks.conftest import (
+    TIMEOUT,
+    create_contact,
+    create_endpoint,
+    deliveries,
+    delivery_row,
+    endpoint_row,
+    make_due,
+    retry,
+    run_sweep,
+    set_endpoint,
+)
 
 
 def test_an_event_reaches_the_receiver_signed_and_logged(owner, receiver):
@@ -129,8 +140,12 @@ def test_after_the_last_retry_the_delivery_fails_and_raises_an_alert(app, owner,
     assert alerts[0]["entity_id"] == endpoint["id"]
     assert alerts[0]["link"] == f"/api/v1/webhooks/{endpoint['id']}"
     assert owner.get(alerts[0]["link"]).status_code == 200
-    assert owner.get("/api/v1/webhooks/" + endpoint["id"] + "/deliveries",
-                     query_string={"status": "failed"}).get_json()[0]["id"] == delivery["id"]
+    assert (
+        owner.get("/api/v1/webhooks/" + endpoint["id"] + "/deliveries", query_string={"status": "failed"}).get_json()[
+            0
+        ]["id"]
+        == delivery["id"]
+    )
 
 
 def test_an_endpoint_failing_every_delivery_for_5_days_is_disabled(app, owner, receiver):
@@ -226,8 +241,9 @@ def test_a_second_dispatch_of_the_same_outbox_event_adds_no_delivery(app, owner,
     endpoint = create_endpoint(owner, receiver.url)
     create_contact(owner)
     with app.app_context():
-        event = db.session.scalars(sa.select(events.OutboxEvent)
-                                   .where(events.OutboxEvent.name == "contact_created")).one()
+        event = db.session.scalars(
+            sa.select(events.OutboxEvent).where(events.OutboxEvent.name == "contact_created")
+        ).one()
         # As if the receipt had been lost: the dispatcher runs our receiver a second time.
         db.session.execute(sa.delete(events.EventReceipt).where(events.EventReceipt.event_id == event.id))
         event.delivered_at = None

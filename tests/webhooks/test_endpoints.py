@@ -1,4 +1,5 @@
 """/webhooks endpoints: CRUD by the owner, the secret shown once and stored encrypted, 401/403/404/422."""
+
 from __future__ import annotations
 
 import base64
@@ -13,12 +14,10 @@ from tests.webhooks.conftest import create_contact, create_endpoint, deliveries
 
 
 def test_create_shows_the_secret_once(app, owner, receiver):
-    created = create_endpoint(owner, receiver.url, events=["booking.created", "contact.created"],
-                              description="Our CRM")
+    created = create_endpoint(owner, receiver.url, events=["booking.created", "contact.created"], description="Our CRM")
     secret = created["secret"]
-    assert secret.startswith("whsec_") and len(base64.b64decode(secret[len("whsec_"):])) == 32
-    assert set(created) == {"id", "url", "description", "events", "enabled", "created_at", "disabled_reason",
-                            "secret"}
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[len("whsec_") :])) == 32
+    assert set(created) == {"id", "url", "description", "events", "enabled", "created_at", "disabled_reason", "secret"}
     assert created["events"] == ["booking.created", "contact.created"]
     assert created["enabled"] is True and created["disabled_reason"] is None
 
@@ -28,13 +27,13 @@ def test_create_shows_the_secret_once(app, owner, receiver):
     assert listed.status_code == 200 and json.loads(listed.headers["X-Pagination"])["total"] == 1
     assert "secret" not in shown.get_json() and "secret" not in listed.get_json()[0]
     for body in (shown.get_data(as_text=True), listed.get_data(as_text=True)):
-        assert secret[len("whsec_"):] not in body
+        assert secret[len("whsec_") :] not in body
     # At rest the secret is encrypted, never the value itself.
     from careops.webhooks.models import WebhookEndpoint
 
     with app.app_context():
         stored = db.session.get(WebhookEndpoint, created["id"]).secret
-        assert set(stored) == {"$encrypted"} and secret[len("whsec_"):] not in json.dumps(stored)
+        assert set(stored) == {"$encrypted"} and secret[len("whsec_") :] not in json.dumps(stored)
 
 
 def test_two_endpoints_get_different_secrets(owner, receiver):
@@ -45,8 +44,10 @@ def test_two_endpoints_get_different_secrets(owner, receiver):
 
 def test_patch_and_delete(owner, receiver):
     created = create_endpoint(owner, receiver.url)
-    patched = owner.patch(f"/api/v1/webhooks/{created['id']}",
-                          json={"events": ["booking.cancelled"], "description": "ops", "enabled": False})
+    patched = owner.patch(
+        f"/api/v1/webhooks/{created['id']}",
+        json={"events": ["booking.cancelled"], "description": "ops", "enabled": False},
+    )
     assert patched.status_code == 200, patched.get_json()
     body = patched.get_json()
     assert body["events"] == ["booking.cancelled"] and body["description"] == "ops" and body["enabled"] is False
@@ -64,20 +65,23 @@ def test_deleting_an_endpoint_deletes_its_delivery_log(owner, receiver):
     assert_error(owner.get(f"/api/v1/webhooks/{created['id']}/deliveries"), 404)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"url": "http://127.0.0.1/x", "events": ["contact.created"], "secret": "mine"}, "secret"),
-    ({"url": "http://127.0.0.1/x", "events": ["contact.updated"]}, "events"),
-    ({"url": "http://127.0.0.1/x", "events": ["ping"]}, "events"),
-    ({"url": "http://127.0.0.1/x", "events": []}, "events"),
-    ({"url": "http://127.0.0.1/x"}, "events"),
-    ({"events": ["contact.created"]}, "url"),
-    ({"url": "ftp://127.0.0.1/x", "events": ["contact.created"]}, "url"),
-    ({"url": "javascript:alert(1)", "events": ["contact.created"]}, "url"),
-    ({"url": "http:///nohost", "events": ["contact.created"]}, "url"),
-    ({"url": "http://127.0.0.1:99999/x", "events": ["contact.created"]}, "url"),
-    ({"url": "http://127.0.0.1/x\nHost: evil", "events": ["contact.created"]}, "url"),
-    ({"url": "http://127.0.0.1/x", "events": ["contact.created"], "enabled": "yes"}, "enabled"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"url": "http://127.0.0.1/x", "events": ["contact.created"], "secret": "mine"}, "secret"),
+        ({"url": "http://127.0.0.1/x", "events": ["contact.updated"]}, "events"),
+        ({"url": "http://127.0.0.1/x", "events": ["ping"]}, "events"),
+        ({"url": "http://127.0.0.1/x", "events": []}, "events"),
+        ({"url": "http://127.0.0.1/x"}, "events"),
+        ({"events": ["contact.created"]}, "url"),
+        ({"url": "ftp://127.0.0.1/x", "events": ["contact.created"]}, "url"),
+        ({"url": "javascript:alert(1)", "events": ["contact.created"]}, "url"),
+        ({"url": "http:///nohost", "events": ["contact.created"]}, "url"),
+        ({"url": "http://127.0.0.1:99999/x", "events": ["contact.created"]}, "url"),
+        ({"url": "http://127.0.0.1/x\nHost: evil", "events": ["contact.created"]}, "url"),
+        ({"url": "http://127.0.0.1/x", "events": ["contact.created"], "enabled": "yes"}, "enabled"),
+    ],
+)
 def test_invalid_bodies_are_refused(owner, body, field):
     payload = assert_error(owner.post("/api/v1/webhooks", json=body), 422, "VALIDATION_ERROR")
     assert field in json.dumps(payload["errors"]), payload
@@ -154,5 +158,5 @@ def test_the_secret_never_reaches_the_audit_log(app, owner, receiver):
         rows = db.session.scalars(sa.select(AuditEntry)).all()
         text = json.dumps([row.changes for row in rows], default=str)
     for secret in (created["secret"], rotated):
-        assert secret[len("whsec_"):] not in text
+        assert secret[len("whsec_") :] not in text
     assert "$encrypted" not in text

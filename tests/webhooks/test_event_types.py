@@ -1,4 +1,5 @@
 """The other event types a receiver can subscribe to: inventory, alerts, customer messages."""
+
 from __future__ import annotations
 
 from tests.bookings.factories import Bookable
@@ -13,8 +14,13 @@ def test_low_stock_sends_inventory_low_and_alert_raised(app, owner, receiver):
 
     bodies = [receiver.verified(endpoint["secret"], i) for i in range(len(receiver.requests))]
     [low] = [b["data"] for b in bodies if b["type"] == "inventory.low"]
-    assert low["item"] == {"id": item["id"], "name": "Gloves", "unit": "pair", "quantity": 3.0,
-                           "low_stock_threshold": 3.0}
+    assert low["item"] == {
+        "id": item["id"],
+        "name": "Gloves",
+        "unit": "pair",
+        "quantity": 3.0,
+        "low_stock_threshold": 3.0,
+    }
     assert (low["quantity"], low["threshold"]) == (3.0, 3.0)
     # The low-stock alert (and any other alert raised on the way) is announced too.
     alerts = {b["data"]["alert"]["kind"]: b["data"]["alert"] for b in bodies if b["type"] == "alert.raised"}
@@ -26,8 +32,10 @@ def test_low_stock_sends_inventory_low_and_alert_raised(app, owner, receiver):
 def test_a_customer_message_sends_message_received(app, owner, client, receiver):
     bookable = Bookable(app, owner)
     endpoint = create_endpoint(owner, receiver.url, events=["message.received", "contact.created"])
-    sent = client.post(f"/api/v1/public/{bookable.slug}/contact",
-                       json={"name": "Eve", "email": "eve@example.com", "message": "Do you open on Sundays?"})
+    sent = client.post(
+        f"/api/v1/public/{bookable.slug}/contact",
+        json={"name": "Eve", "email": "eve@example.com", "message": "Do you open on Sundays?"},
+    )
     assert sent.status_code == 201, sent.get_json()
     bodies = [receiver.verified(endpoint["secret"], i) for i in range(len(receiver.requests))]
     by_type = {b["type"]: b["data"] for b in bodies}
@@ -39,8 +47,8 @@ def test_a_customer_message_sends_message_received(app, owner, client, receiver)
 
 
 def test_a_failing_endpoint_raises_an_alert_that_other_endpoints_hear_of(app, owner, receiver):
-    from tests.webhooks.conftest import create_contact, deliveries, retry
     from careops.webhooks.delivery import RETRY_DELAYS
+    from tests.webhooks.conftest import create_contact, deliveries, retry
 
     receiver.statuses = [500] * len(RETRY_DELAYS) + [500]
     failing = create_endpoint(owner, receiver.url)

@@ -1,4 +1,5 @@
 """A public booking's life, as a webhook receiver verifying with standardwebhooks sees it."""
+
 from __future__ import annotations
 
 from tests.bookings.factories import Bookable
@@ -29,8 +30,13 @@ def test_book_confirm_reschedule_cancel(app, owner, client, receiver):
     assert moved.status_code == 200, moved.get_json()
     assert client.post(f"/api/v1/public/bookings/{token}/cancel").status_code == 200
 
-    assert receiver.types(secret) == ["booking.created", "booking.status_changed", "booking.rescheduled",
-                                      "booking.status_changed", "booking.cancelled"]
+    assert receiver.types(secret) == [
+        "booking.created",
+        "booking.status_changed",
+        "booking.rescheduled",
+        "booking.status_changed",
+        "booking.cancelled",
+    ]
     bodies = [receiver.verified(secret, i)["data"] for i in range(5)]
     assert (bodies[1]["old_status"], bodies[1]["new_status"]) == ("pending", "confirmed")
     assert bodies[2]["booking"]["start"] != booking["start"] and "old_start" in bodies[2]
@@ -45,8 +51,9 @@ def test_book_confirm_reschedule_cancel(app, owner, client, receiver):
 
 def test_completed_booking_and_new_contact(app, owner, client, receiver):
     bookable = Bookable(app, owner)
-    endpoint = create_endpoint(owner, receiver.url, events=["booking.created", "booking.status_changed",
-                                                            "contact.created"])
+    endpoint = create_endpoint(
+        owner, receiver.url, events=["booking.created", "booking.status_changed", "contact.created"]
+    )
     booked = bookable.public_book(client, bookable.start("11:00"), email="dora@example.com")
     assert booked.status_code == 201
     types = receiver.types(endpoint["secret"])

@@ -6,6 +6,7 @@ a separate process on the same database and queue: it delivers the outbox
 event, sends the first attempt and, about 5 seconds later, the scheduled
 retry — no worker sleeps in between.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Every /webhooks endpoint of API.md is in the served OpenAPI document, with its schemas and error statuses."""
+
 import pytest
 
 EXPECTED = {
@@ -10,8 +11,7 @@ EXPECTED = {
     ("post", "/api/v1/webhooks/{endpoint_id}/rotate-secret"): {"200", "401", "403", "404"},
     ("post", "/api/v1/webhooks/{endpoint_id}/test"): {"200", "401", "403", "404", "409"},
     ("get", "/api/v1/webhooks/{endpoint_id}/deliveries"): {"200", "401", "403", "404", "422"},
-    ("post", "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"): {"202", "401", "403", "404",
-                                                                                   "409"},
+    ("post", "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"): {"202", "401", "403", "404", "409"},
 }
 
 

@@ -1,4 +1,5 @@
 """The SSRF guard with CAREOPS_WEBHOOKS_ALLOW_PRIVATE off: internal hosts refused on save and at send time."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -18,24 +19,27 @@ def config_overrides():
     return {"CAREOPS_WEBHOOKS_ALLOW_PRIVATE": False, "CAREOPS_WEBHOOKS_TIMEOUT_SECONDS": 0.5}
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/hook",
-    "http://127.1.2.3:8080/hook",
-    "http://localhost/hook",
-    "http://localhost:5000/hook",
-    "http://10.0.0.5/hook",
-    "https://192.168.1.10/hook",
-    "http://172.16.0.1/hook",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://[::1]/hook",
-    "http://[::ffff:127.0.0.1]/hook",
-    "http://[fe80::1]/hook",
-    "http://[fd00::1]/hook",
-    "http://0.0.0.0/hook",
-    "http://224.0.0.1/hook",
-    "http://240.0.0.1/hook",
-    "http://2130706433/hook",  # 127.0.0.1 as one number
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://127.1.2.3:8080/hook",
+        "http://localhost/hook",
+        "http://localhost:5000/hook",
+        "http://10.0.0.5/hook",
+        "https://192.168.1.10/hook",
+        "http://172.16.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[fd00::1]/hook",
+        "http://0.0.0.0/hook",
+        "http://224.0.0.1/hook",
+        "http://240.0.0.1/hook",
+        "http://2130706433/hook",  # 127.0.0.1 as one number
+    ],
+)
 def test_internal_hosts_are_refused_on_create(owner, url):
     payload = assert_error(owner.post("/api/v1/webhooks", json={"url": url, "events": ["contact.created"]}), 422)
     assert "url" in payload["errors"], payload
@@ -71,11 +75,22 @@ def test_the_test_ping_is_refused_too(app, owner, receiver):
     assert receiver.requests == []
 
 
-@pytest.mark.parametrize("address, refused", [
-    ("8.8.8.8", False), ("2606:4700:4700::1111", False),
-    ("127.0.0.1", True), ("::1", True), ("10.1.2.3", True), ("169.254.169.254", True), ("100.64.0.1", True),
-    ("::ffff:10.0.0.1", True), ("ff02::1", True), ("::", True), ("192.0.2.1", True),
-])
+@pytest.mark.parametrize(
+    "address, refused",
+    [
+        ("8.8.8.8", False),
+        ("2606:4700:4700::1111", False),
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("10.1.2.3", True),
+        ("169.254.169.254", True),
+        ("100.64.0.1", True),
+        ("::ffff:10.0.0.1", True),
+        ("ff02::1", True),
+        ("::", True),
+        ("192.0.2.1", True),
+    ],
+)
 def test_refused_reason(address, refused):
     assert (guard.refused_reason(ipaddress.ip_address(address)) is not None) is refused
 

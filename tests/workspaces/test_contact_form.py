@@ -1,4 +1,5 @@
 """GET and PUT /contact-form."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,11 @@ def test_default_form(owner):
     form = owner.get("/api/v1/contact-form").get_json()
     assert form["enabled"] is True and form["success_message"]
     assert [(f["key"], f["type"], f["required"]) for f in form["fields"]] == [
-        ("name", "text", True), ("email", "email", False), ("phone", "phone", False), ("message", "textarea", False)]
+        ("name", "text", True),
+        ("email", "email", False),
+        ("phone", "phone", False),
+        ("message", "textarea", False),
+    ]
 
 
 def test_owner_replaces_the_form(owner, make_staff):
@@ -32,8 +37,13 @@ def test_owner_replaces_the_form(owner, make_staff):
 
 
 def test_required_defaults_to_false(owner):
-    form = {**FORM, "fields": [{"key": "name", "label": "Name", "type": "text"},
-                               {"key": "email", "label": "Email", "type": "email"}]}
+    form = {
+        **FORM,
+        "fields": [
+            {"key": "name", "label": "Name", "type": "text"},
+            {"key": "email", "label": "Email", "type": "email"},
+        ],
+    }
     fields = owner.put("/api/v1/contact-form", json=form).get_json()["fields"]
     assert [f["required"] for f in fields] == [False, False]
 
@@ -55,24 +65,27 @@ def field(**overrides):
 NAME, EMAIL = field(key="name"), field(key="email", type="email")
 
 
-@pytest.mark.parametrize("form, error_field", [
-    ({**FORM, "fields": [NAME, EMAIL, field(key="name")]}, "fields"),  # duplicate key
-    ({**FORM, "fields": [EMAIL]}, "fields"),  # no name
-    ({**FORM, "fields": [NAME, field(key="message")]}, "fields"),  # neither email nor phone
-    ({**FORM, "fields": []}, "fields"),
-    ({**FORM, "fields": [NAME, EMAIL] + [field(key=f"f{i}") for i in range(29)]}, "fields"),  # 31 fields
-    ({**FORM, "fields": [NAME, EMAIL, field(type="password")]}, "fields"),
-    ({**FORM, "fields": [NAME, EMAIL, field(key="Bad Key")]}, "fields"),
-    ({**FORM, "fields": [NAME, EMAIL, field(key="k" * 41)]}, "fields"),
-    ({**FORM, "fields": [NAME, EMAIL, field(label="")]}, "fields"),
-    ({**FORM, "fields": [NAME, EMAIL, field(label="l" * 121)]}, "fields"),
-    ({**FORM, "fields": [NAME, EMAIL, field(placeholder="x")]}, "fields"),
-    ({**FORM, "fields": "name,email"}, "fields"),
-    ({**FORM, "success_message": "s" * 501}, "success_message"),
-    ({**FORM, "enabled": "sometimes"}, "enabled"),
-    ({k: v for k, v in FORM.items() if k != "enabled"}, "enabled"),
-    ({**FORM, "theme": "dark"}, "theme"),
-])
+@pytest.mark.parametrize(
+    "form, error_field",
+    [
+        ({**FORM, "fields": [NAME, EMAIL, field(key="name")]}, "fields"),  # duplicate key
+        ({**FORM, "fields": [EMAIL]}, "fields"),  # no name
+        ({**FORM, "fields": [NAME, field(key="message")]}, "fields"),  # neither email nor phone
+        ({**FORM, "fields": []}, "fields"),
+        ({**FORM, "fields": [NAME, EMAIL] + [field(key=f"f{i}") for i in range(29)]}, "fields"),  # 31 fields
+        ({**FORM, "fields": [NAME, EMAIL, field(type="password")]}, "fields"),
+        ({**FORM, "fields": [NAME, EMAIL, field(key="Bad Key")]}, "fields"),
+        ({**FORM, "fields": [NAME, EMAIL, field(key="k" * 41)]}, "fields"),
+        ({**FORM, "fields": [NAME, EMAIL, field(label="")]}, "fields"),
+        ({**FORM, "fields": [NAME, EMAIL, field(label="l" * 121)]}, "fields"),
+        ({**FORM, "fields": [NAME, EMAIL, field(placeholder="x")]}, "fields"),
+        ({**FORM, "fields": "name,email"}, "fields"),
+        ({**FORM, "success_message": "s" * 501}, "success_message"),
+        ({**FORM, "enabled": "sometimes"}, "enabled"),
+        ({k: v for k, v in FORM.items() if k != "enabled"}, "enabled"),
+        ({**FORM, "theme": "dark"}, "theme"),
+    ],
+)
 def test_form_validation(owner, form, error_field):
     before = owner.get("/api/v1/contact-form").get_json()
     payload = assert_error(owner.put("/api/v1/contact-form", json=form), 422, "VALIDATION_ERROR")

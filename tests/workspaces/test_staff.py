@@ -1,8 +1,9 @@
 """GET /staff, PATCH /staff/{id}, GET /staff/invitations (owner only)."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -18,26 +19,36 @@ def test_owner_lists_every_user_of_the_workspace(owner, other_owner, make_staff)
     users = owner.get("/api/v1/staff").get_json()
     assert [u["id"] for u in users] == [owner.user["id"], staff.user["id"]]
     assert users[1] == staff.user
-    assert all(set(u) == {"id", "email", "full_name", "role", "workspace_id", "permissions", "is_active"}
-               for u in users)
+    assert all(
+        set(u) == {"id", "email", "full_name", "role", "workspace_id", "permissions", "is_active"} for u in users
+    )
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/api/v1/staff"), ("GET", "/api/v1/staff/invitations"), ("POST", "/api/v1/staff/invitations"),
-    ("PATCH", "/api/v1/staff/{id}"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/v1/staff"),
+        ("GET", "/api/v1/staff/invitations"),
+        ("POST", "/api/v1/staff/invitations"),
+        ("PATCH", "/api/v1/staff/{id}"),
+    ],
+)
 def test_staff_cannot_manage_staff(owner, make_staff, method, path):
     staff = make_staff(owner, inbox=True, bookings=True, forms=True, inventory=True)
     url = path.format(id=staff.user["id"])
-    body = {"email": "x@example.com"} if method == "POST" else ({"permissions": {"inbox": False}}
-                                                               if method == "PATCH" else None)
+    body = (
+        {"email": "x@example.com"}
+        if method == "POST"
+        else ({"permissions": {"inbox": False}} if method == "PATCH" else None)
+    )
     assert_error(staff.client.open(url, method=method, json=body, headers=staff.headers), 403, "FORBIDDEN")
 
 
 def test_patch_permissions_changes_only_the_given_ones(owner, make_staff):
     staff = make_staff(owner, inbox=True, forms=True)
-    response = owner.patch(f"/api/v1/staff/{staff.user['id']}", json={"permissions": {"bookings": True,
-                                                                                      "forms": False}})
+    response = owner.patch(
+        f"/api/v1/staff/{staff.user['id']}", json={"permissions": {"bookings": True, "forms": False}}
+    )
     assert response.status_code == 200
     expected = {"inbox": True, "bookings": True, "forms": False, "inventory": False}
     assert response.get_json()["permissions"] == expected
@@ -53,8 +64,7 @@ def test_permission_changes_apply_to_existing_tokens(owner, make_staff):
 
 def test_user_of_another_workspace_is_404(owner, other_owner, make_staff):
     foreign = make_staff(other_owner, inbox=True)
-    for user_id in (foreign.user["id"], other_owner.user["id"], "00000000-0000-0000-0000-000000000000",
-                    "x" * 100):
+    for user_id in (foreign.user["id"], other_owner.user["id"], "00000000-0000-0000-0000-000000000000", "x" * 100):
         assert_error(owner.patch(f"/api/v1/staff/{user_id}", json={"is_active": False}), 404, "NOT_FOUND")
     assert foreign.get("/api/v1/auth/me").get_json()["is_active"] is True
 
@@ -65,11 +75,16 @@ def test_the_owner_cannot_be_changed(owner):
     assert owner.get("/api/v1/auth/me").get_json()["is_active"] is True
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"is_active": "nope"}, "is_active"), ({"permissions": {"admin": True}}, "permissions"),
-    ({"permissions": {"inbox": "yes please"}}, "permissions"), ({"role": "owner"}, "role"),
-    ({"permissions": None}, "permissions"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"is_active": "nope"}, "is_active"),
+        ({"permissions": {"admin": True}}, "permissions"),
+        ({"permissions": {"inbox": "yes please"}}, "permissions"),
+        ({"role": "owner"}, "role"),
+        ({"permissions": None}, "permissions"),
+    ],
+)
 def test_patch_validation(owner, make_staff, body, field):
     staff = make_staff(owner)
     payload = assert_error(owner.patch(f"/api/v1/staff/{staff.user['id']}", json=body), 422)
@@ -82,17 +97,22 @@ def test_invitations_list_with_status(client, owner, other_owner):
 
     old = invite("old@example.com").get_json()
     other_owner.post("/api/v1/staff/invitations", json={"email": "elsewhere@example.com"})
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=8), tick=False):
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=8), tick=False):
         login = client.post("/api/v1/auth/login", json={"email": owner.user["email"], "password": PASSWORD})
         owner.headers = bearer(login.get_json()["access_token"])  # the first one expired on the way
         accepted = invite("accepted@example.com").get_json()
         pending = invite("pending@example.com").get_json()
-        client.post("/api/v1/auth/accept-invitation",
-                    json={"token": accepted["token"], "full_name": "Ann", "password": PASSWORD})
+        client.post(
+            "/api/v1/auth/accept-invitation",
+            json={"token": accepted["token"], "full_name": "Ann", "password": PASSWORD},
+        )
         listed = owner.get("/api/v1/staff/invitations").get_json()
     statuses = {i["email"]: i["status"] for i in listed}
-    assert statuses == {"old@example.com": "expired", "accepted@example.com": "accepted",
-                        "pending@example.com": "pending"}
+    assert statuses == {
+        "old@example.com": "expired",
+        "accepted@example.com": "accepted",
+        "pending@example.com": "pending",
+    }
     assert all("token" not in i for i in listed)
     assert {i["id"] for i in listed} == {old["id"], accepted["id"], pending["id"]}
     assert listed[0]["permissions"] == {**NO_PERMISSIONS, "forms": True}

@@ -1,19 +1,30 @@
 """GET and PATCH /workspace."""
+
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import assert_error
 
-FIELDS = {"id", "name", "slug", "status", "timezone", "country", "address", "contact_email", "created_at",
-          "activated_at"}
+FIELDS = {
+    "id",
+    "name",
+    "slug",
+    "status",
+    "timezone",
+    "country",
+    "address",
+    "contact_email",
+    "created_at",
+    "activated_at",
+}
 
 
 def test_get_workspace(owner):
     response = owner.get("/api/v1/workspace")
     assert response.status_code == 200
     workspace = response.get_json()
-    assert FIELDS <= set(workspace)
+    assert set(workspace) >= FIELDS
     assert workspace["id"] == owner.workspace_id and workspace["status"] == "setup"
     assert workspace["country"] == "US" and workspace["timezone"] == "Europe/Paris"
     assert workspace["activated_at"] is None and workspace["created_at"].endswith("+00:00")
@@ -24,9 +35,14 @@ def test_staff_can_read_the_workspace(owner, make_staff):
 
 
 def test_owner_patches_the_workspace(owner):
-    changes = {"name": "Renamed Clinic", "timezone": "America/New_York", "country": "fr",
-               "address": "1 rue de la Paix, Paris", "contact_email": "Front.Desk@Example.com",
-               "slug": "renamed-clinic"}
+    changes = {
+        "name": "Renamed Clinic",
+        "timezone": "America/New_York",
+        "country": "fr",
+        "address": "1 rue de la Paix, Paris",
+        "contact_email": "Front.Desk@Example.com",
+        "slug": "renamed-clinic",
+    }
     response = owner.patch("/api/v1/workspace", json=changes)
     assert response.status_code == 200
     expected = {**changes, "country": "FR", "contact_email": "front.desk@example.com"}
@@ -58,17 +74,34 @@ def test_keeping_ones_own_slug_is_fine(owner):
     assert owner.patch("/api/v1/workspace", json={"slug": slug}).status_code == 200
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"slug": "Upper-Case"}, "slug"), ({"slug": "with space"}, "slug"), ({"slug": "-leading"}, "slug"),
-    ({"slug": "bookings"}, "slug"), ({"slug": "forms"}, "slug"), ({"slug": "inbound"}, "slug"),
-    ({"slug": "trailing-"}, "slug"), ({"slug": "a" * 61}, "slug"), ({"slug": ""}, "slug"),
-    ({"slug": "caf\u00e9"}, "slug"),
-    ({"timezone": "Nowhere/City"}, "timezone"), ({"timezone": None}, "timezone"), ({"timezone": "x" * 500}, "timezone"),
-    ({"country": "XX"}, "country"), ({"country": "France"}, "country"), ({"country": ""}, "country"),
-    ({"name": ""}, "name"), ({"name": "n" * 121}, "name"), ({"name": None}, "name"),
-    ({"address": "a" * 301}, "address"), ({"contact_email": "not-an-email"}, "contact_email"),
-    ({"status": "active"}, "status"), ({"id": "x"}, "id"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"slug": "Upper-Case"}, "slug"),
+        ({"slug": "with space"}, "slug"),
+        ({"slug": "-leading"}, "slug"),
+        ({"slug": "bookings"}, "slug"),
+        ({"slug": "forms"}, "slug"),
+        ({"slug": "inbound"}, "slug"),
+        ({"slug": "trailing-"}, "slug"),
+        ({"slug": "a" * 61}, "slug"),
+        ({"slug": ""}, "slug"),
+        ({"slug": "caf\u00e9"}, "slug"),
+        ({"timezone": "Nowhere/City"}, "timezone"),
+        ({"timezone": None}, "timezone"),
+        ({"timezone": "x" * 500}, "timezone"),
+        ({"country": "XX"}, "country"),
+        ({"country": "France"}, "country"),
+        ({"country": ""}, "country"),
+        ({"name": ""}, "name"),
+        ({"name": "n" * 121}, "name"),
+        ({"name": None}, "name"),
+        ({"address": "a" * 301}, "address"),
+        ({"contact_email": "not-an-email"}, "contact_email"),
+        ({"status": "active"}, "status"),
+        ({"id": "x"}, "id"),
+    ],
+)
 def test_patch_validation(owner, changes, field):
     payload = assert_error(owner.patch("/api/v1/workspace", json=changes), 422, "VALIDATION_ERROR")
     assert list(payload["errors"]) == [field]

@@ -17,6 +17,7 @@ Webhooks: Postmark posts JSON — an inbound email (``From``, ``Subject``,
 URL token (checked by the core) *and* the HTTP basic-auth credentials of this
 configuration, which the owner writes into the webhook URL given to Postmark.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,21 +38,32 @@ METADATA_KEY = "careops_message_id"
 #: Bounce types after which the address will not take mail: the contact is marked undeliverable.
 HARD_BOUNCES = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "SpamNotification"})
 #: Bounce types that end this message but say nothing lasting about the address.
-FINAL_SOFT = frozenset({"SoftBounce", "DnsError", "Blocked", "DMARCPolicy", "VirusNotification",
-                        "TemplateRenderingFailed", "SMTPApiError", "Unknown"})
+FINAL_SOFT = frozenset(
+    {
+        "SoftBounce",
+        "DnsError",
+        "Blocked",
+        "DMARCPolicy",
+        "VirusNotification",
+        "TemplateRenderingFailed",
+        "SMTPApiError",
+        "Unknown",
+    }
+)
 
 
 class PostmarkConfig(ma.Schema):
-    server_token = ma.fields.String(required=True, validate=validate.Length(min=8, max=200),
-                                    metadata={"secret": True})
+    server_token = ma.fields.String(required=True, validate=validate.Length(min=8, max=200), metadata={"secret": True})
     from_email = ma.fields.Email(required=True)
     message_stream = ma.fields.String(load_default="outbound", validate=validate.Regexp(r"^[a-z0-9-]{1,30}$"))
     api_base_url = ma.fields.Url(load_default=DEFAULT_API, require_tld=False, schemes={"http", "https"})
     timeout_seconds = ma.fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=60))
     webhook_username = ma.fields.String(load_default="postmark", validate=validate.Regexp(r"^[^:\s]{1,60}$"))
-    webhook_password = ma.fields.String(required=True, validate=validate.Length(min=16, max=200),
-                                        metadata={"secret": True,
-                                                  "description": "Put it in the webhook URL given to Postmark"})
+    webhook_password = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=16, max=200),
+        metadata={"secret": True, "description": "Put it in the webhook URL given to Postmark"},
+    )
 
 
 def retryable(status_code: int) -> bool:
@@ -71,11 +83,18 @@ class PostmarkProvider(CommunicationProvider):
         sender = self.config["from_email"]
         if message.from_name:
             sender = f'"{message.from_name.replace(chr(34), "")}" <{sender}>'
-        payload = {"From": sender, "To": message.to, "Subject": message.subject or "",
-                   "TextBody": message.body, "MessageStream": self.config["message_stream"],
-                   "Headers": [{"Name": k, "Value": v} for k, v in (message.headers or {}).items()],
-                   "Attachments": [{"Name": name, "Content": base64.b64encode(content).decode(),
-                                    "ContentType": mime} for name, content, mime in message.attachments]}
+        payload = {
+            "From": sender,
+            "To": message.to,
+            "Subject": message.subject or "",
+            "TextBody": message.body,
+            "MessageStream": self.config["message_stream"],
+            "Headers": [{"Name": k, "Value": v} for k, v in (message.headers or {}).items()],
+            "Attachments": [
+                {"Name": name, "Content": base64.b64encode(content).decode(), "ContentType": mime}
+                for name, content, mime in message.attachments
+            ],
+        }
         if message.reply_to:
             payload["ReplyTo"] = message.reply_to
         if message.idempotency_key:
@@ -84,8 +103,9 @@ class PostmarkProvider(CommunicationProvider):
         url = f"{self.config['api_base_url'].rstrip('/')}/email"
         headers = {"Accept": "application/json", "X-Postmark-Server-Token": self.config["server_token"]}
         try:
-            response = httpx.post(url, json=payload, headers=headers,
-                                  timeout=httpx.Timeout(self.config.get("timeout_seconds") or 10.0))
+            response = httpx.post(
+                url, json=payload, headers=headers, timeout=httpx.Timeout(self.config.get("timeout_seconds") or 10.0)
+            )
         except httpx.TimeoutException as exc:
             raise ProviderError(f"Postmark did not answer in time: {exc.__class__.__name__}") from None
         except httpx.HTTPError as exc:
@@ -95,9 +115,12 @@ class PostmarkProvider(CommunicationProvider):
             return str(answer["MessageID"])
         code = answer.get("ErrorCode")
         detail = answer.get("Message") or response.reason_phrase
-        raise ProviderError(f"Postmark answered {response.status_code}"
-                            f"{f' (ErrorCode {code})' if code is not None else ''}: {detail}"[:500],
-                            retryable=retryable(response.status_code))
+        raise ProviderError(
+            f"Postmark answered {response.status_code}{f' (ErrorCode {code})' if code is not None else ''}: {detail}"[
+                :500
+            ],
+            retryable=retryable(response.status_code),
+        )
 
     # -- webhooks --------------------------------------------------------------------------------------
 
@@ -116,16 +139,23 @@ class PostmarkProvider(CommunicationProvider):
             return self._report(data, "noted")  # verified, nothing for CareOps to record
         if record is None and data.get("From") is not None:
             sender = (data.get("FromFull") or {}).get("Email") or data.get("From")
-            return {"channel": "email", "from": sender,
-                    "name": (data.get("FromFull") or {}).get("Name") or data.get("FromName") or None,
-                    "subject": data.get("Subject"),
-                    "body": data.get("StrippedTextReply") or data.get("TextBody") or "",
-                    "provider_message_id": data.get("MessageID")}
+            return {
+                "channel": "email",
+                "from": sender,
+                "name": (data.get("FromFull") or {}).get("Name") or data.get("FromName") or None,
+                "subject": data.get("Subject"),
+                "body": data.get("StrippedTextReply") or data.get("TextBody") or "",
+                "provider_message_id": data.get("MessageID"),
+            }
         return None
 
     def _report(self, data: dict, status: str) -> dict:
-        return {"event": "delivery", "provider_message_id": data.get("MessageID"), "status": status,
-                "message_id": (data.get("Metadata") or {}).get(METADATA_KEY)}
+        return {
+            "event": "delivery",
+            "provider_message_id": data.get("MessageID"),
+            "status": status,
+            "message_id": (data.get("Metadata") or {}).get(METADATA_KEY),
+        }
 
     def _bounce(self, data: dict) -> dict:
         kind = data.get("Type") or "Unknown"
@@ -133,8 +163,9 @@ class PostmarkProvider(CommunicationProvider):
         if not hard and kind not in FINAL_SOFT:
             return self._report(data, "noted")  # delayed, auto-reply…: the message is still on its way
         report = self._report(data, "failed")
-        report["error"] = (f"Email bounced ({data.get('Name') or kind}): "
-                           f"{data.get('Description') or data.get('Details') or ''}").strip()[:500]
+        report["error"] = (
+            f"Email bounced ({data.get('Name') or kind}): {data.get('Description') or data.get('Details') or ''}"
+        ).strip()[:500]
         if hard:
             report["bounce"] = "hard"
         return report

@@ -1,4 +1,5 @@
 """The core's fixtures (app, clients, owners, factories) for the Postmark plugin's tests, and a fake Postmark."""
+
 import pytest
 from fake_postmark import FakePostmark
 

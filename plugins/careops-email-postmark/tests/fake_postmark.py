@@ -9,6 +9,7 @@ to be down (503), rate limited (429) or slow. :meth:`FakePostmark.webhook`
 posts JSON with basic-auth credentials, as Postmark does with a webhook URL
 that carries them.
 """
+
 from __future__ import annotations
 
 import base64
@@ -55,7 +56,7 @@ class FakePostmark:
     def webhook(client, url: str, payload: dict, *, user=WEBHOOK_USER, password=WEBHOOK_PASSWORD):
         """POST a webhook's JSON to ``url`` (a full public URL) through the Flask test client."""
         path = url.split("://", 1)[1]
-        path = path[path.index("/"):]
+        path = path[path.index("/") :]
         headers = {}
         if user is not None:
             headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -70,16 +71,21 @@ class FakePostmark:
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                record = {"path": self.path, "token": self.headers.get("X-Postmark-Server-Token"),
-                          "accept": self.headers.get("Accept"), "content_type": self.headers.get("Content-Type")}
+                record = {
+                    "path": self.path,
+                    "token": self.headers.get("X-Postmark-Server-Token"),
+                    "accept": self.headers.get("Accept"),
+                    "content_type": self.headers.get("Content-Type"),
+                }
                 fake.requests.append(record)
                 if fake.delay:
                     time.sleep(fake.delay)
                 if self.path != "/email":
                     return self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
                 if record["token"] != SERVER_TOKEN:
-                    return self._answer(401, {"ErrorCode": 10, "Message": "The Server API token you provided was "
-                                                                          "invalid."})
+                    return self._answer(
+                        401, {"ErrorCode": 10, "Message": "The Server API token you provided was invalid."}
+                    )
                 if fake.down:
                     return self._answer(503, {"ErrorCode": 503, "Message": "Service unavailable"})
                 if fake.rate_limited:
@@ -93,14 +99,28 @@ class FakePostmark:
                     return self._answer(422, {"ErrorCode": 300, "Message": "Invalid 'From' address: ''."})
                 to = body.get("To") or ""
                 if "@" not in to:
-                    return self._answer(422, {"ErrorCode": 300, "Message": f"Error parsing 'To': Illegal email "
-                                                                          f"address '{to}'."})
+                    return self._answer(
+                        422, {"ErrorCode": 300, "Message": f"Error parsing 'To': Illegal email address '{to}'."}
+                    )
                 if to.startswith("inactive"):
-                    return self._answer(422, {"ErrorCode": 406, "Message": "You tried to send to recipient(s) "
-                                                                          "that have been marked as inactive."})
+                    return self._answer(
+                        422,
+                        {
+                            "ErrorCode": 406,
+                            "Message": "You tried to send to recipient(s) that have been marked as inactive.",
+                        },
+                    )
                 record["message_id"] = str(uuid.uuid4())
-                self._answer(200, {"To": to, "SubmittedAt": "2026-11-29T02:00:00.0000000-05:00",
-                                   "MessageID": record["message_id"], "ErrorCode": 0, "Message": "OK"})
+                self._answer(
+                    200,
+                    {
+                        "To": to,
+                        "SubmittedAt": "2026-11-29T02:00:00.0000000-05:00",
+                        "MessageID": record["message_id"],
+                        "ErrorCode": 0,
+                        "Message": "OK",
+                    },
+                )
 
             def _answer(self, status, payload):
                 body = json.dumps(payload).encode()

@@ -1,4 +1,5 @@
 """The postmark provider against a fake Postmark: sending, error classes, failover, webhooks and bounces."""
+
 import base64
 from contextlib import contextmanager
 
@@ -19,8 +20,13 @@ EMAIL = "dora@example.com"
 
 
 def postmark_config(fake, **extra):
-    return {"server_token": SERVER_TOKEN, "from_email": FROM_EMAIL, "api_base_url": fake.url,
-            "webhook_password": WEBHOOK_PASSWORD, **extra}
+    return {
+        "server_token": SERVER_TOKEN,
+        "from_email": FROM_EMAIL,
+        "api_base_url": fake.url,
+        "webhook_password": WEBHOOK_PASSWORD,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -47,8 +53,15 @@ def contact(actor, email=EMAIL, **extra):
 
 def queue(actor, contact_id, *, author="system", attachments=()) -> str:
     with tasks_held():
-        message_id = send_to_contact(actor.workspace_id, contact_id, channel="email", subject="Your visit",
-                                     body="See you on Monday.", author=author, attachments=attachments).id
+        message_id = send_to_contact(
+            actor.workspace_id,
+            contact_id,
+            channel="email",
+            subject="Your visit",
+            body="See you on Monday.",
+            author=author,
+            attachments=attachments,
+        ).id
         db.session.commit()
     return message_id
 
@@ -64,10 +77,17 @@ def webhook_url(actor, key="email") -> str:
 
 # -- configuration ---------------------------------------------------------------------------------------
 
+
 def test_the_config_needs_webhook_credentials_and_hides_secrets(owner, fake_postmark):
-    response = owner.put("/api/v1/integrations/email", json={
-        "provider": "postmark", "enabled": True, "priority": 10,
-        "config": {"server_token": SERVER_TOKEN, "from_email": "not an email", "api_base_url": fake_postmark.url}})
+    response = owner.put(
+        "/api/v1/integrations/email",
+        json={
+            "provider": "postmark",
+            "enabled": True,
+            "priority": 10,
+            "config": {"server_token": SERVER_TOKEN, "from_email": "not an email", "api_base_url": fake_postmark.url},
+        },
+    )
     errors = assert_error(response, 422)["errors"]["config"]
     assert set(errors) >= {"from_email", "webhook_password"}
     configured = configure(owner, "email", "postmark", config=postmark_config(fake_postmark))
@@ -77,6 +97,7 @@ def test_the_config_needs_webhook_credentials_and_hides_secrets(owner, fake_post
 
 
 # -- sending ---------------------------------------------------------------------------------------------
+
 
 def test_an_email_is_sent_with_the_token_metadata_and_attachments(postmark, fake_postmark):
     ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
@@ -151,6 +172,7 @@ def test_a_postmark_outage_fails_over_to_the_second_email_provider(postmark, fak
 
 # -- webhooks --------------------------------------------------------------------------------------------
 
+
 def sent_message(actor, fake, email=EMAIL):
     message_id = queue(actor, contact(actor, email=email)["id"], author="automation:booking_confirmation")
     assert delivery.deliver(message_id).status == "sent"
@@ -158,24 +180,47 @@ def sent_message(actor, fake, email=EMAIL):
 
 
 def record(kind, postmark_id, message_id, email=EMAIL, **extra):
-    return {"RecordType": kind, "MessageID": postmark_id, "Recipient": email, "Email": email,
-            "Metadata": {"careops_message_id": message_id}, "MessageStream": "outbound", "ServerID": 23, **extra}
+    return {
+        "RecordType": kind,
+        "MessageID": postmark_id,
+        "Recipient": email,
+        "Email": email,
+        "Metadata": {"careops_message_id": message_id},
+        "MessageStream": "outbound",
+        "ServerID": 23,
+        **extra,
+    }
 
 
 def test_a_delivery_webhook_marks_the_message_delivered(client, postmark, fake_postmark):
     message_id, postmark_id = sent_message(postmark, fake_postmark)
-    response = fake_postmark.webhook(client, webhook_url(postmark), record(
-        "Delivery", postmark_id, message_id, DeliveredAt="2026-11-29T02:01:00Z", Details="Test delivery"))
+    response = fake_postmark.webhook(
+        client,
+        webhook_url(postmark),
+        record("Delivery", postmark_id, message_id, DeliveredAt="2026-11-29T02:01:00Z", Details="Test delivery"),
+    )
     assert response.status_code == 200, response.get_json()
     assert message(message_id).status == "delivered"
 
 
 def test_a_hard_bounce_fails_the_message_and_marks_the_contact(client, postmark, fake_postmark):
     message_id, postmark_id = sent_message(postmark, fake_postmark)
-    response = fake_postmark.webhook(client, webhook_url(postmark), record(
-        "Bounce", postmark_id, message_id, ID=4323372036854775807, Type="HardBounce", TypeCode=1,
-        Name="Hard bounce", Description="The server was unable to deliver your message (ex: unknown user).",
-        Inactive=True, CanActivate=True))
+    response = fake_postmark.webhook(
+        client,
+        webhook_url(postmark),
+        record(
+            "Bounce",
+            postmark_id,
+            message_id,
+            ID=4323372036854775807,
+            Type="HardBounce",
+            TypeCode=1,
+            Name="Hard bounce",
+            Description="The server was unable to deliver your message (ex: unknown user).",
+            Inactive=True,
+            CanActivate=True,
+        ),
+    )
     assert response.status_code == 200
     failed = message(message_id)
     assert failed.status == "failed" and "Hard bounce" in failed.error
@@ -184,20 +229,36 @@ def test_a_hard_bounce_fails_the_message_and_marks_the_contact(client, postmark,
     assert shown["email_undeliverable"] is True
     # Automation stops emailing the address; a message from staff fails with the reason.
     with tasks_held():
-        assert send_to_contact(postmark.workspace_id, dora.id, channel="email", body="Reminder",
-                               author="automation:booking_reminder", automation_key="booking_reminder:x") is None
+        assert (
+            send_to_contact(
+                postmark.workspace_id,
+                dora.id,
+                channel="email",
+                body="Reminder",
+                author="automation:booking_reminder",
+                automation_key="booking_reminder:x",
+            )
+            is None
+        )
         staff = send_to_contact(postmark.workspace_id, dora.id, body="Hello?", author="system")
         db.session.commit()
     assert staff.status == "failed" and "undeliverable" in staff.error
     # A new address has not bounced.
-    assert postmark.patch(f"/api/v1/contacts/{dora.id}", json={"email": "dora@new.example"}).get_json()[
-        "email_undeliverable"] is False
+    assert (
+        postmark.patch(f"/api/v1/contacts/{dora.id}", json={"email": "dora@new.example"}).get_json()[
+            "email_undeliverable"
+        ]
+        is False
+    )
 
 
 def test_a_soft_bounce_fails_the_message_only(client, postmark, fake_postmark):
     message_id, postmark_id = sent_message(postmark, fake_postmark)
-    fake_postmark.webhook(client, webhook_url(postmark), record("Bounce", postmark_id, message_id, Type="SoftBounce",
-                                                                Name="Soft bounce", Inactive=False))
+    fake_postmark.webhook(
+        client,
+        webhook_url(postmark),
+        record("Bounce", postmark_id, message_id, Type="SoftBounce", Name="Soft bounce", Inactive=False),
+    )
     assert message(message_id).status == "failed"
     db.session.expire_all()
     assert db.session.scalars(sa.select(Contact).where(Contact.email == EMAIL)).one().email_undeliverable is False
@@ -205,16 +266,26 @@ def test_a_soft_bounce_fails_the_message_only(client, postmark, fake_postmark):
 
 def test_a_transient_delay_changes_nothing(client, postmark, fake_postmark):
     message_id, postmark_id = sent_message(postmark, fake_postmark)
-    response = fake_postmark.webhook(client, webhook_url(postmark), record("Bounce", postmark_id, message_id,
-                                                                           Type="Transient", Name="Message delayed"))
+    response = fake_postmark.webhook(
+        client,
+        webhook_url(postmark),
+        record("Bounce", postmark_id, message_id, Type="Transient", Name="Message delayed"),
+    )
     assert response.status_code == 200 and message(message_id).status == "sent"
 
 
-INBOUND = {"FromName": "Dora Dee", "From": "Dora@Example.com", "FromFull": {"Email": "Dora@Example.com",
-                                                                          "Name": "Dora Dee"},
-           "To": "inbound@clinic.example", "Subject": "Re: Your visit", "MessageID": "a8c1040e-db1c-4e18-ac79",
-           "TextBody": "Can we move it to Tuesday?\n\nOn Monday… wrote:\n> See you on Monday.",
-           "StrippedTextReply": "Can we move it to Tuesday?", "MessageStream": "inbound", "Attachments": []}
+INBOUND = {
+    "FromName": "Dora Dee",
+    "From": "Dora@Example.com",
+    "FromFull": {"Email": "Dora@Example.com", "Name": "Dora Dee"},
+    "To": "inbound@clinic.example",
+    "Subject": "Re: Your visit",
+    "MessageID": "a8c1040e-db1c-4e18-ac79",
+    "TextBody": "Can we move it to Tuesday?\n\nOn Monday… wrote:\n> See you on Monday.",
+    "StrippedTextReply": "Can we move it to Tuesday?",
+    "MessageStream": "inbound",
+    "Attachments": [],
+}
 
 
 def test_an_inbound_reply_is_appended_to_the_conversation(client, postmark, fake_postmark):
@@ -224,8 +295,11 @@ def test_an_inbound_reply_is_appended_to_the_conversation(client, postmark, fake
     [conversation] = postmark.get("/api/v1/conversations").get_json()
     assert conversation["contact"]["id"] == dora["id"] and conversation["unanswered"] is True
     [received] = messages(postmark.workspace_id, direction="in")
-    assert (received.channel, received.subject, received.body) == ("email", "Re: Your visit",
-                                                                    "Can we move it to Tuesday?")
+    assert (received.channel, received.subject, received.body) == (
+        "email",
+        "Re: Your visit",
+        "Can we move it to Tuesday?",
+    )
     fake_postmark.webhook(client, webhook_url(postmark), INBOUND)  # Postmark retried
     assert len(messages(postmark.workspace_id, direction="in")) == 1
 
@@ -248,8 +322,12 @@ def test_unauthenticated_webhooks_are_401_and_stored_nowhere(client, postmark, f
 
 
 def test_another_workspaces_credentials_do_not_open_this_url(client, postmark, other_owner, fake_postmark):
-    configure(other_owner, "email", "postmark",
-              config=postmark_config(fake_postmark, webhook_password="other-workspace-password-99"))
+    configure(
+        other_owner,
+        "email",
+        "postmark",
+        config=postmark_config(fake_postmark, webhook_password="other-workspace-password-99"),
+    )
     response = fake_postmark.webhook(client, webhook_url(other_owner), INBOUND)  # this workspace's password
     assert_error(response, 401)
     assert messages(other_owner.workspace_id) == []

@@ -13,6 +13,7 @@
 - nothing a customer or owner typed reaches a header with a CR, LF or other
   control character in it (header injection).
 """
+
 from __future__ import annotations
 
 import html
@@ -28,8 +29,23 @@ from careops.messaging.base import OutboundMessage, ProviderError
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,60}$")
 #: Headers this module writes; an OutboundMessage's extra headers cannot replace them.
-_RESERVED = {"from", "to", "cc", "bcc", "subject", "date", "message-id", "reply-to", "sender", "return-path",
-             "mime-version", "content-type", "content-transfer-encoding", "in-reply-to", "references"}
+_RESERVED = {
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "date",
+    "message-id",
+    "reply-to",
+    "sender",
+    "return-path",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "in-reply-to",
+    "references",
+}
 _URL = re.compile(r"https?://[^\s<>\"']+")
 MESSAGE_ID_PREFIX = "careops."
 #: CRLF line ends; bodies in quoted-printable/base64, so no relay needs 8BITMIME.
@@ -70,8 +86,7 @@ def _address(email: str, name: str | None = None) -> Address:
     try:
         return Address(display_name=one_line(name, 120), addr_spec=email)
     except (ValueError, IndexError, TypeError) as exc:
-        raise ProviderError(f"Not a usable email address: {one_line(email, 254)!r} ({exc})",
-                            retryable=False) from None
+        raise ProviderError(f"Not a usable email address: {one_line(email, 254)!r} ({exc})", retryable=False) from None
 
 
 def text_to_html(text: str) -> str:
@@ -81,8 +96,11 @@ def text_to_html(text: str) -> str:
         escaped = html.escape(block)
         linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
         paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
-    return ("<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif; line-height: 1.4\">\n"
-            + "\n".join(paragraphs) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html><body style="font-family: sans-serif; line-height: 1.4">\n'
+        + "\n".join(paragraphs)
+        + "\n</body></html>\n"
+    )
 
 
 def build(message: OutboundMessage, config: dict, *, now: datetime | None = None) -> EmailMessage:
@@ -115,11 +133,17 @@ def _attach(email: EmailMessage, filename: str, content: bytes, mime: str, *, or
     if (maintype.strip().lower(), subtype.lower()) == ("text", "calendar"):
         content, method = invitation(content, organizer=organizer, attendee=attendee)
         params = {"method": method, "charset": "utf-8"} if method else {"charset": "utf-8"}
-    email.add_attachment(content, maintype=maintype.strip().lower() or "application", subtype=subtype.lower(),
-                         filename=one_line(filename, 200) or "attachment", params=params)
+    email.add_attachment(
+        content,
+        maintype=maintype.strip().lower() or "application",
+        subtype=subtype.lower(),
+        filename=one_line(filename, 200) or "attachment",
+        params=params,
+    )
 
 
 # --- iCalendar: a published event becomes an invitation ----------------------------------------------
+
 
 def _unfold(text: str) -> list[str]:
     return re.sub(r"\r?\n[ \t]", "", text).replace("\r\n", "\n").split("\n")

@@ -7,6 +7,7 @@ customers' messages. IMAP credentials default to the SMTP ones (one mailbox
 for both is the common case). Secrets (``password``, ``imap_password``) are
 marked so the core stores them encrypted and never returns them.
 """
+
 from __future__ import annotations
 
 import ssl
@@ -30,20 +31,28 @@ def _text(limit: int, **kw):
 
 
 class SmtpConfig(ma.Schema):
-    host = ma.fields.String(required=True, validate=validate.Length(min=1, max=253),
-                            metadata={"description": "SMTP relay host name, e.g. smtp.example.com"})
+    host = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=253),
+        metadata={"description": "SMTP relay host name, e.g. smtp.example.com"},
+    )
     port = _port(metadata={"description": "Default: 587 with starttls, 465 with tls, 25 with none"})
     security = ma.fields.String(load_default="starttls", validate=validate.OneOf(SECURITY))
     username = _text(254)
     password = _text(1000, metadata={"secret": True})
     from_email = ma.fields.Email(required=True, metadata={"description": "The address customers see and reply to"})
     from_name = _text(120, metadata={"description": "Default: the workspace's name"})
-    reply_to = ma.fields.Email(load_default=None, allow_none=True,
-                               metadata={"description": "Default: the workspace's contact email"})
+    reply_to = ma.fields.Email(
+        load_default=None, allow_none=True, metadata={"description": "Default: the workspace's contact email"}
+    )
     timeout_seconds = ma.fields.Integer(load_default=DEFAULT_TIMEOUT, validate=validate.Range(min=1, max=120))
-    ca_certificate = _text(20000, metadata={
-        "description": "PEM certificate(s) to trust besides the system's, for a relay or mailbox with a private "
-                       "or self-signed certificate"})
+    ca_certificate = _text(
+        20000,
+        metadata={
+            "description": "PEM certificate(s) to trust besides the system's, for a relay or mailbox with a private "
+            "or self-signed certificate"
+        },
+    )
 
     imap_host = _text(253, metadata={"description": "Set to import customers' emails from this mailbox"})
     imap_port = _port(metadata={"description": "Default: 993 with tls, 143 otherwise"})
@@ -79,12 +88,16 @@ def imap_settings(config: dict) -> dict | None:
     if not config.get("imap_host"):
         return None
     security = config.get("imap_security") or "tls"
-    return {"host": config["imap_host"], "port": config.get("imap_port") or IMAP_PORTS[security],
-            "security": security, "username": config.get("imap_username") or config.get("username"),
-            "password": config.get("imap_password") or config.get("password"),
-            "folder": config.get("imap_folder") or "INBOX",
-            "timeout": config.get("timeout_seconds") or DEFAULT_TIMEOUT,
-            "ca_certificate": config.get("ca_certificate")}
+    return {
+        "host": config["imap_host"],
+        "port": config.get("imap_port") or IMAP_PORTS[security],
+        "security": security,
+        "username": config.get("imap_username") or config.get("username"),
+        "password": config.get("imap_password") or config.get("password"),
+        "folder": config.get("imap_folder") or "INBOX",
+        "timeout": config.get("timeout_seconds") or DEFAULT_TIMEOUT,
+        "ca_certificate": config.get("ca_certificate"),
+    }
 
 
 def tls_context(config: dict) -> ssl.SSLContext:

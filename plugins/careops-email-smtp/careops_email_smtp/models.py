@@ -10,6 +10,7 @@ workspace: it is never served by the API (the imported message is).
 Created by ``create_all`` in tests; the core's Alembic history carries it for
 installed systems.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,8 @@ class ImportedEmail(IdMixin, Base):
     __tablename__ = "smtp_imported_emails"
 
     integration_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False)
+        sa.String(36), sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False
+    )
     folder: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     uidvalidity: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     uid: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
@@ -33,5 +35,8 @@ class ImportedEmail(IdMixin, Base):
     outcome: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("integration_id", "folder", "uidvalidity", "uid",
-                                          name="uq_smtp_imported_emails_mailbox_uid"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "integration_id", "folder", "uidvalidity", "uid", name="uq_smtp_imported_emails_mailbox_uid"
+        ),
+    )

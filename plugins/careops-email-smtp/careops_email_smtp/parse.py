@@ -6,6 +6,7 @@ A bounce about one of our emails is read as a delivery report instead
 (:meth:`careops.messaging.base.CommunicationProvider.verify_inbound`), ready
 for :func:`careops.inbox.inbound.store_message`.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,9 @@ _QUOTE_HEADER = re.compile(
     r"|El\s.{1,300}\sescribió:"  # Spanish clients
     r"|-{2,}\s*Original Message\s*-{2,}"
     r"|-{2,}\s*Forwarded message\s*-{2,}"
-    r"|_{20,})\s*$", re.IGNORECASE)
+    r"|_{20,})\s*$",
+    re.IGNORECASE,
+)
 #: Outlook's quoted header block: "From: …" followed within a few lines by "Sent:"/"Date:".
 _OUTLOOK_FROM = re.compile(r"^\s*\*?(From|De|Von)\s*:\*?\s", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Date|Envoyé|Gesendet|To)\s*:", re.IGNORECASE)
@@ -38,10 +41,11 @@ def trim_reply(text: str) -> str:
     kept: list[str] = []
     for i, line in enumerate(lines):
         two = line + " " + (lines[i + 1] if i + 1 < len(lines) else "")
-        if _QUOTE_HEADER.match(line) or (_QUOTE_HEADER.match(two) and "wrote:" in two.lower()
-                                         and "wrote:" not in line.lower()):
+        if _QUOTE_HEADER.match(line) or (
+            _QUOTE_HEADER.match(two) and "wrote:" in two.lower() and "wrote:" not in line.lower()
+        ):
             break
-        if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(n) for n in lines[i + 1:i + 4]):
+        if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(n) for n in lines[i + 1 : i + 4]):
             break
         if line.rstrip() in ("--", "-- ") or _MOBILE_SIGNATURE.match(line):
             break
@@ -160,8 +164,10 @@ def bounce(email: EmailMessage) -> dict | None:
     5.x.x — no such mailbox) is a hard bounce, which marks the address
     undeliverable. Delays and successes are not reported.
     """
-    if email.get_content_type() != "multipart/report" or \
-            (email.get_param("report-type") or "").lower() != "delivery-status":
+    if (
+        email.get_content_type() != "multipart/report"
+        or (email.get_param("report-type") or "").lower() != "delivery-status"
+    ):
         return None
     recipients = []
     for part in email.walk():
@@ -176,9 +182,14 @@ def bounce(email: EmailMessage) -> dict | None:
         return None
     code = one_line(str(failed[0].get("Status") or ""), 20)
     diagnostic = one_line(str(failed[0].get("Diagnostic-Code") or ""), 300)
-    return {"event": "delivery", "message_id": ours[0], "provider_message_id": original, "status": "failed",
-            "error": f"Bounced ({code or 'failed'}): {diagnostic or 'the receiving server refused it'}"[:500],
-            "bounce": "hard" if code.startswith("5") else None}
+    return {
+        "event": "delivery",
+        "message_id": ours[0],
+        "provider_message_id": original,
+        "status": "failed",
+        "error": f"Bounced ({code or 'failed'}): {diagnostic or 'the receiving server refused it'}"[:500],
+        "bounce": "hard" if code.startswith("5") else None,
+    }
 
 
 def parse(raw: bytes, *, fallback_id: str) -> dict:
@@ -205,7 +216,8 @@ def parse(raw: bytes, *, fallback_id: str) -> dict:
         "subject": one_line(str(email.get("Subject") or ""), 300) or None,
         "body": text or "(no text)",
         "provider_message_id": header_id or fallback_id,
-        "thread_message_ids": careops_message_ids(str(email.get("In-Reply-To") or ""),
-                                                  str(email.get("References") or "")),
+        "thread_message_ids": careops_message_ids(
+            str(email.get("In-Reply-To") or ""), str(email.get("References") or "")
+        ),
         "skip": is_automatic(email, sender),
     }

@@ -3,6 +3,7 @@
 Importing this module also declares the plugin's table (:mod:`careops_email_smtp.models`),
 so ``create_all`` and Alembic's autogenerate see it whenever the plugin is installed.
 """
+
 from __future__ import annotations
 
 from huey import crontab

@@ -10,6 +10,7 @@ this module only maps what happened onto the contract:
   certificate that does not verify, a relay without STARTTLS: permanent —
   the message fails at once, with the server's answer as its error.
 """
+
 from __future__ import annotations
 
 import functools
@@ -57,7 +58,7 @@ class SmtpProvider(CommunicationProvider):
     def send_test(self, message: OutboundMessage) -> str:
         """The owner's test email; reports the server's answer to DATA (``250 … queued as …``)."""
         message_id, answer = self.deliver(message)
-        return f"the SMTP server answered \"{answer}\"; Message-ID {message_id}"
+        return f'the SMTP server answered "{answer}"; Message-ID {message_id}'
 
     def deliver(self, message: OutboundMessage) -> tuple[str, str]:
         """``(Message-ID, the server's answer to DATA)``, or :class:`ProviderError`."""
@@ -77,8 +78,11 @@ class SmtpProvider(CommunicationProvider):
         except smtplib.SMTPNotSupportedError as exc:
             raise ProviderError(f"SMTP server {target}: {exc}", retryable=False) from None
         except ssl.SSLCertVerificationError as exc:
-            raise ProviderError(f"SMTP server {target}: its TLS certificate does not verify ({exc.verify_message}); "
-                                "fix the host name or set ca_certificate", retryable=False) from None
+            raise ProviderError(
+                f"SMTP server {target}: its TLS certificate does not verify ({exc.verify_message}); "
+                "fix the host name or set ca_certificate",
+                retryable=False,
+            ) from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:  # refused, unreachable, timeout, TLS failure
             # smtplib reports a read that timed out as a closed connection: name it for the owner.
             timed_out = isinstance(exc, (TimeoutError, socket.timeout)) or str(exc).endswith("timed out")
@@ -98,8 +102,9 @@ class SmtpProvider(CommunicationProvider):
         timeout = cfg.get("timeout_seconds") or DEFAULT_TIMEOUT
         security = cfg.get("security") or "starttls"
         if security == "tls":
-            smtp = smtplib.SMTP_SSL(host, port, local_hostname=_local_hostname(), timeout=timeout,
-                                    context=tls_context(cfg))
+            smtp = smtplib.SMTP_SSL(
+                host, port, local_hostname=_local_hostname(), timeout=timeout, context=tls_context(cfg)
+            )
         else:
             smtp = smtplib.SMTP(host, port, local_hostname=_local_hostname(), timeout=timeout)
         try:

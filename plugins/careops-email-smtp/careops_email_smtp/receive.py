@@ -20,6 +20,7 @@ exactly as it was (flags included) for the people who also read it.
 
 No transaction is open while the IMAP server is talked to.
 """
+
 from __future__ import annotations
 
 import imaplib
@@ -53,8 +54,13 @@ def poll_all() -> dict[str, int]:
     """Poll every enabled ``smtp`` integration with IMAP settings; ``{integration id: emails imported}``."""
     from careops.integrations.models import Integration
 
-    ids = list(db.session.scalars(sa.select(Integration.id).where(
-        Integration.provider == PROVIDER, Integration.enabled.is_(True)).order_by(Integration.id)))
+    ids = list(
+        db.session.scalars(
+            sa.select(Integration.id)
+            .where(Integration.provider == PROVIDER, Integration.enabled.is_(True))
+            .order_by(Integration.id)
+        )
+    )
     db.session.rollback()
     imported = {}
     for integration_id in ids:
@@ -94,8 +100,7 @@ def poll(integration_id: str) -> int:
             imported = 0
             for uid in _new_uids(imap, last, since)[:BATCH]:
                 raw = _fetch(imap, uid)
-                imported += _import(integration_id, workspace_id, mailbox["folder"], uidvalidity, uid, raw,
-                                    own_address)
+                imported += _import(integration_id, workspace_id, mailbox["folder"], uidvalidity, uid, raw, own_address)
     except (MailboxError, imaplib.IMAP4.error, OSError) as exc:
         _record(integration_id, f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, MailboxError) else str(exc))
         return 0
@@ -115,8 +120,9 @@ class _open:
         where = f"{m['host']}:{m['port']}"
         try:
             if m["security"] == "tls":
-                self.imap = imaplib.IMAP4_SSL(m["host"], m["port"], ssl_context=tls_context(self._config()),
-                                              timeout=m["timeout"])
+                self.imap = imaplib.IMAP4_SSL(
+                    m["host"], m["port"], ssl_context=tls_context(self._config()), timeout=m["timeout"]
+                )
             else:
                 self.imap = imaplib.IMAP4(m["host"], m["port"], timeout=m["timeout"])
                 if m["security"] == "starttls":
@@ -194,15 +200,20 @@ def _fetch(imap, uid: int) -> bytes:
 
 
 def _last_uid(integration_id: str, folder: str, uidvalidity: int) -> int:
-    last = db.session.scalar(sa.select(sa.func.max(ImportedEmail.uid)).where(
-        ImportedEmail.integration_id == integration_id, ImportedEmail.folder == folder,
-        ImportedEmail.uidvalidity == uidvalidity))
+    last = db.session.scalar(
+        sa.select(sa.func.max(ImportedEmail.uid)).where(
+            ImportedEmail.integration_id == integration_id,
+            ImportedEmail.folder == folder,
+            ImportedEmail.uidvalidity == uidvalidity,
+        )
+    )
     db.session.rollback()
     return int(last or 0)
 
 
-def _import(integration_id: str, workspace_id: str, folder: str, uidvalidity: int, uid: int, raw: bytes,
-            own_address: str) -> int:
+def _import(
+    integration_id: str, workspace_id: str, folder: str, uidvalidity: int, uid: int, raw: bytes, own_address: str
+) -> int:
     """Store one email and its import row in one transaction; 1 when it became a message."""
     from careops.inbox.inbound import store_message
 
@@ -226,9 +237,19 @@ def _import(integration_id: str, workspace_id: str, folder: str, uidvalidity: in
         else:
             message_id = stored.id if stored is not None else None
             outcome = "imported" if stored is not None else "already imported (same Message-ID)"
-    if not insert_or_ignore(ImportedEmail, {
-            "id": new_id(), "integration_id": integration_id, "folder": folder, "uidvalidity": uidvalidity,
-            "uid": uid, "message_id": message_id, "outcome": outcome[:200], "imported_at": utcnow()}):
+    if not insert_or_ignore(
+        ImportedEmail,
+        {
+            "id": new_id(),
+            "integration_id": integration_id,
+            "folder": folder,
+            "uidvalidity": uidvalidity,
+            "uid": uid,
+            "message_id": message_id,
+            "outcome": outcome[:200],
+            "imported_at": utcnow(),
+        },
+    ):
         db.session.rollback()  # another poller got here first: its import stands, this one is undone
         return 0
     db.session.commit()

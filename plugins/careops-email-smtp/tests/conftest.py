@@ -3,6 +3,7 @@
 The core's fixtures (``app``, ``client``, ``owner``…) come from ``tests/conftest.py``
 of the repository; the plugin must be installed (``pip install -e plugins/careops-email-smtp``).
 """
+
 from __future__ import annotations
 
 import os

@@ -8,6 +8,7 @@
 - :func:`throwaway_certificate`: a self-signed certificate for ``localhost``
   and 127.0.0.1, made with ``cryptography``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,6 +34,7 @@ DOVECOT = "/usr/sbin/dovecot"
 
 # --- certificates -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Certificate:
     cert_pem: str
@@ -54,17 +56,25 @@ def throwaway_certificate(directory: str) -> Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     with open(os.path.join(directory, "cert.pem"), "w") as f:
         f.write(cert_pem)
     with open(os.path.join(directory, "key.pem"), "w") as f:
@@ -79,6 +89,7 @@ def free_port() -> int:
 
 
 # --- SMTP ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Received:
@@ -112,17 +123,28 @@ class Mailbox:
         if self.data_answer:
             return self.data_answer
         login = getattr(session.auth_data, "login", None) if session.authenticated else None
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
-                                      server.transport.get_extra_info("ssl_object") is not None,
-                                      login.decode() if isinstance(login, bytes) else login))
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content,
+                server.transport.get_extra_info("ssl_object") is not None,
+                login.decode() if isinstance(login, bytes) else login,
+            )
+        )
         return f"250 2.0.0 Ok: queued as TEST{len(self.received)}"
 
 
 class SmtpServer:
     """aiosmtpd on 127.0.0.1:<free port>, in its own thread and event loop."""
 
-    def __init__(self, *, security: str = "none", certificate: Certificate | None = None,
-                 credentials: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        security: str = "none",
+        certificate: Certificate | None = None,
+        credentials: tuple[str, str] | None = None,
+    ):
         self.mailbox = Mailbox()
         self.security, self.certificate, self.credentials = security, certificate, credentials
         self.loop = asyncio.new_event_loop()
@@ -131,24 +153,33 @@ class SmtpServer:
         self.port = None
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
-        ok = isinstance(auth_data, LoginPassword) and self.credentials is not None and \
-            (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.credentials is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        )
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     def _protocol(self):
         self.mailbox.connections += 1
         starttls = self.security == "starttls"
-        return SMTP(self.mailbox, hostname="mail.test", loop=self.loop,
-                    tls_context=self.certificate.server_context() if starttls else None,
-                    require_starttls=starttls,
-                    authenticator=self._authenticate if self.credentials else None,
-                    auth_required=bool(self.credentials), auth_require_tls=self.security != "none")
+        return SMTP(
+            self.mailbox,
+            hostname="mail.test",
+            loop=self.loop,
+            tls_context=self.certificate.server_context() if starttls else None,
+            require_starttls=starttls,
+            authenticator=self._authenticate if self.credentials else None,
+            auth_required=bool(self.credentials),
+            auth_require_tls=self.security != "none",
+        )
 
     def start(self) -> SmtpServer:
         self.thread.start()
         ssl_context = self.certificate.server_context() if self.security == "tls" else None
         self.server = asyncio.run_coroutine_threadsafe(
-            self.loop.create_server(self._protocol, host="127.0.0.1", port=0, ssl=ssl_context), self.loop).result(10)
+            self.loop.create_server(self._protocol, host="127.0.0.1", port=0, ssl=ssl_context), self.loop
+        ).result(10)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -253,8 +284,12 @@ class Dovecot:
                 for name in os.listdir(self.root):
                     shutil.chown(os.path.join(self.root, name), self.user, self.group)
             as_user = {"user": self.user, "group": self.group, "extra_groups": []} if os.geteuid() == 0 else {}
-            self.process = subprocess.Popen([DOVECOT, "-F", "-c", os.path.join(self.root, "dovecot.conf")],
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **as_user)
+            self.process = subprocess.Popen(
+                [DOVECOT, "-F", "-c", os.path.join(self.root, "dovecot.conf")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                **as_user,
+            )
             if self._wait_ready():
                 return self
             self.stop(remove=False)

@@ -1,4 +1,5 @@
 """Receiving through a real IMAP server (dovecot on loopback): replies land in the right conversation, once."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -16,8 +17,16 @@ from careops.extensions import db
 from tests.messaging.fixtures import messages, outbox_events
 
 
-def email_from(sender: str, subject: str, body: str, *, in_reply_to: str | None = None,
-               references: str | None = None, attachment: tuple[str, bytes] | None = None, **headers) -> bytes:
+def email_from(
+    sender: str,
+    subject: str,
+    body: str,
+    *,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    attachment: tuple[str, bytes] | None = None,
+    **headers,
+) -> bytes:
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = sender, FROM_EMAIL, subject
     email["Date"], email["Message-ID"] = format_datetime(utcnow()), make_msgid(domain="mail.example.org")
@@ -40,8 +49,9 @@ def clinic(client, owner, smtp_server, certificate, mailbox):
 
 def contact_by_email(workspace_id: str, email: str) -> Contact | None:
     db.session.expire_all()
-    return db.session.scalars(sa.select(Contact).where(Contact.workspace_id == workspace_id,
-                                                       Contact.email == email)).first()
+    return db.session.scalars(
+        sa.select(Contact).where(Contact.workspace_id == workspace_id, Contact.email == email)
+    ).first()
 
 
 def inbound(workspace_id: str) -> list:
@@ -71,10 +81,16 @@ def test_a_reply_is_threaded_into_its_conversation_once_across_polls_and_a_resta
     assert sam_confirmation.conversation_id and sam_confirmation.provider_message_id.startswith("<careops.")
 
     # Sam answers from his work address; the reply names the confirmation it answers.
-    mailbox.deliver(email_from("Sam at work <sam.work@example.org>", "Re: Your booking", REPLY,
-                               in_reply_to=sam_confirmation.provider_message_id,
-                               references=f"<older@example.org> {sam_confirmation.provider_message_id}",
-                               attachment=("referral.pdf", b"%PDF" + b"x" * 2044)))
+    mailbox.deliver(
+        email_from(
+            "Sam at work <sam.work@example.org>",
+            "Re: Your booking",
+            REPLY,
+            in_reply_to=sam_confirmation.provider_message_id,
+            references=f"<older@example.org> {sam_confirmation.provider_message_id}",
+            attachment=("referral.pdf", b"%PDF" + b"x" * 2044),
+        )
+    )
     mailbox.deliver(email_from("New Person <new.person@example.net>", "Home visits?", "Do you do home visits?"))
 
     assert sum(poll_all().values()) == 2
@@ -112,8 +128,10 @@ def test_a_reply_is_threaded_into_its_conversation_once_across_polls_and_a_resta
     assert sum(poll_all().values()) == 1
     olivia = contact_by_email(workspace_id, "olivia@example.com")
     [olivia_message] = [m for m in inbound(workspace_id) if m.from_address == "olivia@example.com"]
-    assert olivia_message.conversation_id == clinic.owner.get(
-        f"/api/v1/contacts/{olivia.id}").get_json()["conversation_id"]
+    assert (
+        olivia_message.conversation_id
+        == clinic.owner.get(f"/api/v1/contacts/{olivia.id}").get_json()["conversation_id"]
+    )
 
 
 def test_automatic_emails_and_our_own_are_recorded_but_not_imported(clinic, mailbox):
@@ -125,23 +143,28 @@ def test_automatic_emails_and_our_own_are_recorded_but_not_imported(clinic, mail
     assert inbound(clinic.owner.workspace_id) == []
     assert contact_by_email(clinic.owner.workspace_id, "sam@example.com") is None
     outcomes = [r.outcome for r in db.session.scalars(sa.select(ImportedEmail).order_by(ImportedEmail.uid))]
-    assert outcomes == ["skipped: automatic email (Auto-Submitted: auto-replied)",
-                        "skipped: delivery report or automatic sender", "skipped: bulk or list email",
-                        "skipped: sent by this mailbox itself"]
+    assert outcomes == [
+        "skipped: automatic email (Auto-Submitted: auto-replied)",
+        "skipped: delivery report or automatic sender",
+        "skipped: bulk or list email",
+        "skipped: sent by this mailbox itself",
+    ]
     assert sum(poll_all().values()) == 0 and len(outcomes) == 4
 
 
 def bounce_of(message_id: str, recipient: str, status: str = "5.1.1") -> bytes:
     """A delivery status notification (RFC 3464) as Postfix writes one."""
-    return (f"From: MAILER-DAEMON@mail.example.org\r\nTo: {FROM_EMAIL}\r\n"
-            "Subject: Undelivered Mail Returned to Sender\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
-            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
-            "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-            "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.org\r\n\r\n"
-            f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n"
-            f"Diagnostic-Code: smtp; 550 {status} <{recipient}>: Recipient address rejected\r\n\r\n"
-            f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: {FROM_EMAIL}\r\nTo: {recipient}\r\n"
-            f"Message-ID: {message_id}\r\nSubject: Your booking\r\n\r\n--B--\r\n").encode()
+    return (
+        f"From: MAILER-DAEMON@mail.example.org\r\nTo: {FROM_EMAIL}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.org\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; 550 {status} <{recipient}>: Recipient address rejected\r\n\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: {FROM_EMAIL}\r\nTo: {recipient}\r\n"
+        f"Message-ID: {message_id}\r\nSubject: Your booking\r\n\r\n--B--\r\n"
+    ).encode()
 
 
 def test_a_bounce_fails_the_message_and_marks_the_address(clinic, mailbox):
@@ -164,8 +187,9 @@ def test_a_bounce_fails_the_message_and_marks_the_address(clinic, mailbox):
 def test_the_mailbox_history_before_the_integration_is_left_alone(clinic, mailbox):
     from datetime import timedelta
 
-    mailbox.deliver(email_from("old.friend@example.com", "Last year", "An old email"),
-                    arrived=utcnow() - timedelta(days=30))
+    mailbox.deliver(
+        email_from("old.friend@example.com", "Last year", "An old email"), arrived=utcnow() - timedelta(days=30)
+    )
     mailbox.deliver(email_from("sam@example.com", "Today", "A new email"))
     assert sum(poll_all().values()) == 1
     assert [m.body for m in inbound(clinic.owner.workspace_id)] == ["A new email"]
@@ -175,9 +199,12 @@ def test_the_mailbox_history_before_the_integration_is_left_alone(clinic, mailbo
 def test_an_html_only_email_is_read_as_text(clinic, mailbox):
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = "carla@example.com", FROM_EMAIL, "Question"
-    email.set_content("<html><body><p>Hello,</p><p>Is <b>Friday</b> free?</p>"
-                      "<div class=\"gmail_quote\">On Monday you wrote:<blockquote>old text</blockquote></div>"
-                      "</body></html>", subtype="html")
+    email.set_content(
+        "<html><body><p>Hello,</p><p>Is <b>Friday</b> free?</p>"
+        '<div class="gmail_quote">On Monday you wrote:<blockquote>old text</blockquote></div>'
+        "</body></html>",
+        subtype="html",
+    )
     mailbox.deliver(email.as_bytes())
     assert sum(poll_all().values()) == 1
     [message] = inbound(clinic.owner.workspace_id)
@@ -185,8 +212,9 @@ def test_an_html_only_email_is_read_as_text(clinic, mailbox):
     assert message.provider_message_id.startswith("imap:")  # no Message-ID header: named by its UID
 
 
-def test_a_mailbox_that_refuses_the_login_is_reported_on_the_integration(client, owner, smtp_server, certificate,
-                                                                         mailbox):
+def test_a_mailbox_that_refuses_the_login_is_reported_on_the_integration(
+    client, owner, smtp_server, certificate, mailbox
+):
     clinic = Clinic(client, owner, smtp_server, certificate, **imap_config(mailbox, imap_password="wrong"))
     mailbox.deliver(email_from("sam@example.com", "Hello", "Hi there"))
     assert sum(poll_all().values()) == 0
@@ -214,8 +242,9 @@ def test_integrations_without_imap_are_not_polled(client, owner, smtp_server, ce
     mailbox.deliver(email_from("sam@example.com", "Hello", "Hi there"))
     from careops.integrations.models import Integration
 
-    integration_id = db.session.scalar(sa.select(Integration.id).where(Integration.key == "email",
-                                                                        Integration.workspace_id == owner.workspace_id))
+    integration_id = db.session.scalar(
+        sa.select(Integration.id).where(Integration.key == "email", Integration.workspace_id == owner.workspace_id)
+    )
     assert poll_all() == {integration_id: 0} and clinic.integration["provider"] == "smtp"
     assert inbound(owner.workspace_id) == []
 

@@ -8,6 +8,7 @@ event, sends the confirmation to the aiosmtpd server of this test process,
 and runs the plugin's IMAP poll (enqueued here rather than waiting for the
 minute's schedule) against dovecot.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,9 +42,9 @@ def worker(app, app_config, queue_url, tmp_path):
         yield process, log_path
 
 
-
-def test_a_public_booking_emails_its_confirmation_and_the_reply_comes_back(client, owner, smtp_server, certificate,
-                                                                          mailbox, worker):
+def test_a_public_booking_emails_its_confirmation_and_the_reply_comes_back(
+    client, owner, smtp_server, certificate, mailbox, worker
+):
     from careops.tasks import huey
 
     process, log_path = worker
@@ -54,13 +55,18 @@ def test_a_public_booking_emails_its_confirmation_and_the_reply_comes_back(clien
     email = received[0].email
     [ics] = list(email.iter_attachments())
     assert ics.get_filename() == f"{booking['reference']}.ics" and ics.get_param("method") == "REQUEST"
-    [confirmation] = wait_for(lambda: [m for m in messages(owner.workspace_id, author="automation:booking_confirmation")
-                                       if m.status == "sent"])
+    [confirmation] = wait_for(
+        lambda: [
+            m for m in messages(owner.workspace_id, author="automation:booking_confirmation") if m.status == "sent"
+        ]
+    )
     assert email["Message-ID"] == confirmation.provider_message_id
 
-    reply = (f"From: Sam <sam@example.com>\r\nTo: {FROM_EMAIL}\r\nSubject: Re: {email['Subject']}\r\n"
-             f"In-Reply-To: {email['Message-ID']}\r\nMessage-ID: <reply-1@example.com>\r\n\r\n"
-             "See you then!\r\n\r\nOn Monday, Clinic wrote:\r\n> Thank you for booking\r\n").encode()
+    reply = (
+        f"From: Sam <sam@example.com>\r\nTo: {FROM_EMAIL}\r\nSubject: Re: {email['Subject']}\r\n"
+        f"In-Reply-To: {email['Message-ID']}\r\nMessage-ID: <reply-1@example.com>\r\n\r\n"
+        "See you then!\r\n\r\nOn Monday, Clinic wrote:\r\n> Thank you for booking\r\n"
+    ).encode()
     mailbox.deliver(reply)
     huey.enqueue(huey._registry.string_to_task(POLL_TASK)())  # what the minute's schedule would do
     [answer] = wait_for(lambda: messages(owner.workspace_id, direction="in"), timeout=45) or [None]

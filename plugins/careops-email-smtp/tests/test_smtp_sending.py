@@ -1,4 +1,5 @@
 """Sending through a real SMTP server (aiosmtpd on loopback): the email itself, and what its answers mean."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -50,7 +51,7 @@ def test_a_booking_confirmation_arrives_with_its_headers_and_ics(clinic, smtp_se
     assert all(len(line.encode()) <= 75 for line in folded.split("\r\n"))  # RFC 5545 line folding
     calendar = folded.replace("\r\n ", "")
     assert "METHOD:REQUEST" in calendar and "METHOD:PUBLISH" not in calendar
-    assert f"ORGANIZER;CN=\"{clinic.workspace['name']}\":mailto:{FROM_EMAIL}" in calendar
+    assert f'ORGANIZER;CN="{clinic.workspace["name"]}":mailto:{FROM_EMAIL}' in calendar
     assert "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:sam@example.com" in calendar
     assert f"Booking reference {booking['reference']}" in calendar
 
@@ -123,8 +124,7 @@ def test_a_closed_port_is_retried(client, owner, start_smtp, certificate):
     assert "unreachable: ConnectionRefusedError" in sent.error
 
 
-def test_a_server_that_never_answers_times_out_and_is_retried(client, owner, start_smtp, certificate,
-                                                              silent_server):
+def test_a_server_that_never_answers_times_out_and_is_retried(client, owner, start_smtp, certificate, silent_server):
     server = start_smtp("none")
     clinic = Clinic(client, owner, server, certificate, port=silent_server.port, timeout_seconds=1)
     clinic.book()
@@ -139,8 +139,14 @@ def test_names_and_subjects_never_break_a_header(clinic, smtp_server):
     workspace.name = "Clinic\r\nBcc: victim@example.com"
     db.session.commit()
     contact = clinic.owner.post("/api/v1/contacts", json={"name": "Sam", "email": "sam@example.com"}).get_json()
-    send_to_contact(clinic.owner.workspace_id, contact["id"], channel="email",
-                    subject="Hello\r\nBcc: victim@example.com\nX-Evil: 1", body="Hi", author="system")
+    send_to_contact(
+        clinic.owner.workspace_id,
+        contact["id"],
+        channel="email",
+        subject="Hello\r\nBcc: victim@example.com\nX-Evil: 1",
+        body="Hi",
+        author="system",
+    )
     db.session.commit()
     [received] = smtp_server.mailbox.received
     assert received.rcpt_tos == ["sam@example.com"]
@@ -179,8 +185,9 @@ def test_failover_to_console_opens_the_breaker_and_says_why(client, owner, start
     assert (third.status, third.provider, third.error) == ("sent", "console", None)
 
 
-def test_the_test_endpoint_sends_a_real_email_and_reports_the_answer(client, owner, smtp_server, certificate,
-                                                                     make_staff, other_owner):
+def test_the_test_endpoint_sends_a_real_email_and_reports_the_answer(
+    client, owner, smtp_server, certificate, make_staff, other_owner
+):
     put_integration(owner, "email", "smtp", smtp_config(smtp_server, certificate))
     response = owner.post("/api/v1/integrations/email/test", json={"to": "me@example.com"})
     assert response.status_code == 200
@@ -210,8 +217,7 @@ def test_the_test_endpoint_sends_a_real_email_and_reports_the_answer(client, own
 def test_secrets_are_stored_encrypted_and_never_returned(client, owner, smtp_server, certificate):
     from careops.integrations.models import Integration
 
-    config = {**smtp_config(smtp_server, certificate), "imap_host": "127.0.0.1",
-              "imap_password": "imap-secret-value"}
+    config = {**smtp_config(smtp_server, certificate), "imap_host": "127.0.0.1", "imap_password": "imap-secret-value"}
     answer = put_integration(owner, "email", "smtp", config)
     listed = owner.get("/api/v1/integrations").get_json()
     for shown in (answer, listed):
@@ -231,17 +237,20 @@ def test_secrets_are_stored_encrypted_and_never_returned(client, owner, smtp_ser
     assert received.login == SMTP_USER and received.email["From"].addresses[0].display_name == "Front desk"
 
 
-@pytest.mark.parametrize("config, field", [
-    ({"from_email": FROM_EMAIL}, "host"),
-    ({"host": "smtp.example.com"}, "from_email"),
-    ({"host": "smtp.example.com", "from_email": "not-an-email"}, "from_email"),
-    ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "security": "ssl"}, "security"),
-    ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "port": 0}, "port"),
-    ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "username": "u"}, "password"),
-    ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "imap_host": "imap.example.com"}, "imap_username"),
-    ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "ca_certificate": "nonsense"}, "ca_certificate"),
-    ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "api_key": "x"}, "api_key"),
-])
+@pytest.mark.parametrize(
+    "config, field",
+    [
+        ({"from_email": FROM_EMAIL}, "host"),
+        ({"host": "smtp.example.com"}, "from_email"),
+        ({"host": "smtp.example.com", "from_email": "not-an-email"}, "from_email"),
+        ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "security": "ssl"}, "security"),
+        ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "port": 0}, "port"),
+        ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "username": "u"}, "password"),
+        ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "imap_host": "imap.example.com"}, "imap_username"),
+        ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "ca_certificate": "nonsense"}, "ca_certificate"),
+        ({"host": "smtp.example.com", "from_email": FROM_EMAIL, "api_key": "x"}, "api_key"),
+    ],
+)
 def test_the_configuration_is_validated(owner, config, field):
     from tests.conftest import assert_error
 

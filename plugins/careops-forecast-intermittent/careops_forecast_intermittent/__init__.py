@@ -10,6 +10,7 @@ The forecast use per day is ``p · z`` (Teunter, Syntetos & Babai 2011). Both
 are initialised from the first weeks of history. Booked use already in the
 calendar is a floor: the forecast never expects less than what is booked.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,13 +1,14 @@
 """The intermittent-demand forecaster, installed as a distribution, answering through /inventory/forecast."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from careops_forecast_intermittent import IntermittentForecaster, daily_series, tsb
+
 from tests.inventory.conftest import URL, backdate, make_item
 
 
@@ -35,7 +36,7 @@ def test_hook_careops_inventory_forecasters_through_the_forecast_endpoint(app, o
 
 
 def test_an_item_no_longer_used_fades_out():
-    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
     busy_then_quiet = [(now - timedelta(days=d), -2) for d in range(90, 200, 2)]
     series = daily_series(busy_then_quiet, now)
     assert series.sum() == 2 * len(busy_then_quiet) and series[-89:].sum() == 0
@@ -44,10 +45,14 @@ def test_an_item_no_longer_used_fades_out():
 
 
 def test_no_use_means_no_forecast():
-    item = SimpleNamespace(quantity=4, low_stock_threshold=1, now=datetime(2026, 6, 1, tzinfo=timezone.utc))
+    item = SimpleNamespace(quantity=4, low_stock_threshold=1, now=datetime(2026, 6, 1, tzinfo=UTC))
     result = IntermittentForecaster().forecast(item, [], upcoming_usage=0, days=30)
-    assert result == {"expected_use": 0, "days_until_empty": None, "reorder_suggested": False,
-                      "method": "intermittent_tsb"}
+    assert result == {
+        "expected_use": 0,
+        "days_until_empty": None,
+        "reorder_suggested": False,
+        "method": "intermittent_tsb",
+    }
     assert tsb(np.zeros(10)) == 0.0
     booked = IntermittentForecaster().forecast(item, [], upcoming_usage=5, days=30)
     assert booked["expected_use"] == 5 and booked["reorder_suggested"] is True

@@ -1,4 +1,5 @@
 """The clinic pack, installed as a pip distribution and found through the ``careops`` entry point group."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -35,11 +36,18 @@ def test_without_entry_point_plugins_the_pack_is_not_offered(make_app):
 def test_the_pack_is_offered_and_valid(owner):
     packs = {p["key"]: p for p in owner.get("/api/v1/form-packs").get_json()}
     clinic = packs["clinic"]  # the core checked every template like an owner's: it is listed
-    assert [t["name"] for t in clinic["templates"]] == ["New patient intake", "Treatment consent",
-                                                       "Health screening"]
+    assert [t["name"] for t in clinic["templates"]] == ["New patient intake", "Treatment consent", "Health screening"]
     intake = {f["key"]: f for f in clinic["templates"][0]["fields"]}
-    for key in ("full_name", "date_of_birth", "allergies", "medications", "emergency_contact_name",
-                "emergency_contact_phone", "email", "phone"):
+    for key in (
+        "full_name",
+        "date_of_birth",
+        "allergies",
+        "medications",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "email",
+        "phone",
+    ):
         assert intake[key]["required"] is True, key
     assert intake["date_of_birth"]["type"] == "date" and intake["emergency_contact_phone"]["type"] == "phone"
     consent = {f["key"]: f for f in clinic["templates"][1]["fields"]}
@@ -55,19 +63,31 @@ def test_import_once_and_fill_the_consent_with_a_signature(clinic, client):
     templates = {t["name"]: t for t in imported.get_json()}
     assert len(templates) == 3 and all(t["pack_key"] == "clinic" for t in templates.values())
     assert [t["id"] for t in owner.post(f"{API}/from-pack", json={"pack_key": "clinic"}).get_json()] == [
-        t["id"] for t in imported.get_json()]
+        t["id"] for t in imported.get_json()
+    ]
     consent = templates["Treatment consent"]
-    assert owner.patch(f"/api/v1/services/{clinic.service_id}",
-                       json={"form_template_ids": [consent["id"]]}).status_code == 200
+    assert (
+        owner.patch(f"/api/v1/services/{clinic.service_id}", json={"form_template_ids": [consent["id"]]}).status_code
+        == 200
+    )
     clinic.book(client)
     [token] = form_tokens(owner.workspace_id)
-    answers = {"patient_name": "Cara Customer", "treatment": "Root canal", "explained": True,
-               "questions_answered": True, "may_withdraw": True, "photographs": "No", "signed_on": "2026-03-02"}
+    answers = {
+        "patient_name": "Cara Customer",
+        "treatment": "Root canal",
+        "explained": True,
+        "questions_answered": True,
+        "may_withdraw": True,
+        "photographs": "No",
+        "signed_on": "2026-03-02",
+    }
     refused = assert_error(client.post(f"/api/v1/public/forms/{token}", json={"data": answers}), 422)
     assert refused["errors"]["data"] == {"signature": ["This field is required."]}
     unticked = {**answers, "may_withdraw": False, "signature": SIGNATURE}
-    assert "may_withdraw" in assert_error(client.post(f"/api/v1/public/forms/{token}",
-                                                      json={"data": unticked}), 422)["errors"]["data"]
+    assert (
+        "may_withdraw"
+        in assert_error(client.post(f"/api/v1/public/forms/{token}", json={"data": unticked}), 422)["errors"]["data"]
+    )
     done = client.post(f"/api/v1/public/forms/{token}", json={"data": {**answers, "signature": SIGNATURE}})
     assert done.status_code == 201, done.get_json()
     [row] = submissions(owner.workspace_id)
@@ -80,11 +100,20 @@ def test_the_intake_takes_a_real_patients_answers(clinic, client):
     owner.patch(f"/api/v1/services/{clinic.service_id}", json={"form_template_ids": [intake["id"]]})
     clinic.book(client)
     [token] = form_tokens(owner.workspace_id)
-    answers = {"full_name": "Cara Customer", "date_of_birth": "1984-07-12", "sex": "Female",
-               "email": "cara@example.com", "phone": "+33 6 12 34 56 78", "allergies": "Penicillin",
-               "medications": "None", "conditions": ["Asthma"], "emergency_contact_name": "Dan Customer",
-               "emergency_contact_relationship": "Husband", "emergency_contact_phone": "+33 6 98 76 54 32",
-               "accurate": True}
+    answers = {
+        "full_name": "Cara Customer",
+        "date_of_birth": "1984-07-12",
+        "sex": "Female",
+        "email": "cara@example.com",
+        "phone": "+33 6 12 34 56 78",
+        "allergies": "Penicillin",
+        "medications": "None",
+        "conditions": ["Asthma"],
+        "emergency_contact_name": "Dan Customer",
+        "emergency_contact_relationship": "Husband",
+        "emergency_contact_phone": "+33 6 98 76 54 32",
+        "accurate": True,
+    }
     response = client.post(f"/api/v1/public/forms/{token}", json={"data": answers})
     assert response.status_code == 201, response.get_json()
     contact = owner.get(f"/api/v1/contacts/{submissions(owner.workspace_id)[0].contact_id}").get_json()

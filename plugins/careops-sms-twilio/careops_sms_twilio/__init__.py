@@ -16,6 +16,7 @@ checked with the ``twilio`` package's :class:`RequestValidator` against the
 public URL Twilio was given — not the URL as this process sees it, which a
 proxy may have rewritten.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,17 +62,20 @@ OPT_TYPES = {"STOP": "out", "START": "in"}
 
 
 class TwilioConfig(ma.Schema):
-    account_sid = ma.fields.String(required=True, validate=validate.Regexp(r"^AC[0-9a-fA-F]{32}$",
-                                                                             error="An account SID is AC + 32 hex digits."))
-    auth_token = ma.fields.String(required=True, validate=validate.Length(min=8, max=200),
-                                  metadata={"secret": True})
-    from_number = ma.fields.String(load_default=None, allow_none=True,
-                                   validate=validate.Regexp(r"^\+[1-9]\d{6,14}$",
-                                                            error="An E.164 number such as +14155550100."))
-    messaging_service_sid = ma.fields.String(load_default=None, allow_none=True,
-                                             validate=validate.Regexp(r"^MG[0-9a-fA-F]{32}$",
-                                                                      error="A Messaging Service SID is MG + 32 hex "
-                                                                            "digits."))
+    account_sid = ma.fields.String(
+        required=True, validate=validate.Regexp(r"^AC[0-9a-fA-F]{32}$", error="An account SID is AC + 32 hex digits.")
+    )
+    auth_token = ma.fields.String(required=True, validate=validate.Length(min=8, max=200), metadata={"secret": True})
+    from_number = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^\+[1-9]\d{6,14}$", error="An E.164 number such as +14155550100."),
+    )
+    messaging_service_sid = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^MG[0-9a-fA-F]{32}$", error="A Messaging Service SID is MG + 32 hex digits."),
+    )
     api_base_url = ma.fields.Url(load_default=DEFAULT_API, require_tld=False, schemes={"http", "https"})
     timeout_seconds = ma.fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=60))
 
@@ -112,12 +116,17 @@ class TwilioProvider(CommunicationProvider):
         else:
             form["From"] = self.config["from_number"]
         if self.inbound_url and self.inbound_url.startswith(("http://", "https://")):
-            form["StatusCallback"] = self.inbound_url + (f"&message={message.idempotency_key}"
-                                                         if message.idempotency_key else "")
+            form["StatusCallback"] = self.inbound_url + (
+                f"&message={message.idempotency_key}" if message.idempotency_key else ""
+            )
         url = f"{self.config['api_base_url'].rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
         try:
-            response = httpx.post(url, data=form, auth=(sid, self.config["auth_token"]),
-                                  timeout=httpx.Timeout(self.config.get("timeout_seconds") or 10.0))
+            response = httpx.post(
+                url,
+                data=form,
+                auth=(sid, self.config["auth_token"]),
+                timeout=httpx.Timeout(self.config.get("timeout_seconds") or 10.0),
+            )
         except httpx.TimeoutException as exc:
             raise ProviderError(f"Twilio did not answer in time: {exc.__class__.__name__}") from None
         except httpx.HTTPError as exc:
@@ -127,8 +136,10 @@ class TwilioProvider(CommunicationProvider):
             return str(payload["sid"])
         code = payload.get("code")
         detail = payload.get("message") or response.reason_phrase
-        raise ProviderError(f"{describe(code) if code else f'Twilio answered {response.status_code}'}"
-                            f" ({detail})"[:500], retryable=classify(response.status_code, code))
+        raise ProviderError(
+            f"{describe(code) if code else f'Twilio answered {response.status_code}'} ({detail})"[:500],
+            retryable=classify(response.status_code, code),
+        )
 
     # -- webhooks --------------------------------------------------------------------------------------
 
@@ -142,12 +153,16 @@ class TwilioProvider(CommunicationProvider):
         status = form.get("MessageStatus")
         if status and not form.get("Body"):
             return self._status_callback(request, message_sid, status)
-        return {"channel": "sms", "from": form.get("From"), "body": form.get("Body", ""),
-                "provider_message_id": message_sid, "opt": OPT_TYPES.get((form.get("OptOutType") or "").upper())}
+        return {
+            "channel": "sms",
+            "from": form.get("From"),
+            "body": form.get("Body", ""),
+            "provider_message_id": message_sid,
+            "opt": OPT_TYPES.get((form.get("OptOutType") or "").upper()),
+        }
 
     def _status_callback(self, request, message_sid, status):
-        report = {"event": "delivery", "provider_message_id": message_sid,
-                  "message_id": request.args.get("message")}
+        report = {"event": "delivery", "provider_message_id": message_sid, "message_id": request.args.get("message")}
         if status == "delivered":
             report["status"] = "delivered"
         elif status in ("failed", "undelivered"):

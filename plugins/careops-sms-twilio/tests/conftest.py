@@ -1,4 +1,5 @@
 """The core's fixtures (app, clients, owners, factories) for the Twilio plugin's tests, and a fake Twilio."""
+
 import pytest
 from fake_twilio import FakeTwilio
 

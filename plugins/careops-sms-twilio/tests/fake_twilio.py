@@ -10,6 +10,7 @@ not mobile → 21614) and can be told to be down (503/20503), rate limited
 (429/20429) or slow. :meth:`FakeTwilio.webhook` signs a webhook the way Twilio
 does (the ``twilio`` package's ``RequestValidator.compute_signature``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -71,9 +72,12 @@ class FakeTwilio:
         """POST ``params`` form-encoded to ``url`` (a full public URL) through the Flask test client, signed."""
         params = {"AccountSid": ACCOUNT_SID, **params}
         path = url.split("://", 1)[1]
-        path = path[path.index("/"):]
-        return client.post(path, data=params, headers={
-            "X-Twilio-Signature": signature if signature is not None else self.signature(url, params, token)})
+        path = path[path.index("/") :]
+        return client.post(
+            path,
+            data=params,
+            headers={"X-Twilio-Signature": signature if signature is not None else self.signature(url, params, token)},
+        )
 
     # -- the REST resource -----------------------------------------------------------------------------
 
@@ -88,8 +92,12 @@ class FakeTwilio:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
                 form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-                record = {"path": self.path, "auth": self.headers.get("Authorization"), "form": form,
-                          "content_type": self.headers.get("Content-Type")}
+                record = {
+                    "path": self.path,
+                    "auth": self.headers.get("Authorization"),
+                    "form": form,
+                    "content_type": self.headers.get("Content-Type"),
+                }
                 fake.requests.append(record)
                 if fake.delay:
                     time.sleep(fake.delay)
@@ -108,21 +116,38 @@ class FakeTwilio:
                 if not form.get("From") and not form.get("MessagingServiceSid"):
                     return self._error(400, 21603, "A 'From' phone number is required.")
                 if len(form.get("Body", "")) > 1600:
-                    return self._error(400, 21617, "The concatenated message body exceeds the 1600 character "
-                                                   "limit.")
+                    return self._error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
                 if form["To"] in MAGIC:
                     return self._error(400, *MAGIC[form["To"]])
                 record["accepted"] = True
                 sid = "SM" + uuid.uuid4().hex
-                self._answer(201, {"sid": sid, "account_sid": ACCOUNT_SID, "to": form["To"],
-                                   "from": form.get("From"), "body": form.get("Body"), "status": "queued",
-                                   "num_segments": "1", "error_code": None, "error_message": None,
-                                   "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json"})
+                self._answer(
+                    201,
+                    {
+                        "sid": sid,
+                        "account_sid": ACCOUNT_SID,
+                        "to": form["To"],
+                        "from": form.get("From"),
+                        "body": form.get("Body"),
+                        "status": "queued",
+                        "num_segments": "1",
+                        "error_code": None,
+                        "error_message": None,
+                        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+                    },
+                )
                 record["sid"] = sid
 
             def _error(self, status, code, message):
-                self._answer(status, {"code": code, "message": message, "status": status,
-                                      "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+                self._answer(
+                    status,
+                    {
+                        "code": code,
+                        "message": message,
+                        "status": status,
+                        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                    },
+                )
 
             def _answer(self, status, payload):
                 body = json.dumps(payload).encode()

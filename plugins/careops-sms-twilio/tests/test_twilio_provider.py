@@ -1,4 +1,5 @@
 """The twilio provider against a fake Twilio: sending, each error class, signed status callbacks and inbound SMS."""
+
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
@@ -20,8 +21,13 @@ PHONE = "+14155552671"
 
 
 def twilio_config(fake, **extra):
-    return {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from_number": FROM_NUMBER,
-            "api_base_url": fake.url, **extra}
+    return {
+        "account_sid": ACCOUNT_SID,
+        "auth_token": AUTH_TOKEN,
+        "from_number": FROM_NUMBER,
+        "api_base_url": fake.url,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -65,10 +71,17 @@ def message(message_id) -> Message:
 
 # -- configuration ---------------------------------------------------------------------------------------
 
+
 def test_the_config_is_validated_and_the_token_never_returned(owner, fake_twilio):
-    response = owner.put("/api/v1/integrations/sms", json={
-        "provider": "twilio", "enabled": True, "priority": 10,
-        "config": {"account_sid": "nope", "auth_token": AUTH_TOKEN, "api_base_url": fake_twilio.url}})
+    response = owner.put(
+        "/api/v1/integrations/sms",
+        json={
+            "provider": "twilio",
+            "enabled": True,
+            "priority": 10,
+            "config": {"account_sid": "nope", "auth_token": AUTH_TOKEN, "api_base_url": fake_twilio.url},
+        },
+    )
     errors = assert_error(response, 422)["errors"]["config"]
     assert "account_sid" in errors and "from_number" in errors
     configured = configure(owner, "sms", "twilio", config=twilio_config(fake_twilio))
@@ -86,6 +99,7 @@ def test_the_test_endpoint_sends_through_twilio(sms, fake_twilio):
 
 
 # -- sending ---------------------------------------------------------------------------------------------
+
 
 def test_a_message_is_sent_form_encoded_with_basic_auth_and_a_status_callback(sms, fake_twilio):
     message_id = queue(sms, contact(sms)["id"])
@@ -105,16 +119,19 @@ def test_a_message_is_sent_form_encoded_with_basic_auth_and_a_status_callback(sm
 
 def test_a_messaging_service_replaces_the_from_number(owner, fake_twilio):
     service_sid = "MG" + "ab" * 16
-    configure(owner, "sms", "twilio", config=twilio_config(fake_twilio, from_number=None,
-                                                           messaging_service_sid=service_sid))
+    configure(
+        owner, "sms", "twilio", config=twilio_config(fake_twilio, from_number=None, messaging_service_sid=service_sid)
+    )
     message_id = queue(owner, contact(owner)["id"])
     assert delivery.deliver(message_id).status == "sent"
     [form] = fake_twilio.sent()
     assert form["MessagingServiceSid"] == service_sid and "From" not in form
 
 
-@pytest.mark.parametrize("to, code", [("+15005550001", "21211"), ("+15005550002", "21612"),
-                                      ("+15005550009", "21614"), ("+15005550004", "21610")])
+@pytest.mark.parametrize(
+    "to, code",
+    [("+15005550001", "21211"), ("+15005550002", "21612"), ("+15005550009", "21614"), ("+15005550004", "21610")],
+)
 def test_a_refused_recipient_fails_at_once(sms, fake_twilio, to, code):
     message_id = queue(sms, contact(sms, phone=to)["id"])
     assert delivery.deliver(message_id).status == "failed"
@@ -146,6 +163,7 @@ def test_twilio_trouble_is_retried_later(owner, fake_twilio, trouble):
 
 # -- status callbacks ------------------------------------------------------------------------------------
 
+
 def sent_message(actor, fake):
     message_id = queue(actor, contact(actor)["id"])
     assert delivery.deliver(message_id).status == "sent"
@@ -156,8 +174,9 @@ def sent_message(actor, fake):
 def test_a_signed_delivered_callback_marks_the_message_delivered(client, sms, fake_twilio):
     message_id, sid, callback = sent_message(sms, fake_twilio)
     for status in ("sent", "delivered"):
-        response = fake_twilio.webhook(client, callback, {"MessageSid": sid, "MessageStatus": status,
-                                                          "To": PHONE, "From": FROM_NUMBER})
+        response = fake_twilio.webhook(
+            client, callback, {"MessageSid": sid, "MessageStatus": status, "To": PHONE, "From": FROM_NUMBER}
+        )
         assert response.status_code == 200, response.get_json()
     delivered = message(message_id)
     assert delivered.status == "delivered" and delivered.delivered_at is not None
@@ -167,8 +186,9 @@ def test_a_signed_delivered_callback_marks_the_message_delivered(client, sms, fa
 
 def test_an_undelivered_callback_fails_the_message_with_the_error_code(client, sms, fake_twilio):
     message_id, sid, callback = sent_message(sms, fake_twilio)
-    response = fake_twilio.webhook(client, callback, {"MessageSid": sid, "MessageStatus": "undelivered",
-                                                      "ErrorCode": "30003"})
+    response = fake_twilio.webhook(
+        client, callback, {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    )
     assert response.status_code == 200
     failed = message(message_id)
     assert failed.status == "failed" and "30003" in failed.error and "unreachable" in failed.error
@@ -191,8 +211,9 @@ def test_a_callback_cannot_touch_another_workspaces_message(client, sms, other_o
     theirs, their_sid, _ = sent_message(other_owner, fake_twilio)
     _, _, callback = sent_message(sms, fake_twilio)
     forged = callback.split("&message=")[0] + f"&message={theirs}"
-    response = fake_twilio.webhook(client, forged, {"MessageSid": their_sid, "MessageStatus": "failed",
-                                                    "ErrorCode": "30003"})
+    response = fake_twilio.webhook(
+        client, forged, {"MessageSid": their_sid, "MessageStatus": "failed", "ErrorCode": "30003"}
+    )
     assert response.status_code == 200
     assert message(theirs).status == "sent"
 
@@ -219,9 +240,13 @@ def test_unverified_callbacks_are_401_and_change_nothing(client, sms, fake_twili
 
 # -- inbound SMS -----------------------------------------------------------------------------------------
 
+
 def inbound(client, actor, fake, body, sender=PHONE, sid="SM" + "1" * 32, **extra):
-    return fake.webhook(client, inbound_url(actor), {"MessageSid": sid, "SmsSid": sid, "From": sender,
-                                                     "To": FROM_NUMBER, "Body": body, "NumMedia": "0", **extra})
+    return fake.webhook(
+        client,
+        inbound_url(actor),
+        {"MessageSid": sid, "SmsSid": sid, "From": sender, "To": FROM_NUMBER, "Body": body, "NumMedia": "0", **extra},
+    )
 
 
 def test_an_inbound_sms_lands_in_the_known_contacts_conversation(client, sms, fake_twilio):
@@ -245,9 +270,11 @@ def test_an_inbound_sms_from_a_stranger_creates_the_contact(client, sms, fake_tw
 def test_an_unsigned_inbound_sms_is_401_and_stored_nowhere(client, sms, fake_twilio):
     url = inbound_url(sms)
     params = {"AccountSid": ACCOUNT_SID, "MessageSid": "SM" + "2" * 32, "From": PHONE, "Body": "hi"}
-    response = client.post(url.split("careops.test", 1)[1], data=params,
-                           headers={"X-Twilio-Signature": RequestValidator("wrong-token-xyz").compute_signature(
-                               url, params)})
+    response = client.post(
+        url.split("careops.test", 1)[1],
+        data=params,
+        headers={"X-Twilio-Signature": RequestValidator("wrong-token-xyz").compute_signature(url, params)},
+    )
     assert_error(response, 401)
     assert messages(sms.workspace_id) == [] and sms.get("/api/v1/contacts").get_json() == []
 
@@ -266,8 +293,12 @@ def test_stop_opts_the_contact_out_and_start_back_in(client, sms, fake_twilio):
     shown = sms.get(f"/api/v1/contacts/{pat['id']}").get_json()
     assert shown["sms_opted_out"] is True
     with tasks_held():
-        assert send_to_contact(sms.workspace_id, pat["id"], channel="sms", body="Reminder", author="automation:x",
-                               automation_key="x:1") is None  # no automated SMS to an opted-out contact
+        assert (
+            send_to_contact(
+                sms.workspace_id, pat["id"], channel="sms", body="Reminder", author="automation:x", automation_key="x:1"
+            )
+            is None
+        )  # no automated SMS to an opted-out contact
         staff = send_to_contact(sms.workspace_id, pat["id"], channel="sms", body="Hi", author="system")
         db.session.commit()
     assert staff.status == "failed" and "opted out" in staff.error
@@ -289,6 +320,7 @@ def test_a_sentence_containing_stop_is_not_an_opt_out(client, sms, fake_twilio):
 
 
 # -- end to end: a phone-only booking ----------------------------------------------------------------------
+
 
 def test_a_phone_only_booking_is_confirmed_by_twilio_and_reaches_delivered(app, client, owner, fake_twilio):
     from careops.messaging import sms as segments
