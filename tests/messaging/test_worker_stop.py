@@ -306,7 +306,10 @@ def test_a_slow_provider_keeps_its_lease(app, owner, conversation, provider, mon
 
 
 def _deliver(app, message_id):
+    """What a consumer's send task does, in a thread of the test (which starts with no tenant scope)."""
+    from careops import scoping
     from careops.inbox import delivery
 
-    with app.app_context():
+    # The task wrapper would bind the scope the task carried; this thread stands in for it.
+    with app.app_context(), scoping.unscoped():
         return delivery.deliver(message_id).status
