@@ -227,6 +227,20 @@ class WorkspaceRepository:
         self.session.add(obj)
         return obj
 
+    def count_rows(self, table_name: str, **equals) -> int:
+        """This workspace's rows in the table named ``table_name`` (0 when no such table exists).
+
+        By table name, for a domain that may count another's rows without importing
+        its models (onboarding). A Core statement, which the scoping listener cannot
+        see: the workspace filter is written here, in the scoping layer.
+        """
+        table = Base.metadata.tables.get(table_name)
+        if table is None or any(column not in table.c for column in ("workspace_id", *equals)):
+            return 0
+        criteria = [table.c[name] == value for name, value in equals.items()]
+        stmt = sa.select(sa.func.count()).select_from(table)
+        return self.session.scalar(stmt.where(table.c.workspace_id == self.workspace_id, *criteria)) or 0
+
     def page(self, stmt: sa.Select, pagination) -> list:
         """One page of ``stmt``; sets the total on flask-smorest's pagination parameters."""
         session = self.session

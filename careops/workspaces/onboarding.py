@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from careops import events
-from careops.db import utcnow
+from careops.db import WorkspaceRepository, utcnow
 from careops.errors import AppError
 from careops.event_types import WorkspaceActivated
 from careops.extensions import db
@@ -60,16 +60,7 @@ def register_check(key: str):
 
 def _count(workspace_id: str, table_name: str, **equals) -> int:
     """Rows of the workspace in ``table_name`` (0 while that domain does not exist)."""
-    table = db.metadata.tables.get(table_name)
-    if table is None or any(c not in table.c for c in ("workspace_id", *equals)):
-        return 0
-    criteria = [table.c[name] == value for name, value in equals.items()]
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count()).select_from(table).where(table.c.workspace_id == workspace_id, *criteria)
-        )
-        or 0
-    )
+    return WorkspaceRepository(workspace_id).count_rows(table_name, **equals)
 
 
 @register_check("workspace")
