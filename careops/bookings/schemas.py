@@ -6,6 +6,7 @@ and :func:`public_dict` convert before dumping.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
@@ -170,7 +171,7 @@ def as_json(booking, tz: ZoneInfo, forms: list[dict] | None = None) -> dict:
     """What ``BookingSchema().dump(as_dict(booking, tz))`` gives, built directly (for lists).
 
     ``forms`` are the booking's forms when the caller read them for a whole page
-    (:func:`careops.forms.service.forms_by_booking`); otherwise they are read here.
+    (:func:`forms_of`); otherwise they are read here.
     """
     forms = _forms(booking, tz) if forms is None else [{**f, "due_at": f["due_at"].astimezone(tz)} for f in forms]
     return {
@@ -189,11 +190,31 @@ def as_json(booking, tz: ZoneInfo, forms: list[dict] | None = None) -> dict:
     }
 
 
-def _forms(booking, tz: ZoneInfo) -> list[dict]:
-    """The booking's forms ``{id, template_id, name, status, due_at}`` (the forms domain's read model)."""
-    from careops.forms.service import booking_forms
+#: Reads the forms of some bookings: ``(workspace_id, booking_ids) -> {booking id: [form, ...]}``,
+#: a form being ``{id, template_id, name, status, due_at}``. The forms domain sits above
+#: bookings (it sends forms for bookings), so it registers the reader from its receivers
+#: rather than bookings importing it; with none registered a booking lists no forms.
+FormsReader = Callable[[str, list[str]], dict[str, list[dict]]]
+_forms_reader: FormsReader | None = None
 
-    return [{**f, "due_at": f["due_at"].astimezone(tz)} for f in booking_forms(booking.workspace_id, booking.id)]
+
+def register_forms_reader(reader: FormsReader) -> FormsReader:
+    global _forms_reader
+    _forms_reader = reader
+    return reader
+
+
+def forms_of(workspace_id: str, booking_ids: list[str]) -> dict[str, list[dict]]:
+    """The forms of each of ``booking_ids`` (every id a key), in one read."""
+    if _forms_reader is None:
+        return {booking_id: [] for booking_id in booking_ids}
+    return _forms_reader(workspace_id, booking_ids)
+
+
+def _forms(booking, tz: ZoneInfo) -> list[dict]:
+    """The booking's forms, their due times in ``tz``."""
+    forms = forms_of(booking.workspace_id, [booking.id])[booking.id]
+    return [{**f, "due_at": f["due_at"].astimezone(tz)} for f in forms]
 
 
 def public_dict(booking, service, workspace, changeable_until) -> dict:

@@ -20,9 +20,9 @@ from careops.bookings.schemas import (
     StatusSchema,
     as_dict,
     as_json,
+    forms_of,
 )
 from careops.db import WorkspaceRepository
-from careops.forms.service import forms_by_booking
 from careops.http import Blueprint
 from careops.idempotency import idempotent
 from careops.messaging import public_url
@@ -48,7 +48,7 @@ def list_bookings(query, pagination_parameters):
     # and a test keeps the two equal): marshmallow's per-field dump was a tenth of
     # this endpoint's time. The page's forms in one query: read per booking, they
     # were 20 of the page's 25 statements.
-    forms = forms_by_booking(workspace_id, [b.id for b in rows])
+    forms = forms_of(workspace_id, [b.id for b in rows])
     return jsonify([as_json(b, tz, forms[b.id]) for b in rows])
 
 

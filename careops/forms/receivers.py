@@ -9,6 +9,7 @@ its receipt and the unique (booking, template) of submissions both hold.
 import sqlalchemy as sa
 
 from careops import events
+from careops.bookings import schemas as booking_schemas
 from careops.db import WorkspaceRepository
 from careops.extensions import db
 from careops.forms import service
@@ -51,3 +52,5 @@ def forms_step(workspace_id: str) -> tuple[bool, str]:
 
 # A service may send only the workspace's active templates after booking.
 services.register_reference("form_template_ids", unknown_template_ids)
+# A booking's JSON lists its forms; bookings sits below forms, so forms hands it the reader.
+booking_schemas.register_forms_reader(service.forms_by_booking)

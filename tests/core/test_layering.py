@@ -48,6 +48,20 @@ def test_the_alert_sweep_knows_both_time_based_kinds(app):
     assert conditions._CONDITIONS["unconfirmed_booking"].entity_type == "booking"
 
 
+def test_a_booking_lists_its_forms_through_the_reader_forms_registers(app):
+    from careops.bookings import schemas
+    from careops.forms import service as forms
+
+    assert schemas._forms_reader is forms.forms_by_booking
+
+
+def test_without_a_forms_reader_a_booking_lists_no_forms(monkeypatch):
+    from careops.bookings import schemas
+
+    monkeypatch.setattr(schemas, "_forms_reader", None)
+    assert schemas.forms_of("w1", ["b1", "b2"]) == {"b1": [], "b2": []}
+
+
 def test_staff_reply_pause_and_system_emails_are_wired(app):
     from careops.inbox import sending
     from careops.inbox import service as inbox
