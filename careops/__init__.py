@@ -35,6 +35,9 @@ DOMAINS = (
     "operations",
     "pages",
 )
+#: Blueprints a domain owns that API.md lists with another domain's endpoints, registered right
+#: after that domain's own so the OpenAPI document keeps its order: auth's /staff, under "workspace".
+LISTED_WITH = {"workspaces": ("careops.auth.staff_views",)}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -120,6 +123,8 @@ def init_domains(app):
             if hasattr(views, "site"):
                 # HTML pages for people, at the site root and outside the OpenAPI document.
                 app.register_blueprint(views.site)
+        for module in LISTED_WITH.get(domain, ()):
+            api.register_blueprint(importlib.import_module(module).blp)
     import careops.events_tasks  # noqa: F401 - the outbox's delivery tasks
 
     for blueprint in collect(hook().careops_blueprints(api=api)):

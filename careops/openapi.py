@@ -16,7 +16,9 @@ plugins' — follows them without declaring anything:
   absent says so with ``metadata={"x-optional": True}``; nullable ones are not
   required either;
 - the ``X-Pagination`` header is a string (JSON text), as it is sent;
-- a path ending in ``.ics`` answers ``text/calendar``.
+- a path ending in ``.ics`` answers ``text/calendar``;
+- a tag no operation uses is not listed (flask-smorest lists one per blueprint:
+  auth's staff blueprint files its operations under "workspace").
 """
 
 from __future__ import annotations
@@ -83,7 +85,19 @@ def finalize(document: dict) -> dict:
     require_answered_fields(document)
     pagination_header_is_text(document)
     calendar_content(document)
+    drop_unused_tags(document)
     return document
+
+
+def drop_unused_tags(document: dict) -> None:
+    used = {
+        tag
+        for item in document.get("paths", {}).values()
+        for method in HTTP_METHODS
+        for tag in (item.get(method) or {}).get("tags", ())
+    }
+    if "tags" in document:
+        document["tags"] = [tag for tag in document["tags"] if tag["name"] in used]
 
 
 # -- operationId ---------------------------------------------------------------------------------------------------

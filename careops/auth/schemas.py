@@ -1,8 +1,9 @@
-"""Request and response schemas of /auth."""
+"""Request and response schemas of /auth and /staff."""
 
 import marshmallow as ma
 
 from careops.fields import Country, Email, Str, Timezone
+from careops.security import PERMISSIONS
 from careops.workspaces.schemas import WorkspaceSchema
 
 Password = lambda **kw: Str(128, min_length=10, **kw)  # noqa: E731 - a field factory
@@ -58,3 +59,41 @@ class RegisteredSchema(TokensSchema):
 
 class AccessTokenSchema(ma.Schema):
     access_token = ma.fields.String()
+
+
+class PermissionsSchema(ma.Schema):
+    inbox = ma.fields.Boolean(load_default=False)
+    bookings = ma.fields.Boolean(load_default=False)
+    forms = ma.fields.Boolean(load_default=False)
+    inventory = ma.fields.Boolean(load_default=False)
+
+
+class PermissionsPatchSchema(ma.Schema):
+    """Only the permissions to change (a class of its own: OpenAPI names schemas by class)."""
+
+    inbox = ma.fields.Boolean()
+    bookings = ma.fields.Boolean()
+    forms = ma.fields.Boolean()
+    inventory = ma.fields.Boolean()
+
+
+class InvitationCreateSchema(ma.Schema):
+    email = Email(required=True)
+    full_name = Str(120, allow_none=True)
+    permissions = ma.fields.Nested(PermissionsSchema, load_default=lambda: dict.fromkeys(PERMISSIONS, False))
+
+
+class InvitationSchema(ma.Schema):
+    id = ma.fields.String()
+    email = ma.fields.String()
+    full_name = ma.fields.String(allow_none=True)
+    permissions = ma.fields.Dict()
+    token = ma.fields.String(metadata={"description": "Only in the answer to the creation", "x-optional": True})
+    expires_at = ma.fields.DateTime()
+    status = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+class StaffPatchSchema(ma.Schema):
+    permissions = ma.fields.Nested(PermissionsPatchSchema)
+    is_active = ma.fields.Boolean()

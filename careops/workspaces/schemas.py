@@ -1,10 +1,9 @@
-"""Request and response schemas of /workspace, /contact-form and /staff."""
+"""Request and response schemas of /workspace and /contact-form (/staff's are in careops.auth.schemas)."""
 
 import marshmallow as ma
 from marshmallow import validate
 
 from careops.fields import Country, Email, Str, Timezone
-from careops.security import PERMISSIONS
 from careops.workspaces.service import RESERVED_SLUGS
 
 SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", error="Lower-case letters, digits and hyphens.")
@@ -80,41 +79,3 @@ class ContactFormSchema(ma.Schema):
             raise ma.ValidationError("The form needs a 'name' field.", "fields")
         if "email" not in keys and "phone" not in keys:
             raise ma.ValidationError("The form needs an 'email' or a 'phone' field.", "fields")
-
-
-class PermissionsSchema(ma.Schema):
-    inbox = ma.fields.Boolean(load_default=False)
-    bookings = ma.fields.Boolean(load_default=False)
-    forms = ma.fields.Boolean(load_default=False)
-    inventory = ma.fields.Boolean(load_default=False)
-
-
-class PermissionsPatchSchema(ma.Schema):
-    """Only the permissions to change (a class of its own: OpenAPI names schemas by class)."""
-
-    inbox = ma.fields.Boolean()
-    bookings = ma.fields.Boolean()
-    forms = ma.fields.Boolean()
-    inventory = ma.fields.Boolean()
-
-
-class InvitationCreateSchema(ma.Schema):
-    email = Email(required=True)
-    full_name = Str(120, allow_none=True)
-    permissions = ma.fields.Nested(PermissionsSchema, load_default=lambda: dict.fromkeys(PERMISSIONS, False))
-
-
-class InvitationSchema(ma.Schema):
-    id = ma.fields.String()
-    email = ma.fields.String()
-    full_name = ma.fields.String(allow_none=True)
-    permissions = ma.fields.Dict()
-    token = ma.fields.String(metadata={"description": "Only in the answer to the creation", "x-optional": True})
-    expires_at = ma.fields.DateTime()
-    status = ma.fields.String()
-    created_at = ma.fields.DateTime()
-
-
-class StaffPatchSchema(ma.Schema):
-    permissions = ma.fields.Nested(PermissionsPatchSchema)
-    is_active = ma.fields.Boolean()

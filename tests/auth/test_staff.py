@@ -127,3 +127,16 @@ def test_staff_and_invitations_are_paginated(owner, make_staff):
     invitations = owner.get("/api/v1/staff/invitations", query_string={"page_size": 1})
     assert len(invitations.get_json()) == 1 and json.loads(invitations.headers["X-Pagination"])["total"] == 3
     assert_error(owner.get("/api/v1/staff", query_string={"page_size": 101}), 422)
+
+
+def test_staff_endpoints_are_documented_with_the_workspace(client):
+    # Auth owns them (careops.auth.staff_views); API.md and generated clients group them with the workspace.
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    staff = [(p, m) for p in paths if p.startswith("/api/v1/staff") for m in paths[p] if m != "parameters"]
+    assert sorted(staff) == [
+        ("/api/v1/staff", "get"),
+        ("/api/v1/staff/invitations", "get"),
+        ("/api/v1/staff/invitations", "post"),
+        ("/api/v1/staff/{user_id}", "patch"),
+    ]
+    assert {tuple(paths[path][method]["tags"]) for path, method in staff} == {("workspace",)}
