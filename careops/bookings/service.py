@@ -224,6 +224,23 @@ def listing(workspace_id: str, filters: dict, today: date | None = None, tz: Zon
     )
 
 
+#: How many of a contact's bookings the contact card shows.
+RECENT_FOR_CONTACT = 10
+
+
+def recent_for_contact(workspace_id: str, contact_id: str) -> list[Booking]:
+    """The contact's most recent bookings, latest start first (the contact card's ``bookings``)."""
+    return list(
+        db.session.scalars(
+            WorkspaceRepository(workspace_id)
+            .select(Booking, Booking.contact_id == contact_id)
+            .order_by(Booking.start.desc())
+            .limit(RECENT_FOR_CONTACT)
+            .options(lazyload(Booking.resource_links))  # the card shows none of them
+        )
+    )
+
+
 def _nothing_pending() -> None:
     """Refuse to run with unflushed changes: :func:`book` would commit them with the booking.
 

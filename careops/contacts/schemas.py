@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from careops.fields import Email, PhoneRaw, Str
-from careops.forms.schemas import ContactSubmissionSchema
+from careops.workspaces.form_fields import FormFieldSchema
 
 
 class ContactSchema(ma.Schema):
@@ -49,6 +49,20 @@ class ContactBookingSchema(ma.Schema):
     start = ma.fields.DateTime()
     end = ma.fields.DateTime()
     status = ma.fields.String()
+
+
+class ContactSubmissionSchema(ma.Schema):
+    """A contact's form in the contact detail (the forms domain reads them: ``forms.service.contact_forms``)."""
+
+    id = ma.fields.String()
+    template_id = ma.fields.String()
+    booking_id = ma.fields.String()
+    name = ma.fields.String()
+    status = ma.fields.String()
+    due_at = ma.fields.DateTime()
+    completed_at = ma.fields.DateTime(allow_none=True)
+    fields = ma.fields.List(ma.fields.Nested(FormFieldSchema))
+    data = ma.fields.Dict(allow_none=True)
 
 
 class ContactDetailSchema(ContactSchema):

@@ -2,28 +2,63 @@
 
 Other domains (public booking, the contact form, inbound messages) find or
 create customers through :func:`find_or_create`.
+
+Contacts sits below the domains that point at customers (bookings, the inbox,
+forms) and imports none of them. What a contact needs from them is registered
+from their ``receivers.py``: what opens with a new contact
+(:func:`register_contact_opener`: the inbox opens its conversation) and the
+sections of the contact card (:func:`register_card_section`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import marshmallow as ma
 import sqlalchemy as sa
 
 from careops import events
-from careops.bookings.models import Booking
 from careops.contacts.models import Contact
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import Conflict, ValidationFailed
 from careops.event_types import ContactCreated
 from careops.extensions import db
 from careops.fields import normalize_phone
-from careops.inbox.models import Conversation
 from careops.workspaces.models import Workspace
 
 #: What a phone number typed into the search box looks like.
 PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")
+
+#: name -> opens(workspace_id, contact_id), see :func:`register_contact_opener`
+_OPENERS: dict[str, Callable[[str, str], None]] = {}
+
+#: The contact card's sections (:func:`detail`) and what each shows while no domain fills it.
+CARD_SECTIONS: dict[str, Callable[[], object]] = {"conversation_id": lambda: None, "bookings": list, "forms": list}
+#: section -> reader(workspace_id, contact_id), see :func:`register_card_section`
+_CARD_READERS: dict[str, Callable[[str, str], object]] = {}
+
+
+def register_contact_opener(name: str, opens: Callable[[str, str], None]) -> None:
+    """``opens(workspace_id, contact_id)`` runs for every new contact, in the transaction that creates it.
+
+    Not the ``contact_created`` event: the outbox delivers that after the commit,
+    and a contact must never be seen without what opens with it (the inbox opens
+    its one conversation). ``opens`` adds its rows and does not commit.
+    Registering a name again replaces it.
+    """
+    _OPENERS[name] = opens
+
+
+def register_card_section(name: str, reader: Callable[[str, str], object]) -> None:
+    """``reader(workspace_id, contact_id)`` fills section ``name`` of the contact card.
+
+    ``name`` is one of :data:`CARD_SECTIONS` (the card's schema names no other);
+    registering it again replaces its reader.
+    """
+    if name not in CARD_SECTIONS:
+        raise ValueError(f"The contact card has no section {name!r}: one of {', '.join(CARD_SECTIONS)}")
+    _CARD_READERS[name] = reader
 
 
 def _phone(workspace_id: str, phone: str | None) -> str | None:
@@ -97,8 +132,11 @@ def _insert(repo: WorkspaceRepository, *, name, email, phone, tags, source) -> C
     contact = repo.add(
         Contact(name=name, email=email, phone=phone, tags=list(dict.fromkeys(tags or [])), source=source)
     )
+    # Flushed now: its id is needed, and rows that refer to it (a booking, its
+    # conversation) have no relationship() telling the unit of work to insert it first.
     db.session.flush()
-    repo.add(Conversation(contact_id=contact.id))
+    for opens in _OPENERS.values():
+        opens(repo.workspace_id, contact.id)
     events.emit(ContactCreated(contact_id=contact.id, source=source), repo.workspace_id)
     return contact
 
@@ -110,7 +148,7 @@ def find_or_create(
 
     A found contact gets a missing email or phone filled in, never overwritten.
     The caller commits; a concurrent creation of the same customer raises
-    ``sqlalchemy.exc.IntegrityError`` (here, at the flush, or at that commit):
+    ``sqlalchemy.exc.IntegrityError`` (here, at the flush, or at the caller's commit):
     the caller rolls back and retries, and then finds the contact.
     """
     repo = WorkspaceRepository(workspace_id)
@@ -200,19 +238,13 @@ def get(workspace_id: str, contact_id: str) -> Contact:
     return WorkspaceRepository(workspace_id).get(Contact, contact_id)
 
 
-RECENT_BOOKINGS = 10
-
-
 def detail(workspace_id: str, contact_id: str) -> dict:
-    """The contact with its conversation id and its most recent bookings."""
-    repo = WorkspaceRepository(workspace_id)
-    contact = repo.get(Contact, contact_id)
-    conversation = repo.first(Conversation, Conversation.contact_id == contact.id)
-    bookings = list(
-        db.session.scalars(
-            repo.select(Booking, Booking.contact_id == contact.id).order_by(Booking.start.desc()).limit(RECENT_BOOKINGS)
-        )
-    )
+    """The contact card: the contact and the sections other domains fill (its conversation, bookings, forms)."""
+    contact = WorkspaceRepository(workspace_id).get(Contact, contact_id)
+    sections = {
+        name: reader(workspace_id, contact.id) if (reader := _CARD_READERS.get(name)) else empty()
+        for name, empty in CARD_SECTIONS.items()
+    }
     return {
         **{
             c: getattr(contact, c)
@@ -229,14 +261,5 @@ def detail(workspace_id: str, contact_id: str) -> dict:
                 "email_undeliverable",
             )
         },
-        "conversation_id": conversation.id if conversation else None,
-        "bookings": bookings,
-        "forms": _forms(workspace_id, contact.id),
+        **sections,
     }
-
-
-def _forms(workspace_id: str, contact_id: str) -> list:
-    """The contact's recent forms, with the answers of completed ones (the forms domain's read model)."""
-    from careops.forms.service import contact_forms
-
-    return contact_forms(workspace_id, contact_id)

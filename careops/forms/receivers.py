@@ -1,5 +1,6 @@
 """Blinker receivers of the forms domain; also decides the ``forms`` step of onboarding
-and which form templates a service may name.
+and which form templates a service may name, and lists the forms of a booking and
+of a contact (on the contact card).
 
 They run in the event dispatcher's transaction (:func:`careops.events.deliver`)
 and must not commit. A second delivery of ``booking_created`` creates nothing:
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from careops import events
 from careops.bookings import schemas as booking_schemas
+from careops.contacts import service as contacts
 from careops.db import WorkspaceRepository
 from careops.extensions import db
 from careops.forms import service
@@ -54,3 +56,5 @@ def forms_step(workspace_id: str) -> tuple[bool, str]:
 services.register_reference("form_template_ids", unknown_template_ids)
 # A booking's JSON lists its forms; bookings sits below forms, so forms hands it the reader.
 booking_schemas.register_forms_reader(service.forms_by_booking)
+# The contact card lists a contact's recent forms; contacts sits below forms too.
+contacts.register_card_section("forms", service.contact_forms)

@@ -11,9 +11,10 @@ from marshmallow import validate
 
 from careops.fields import Str
 from careops.forms.models import STATUSES
-from careops.workspaces.schemas import FIELD_TYPES
 
-WITH_OPTIONS = ("select", "multiselect")
+# A form's fields are described below forms, where the contact card can show them too.
+from careops.workspaces.form_fields import FormFieldSchema
+
 MAX_FIELDS = 60
 Id = Str(36, min_length=1)
 
@@ -21,37 +22,6 @@ Id = Str(36, min_length=1)
 def _unique(values):
     if len(values) != len(set(values)):
         raise ma.ValidationError("Values must be unique.")
-
-
-class FormFieldSchema(ma.Schema):
-    key = ma.fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^[a-z][a-z0-9_]{0,39}$", error="Lower-case letters, digits and _, starting with a letter (at most 40)."
-        ),
-    )
-    label = Str(200, min_length=1, required=True)
-    type = ma.fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
-    required = ma.fields.Boolean(load_default=False)
-    options = ma.fields.List(
-        Str(100, min_length=1),
-        validate=[validate.Length(min=1, max=50), _unique],
-        metadata={"description": "select and multiselect only (required for them)"},
-    )
-    help_text = Str(500, allow_none=True, metadata={"description": "Shown under the field"})
-
-    @ma.validates_schema
-    def options_for_choices(self, data, **_):
-        if data.get("type") in WITH_OPTIONS and not data.get("options"):
-            raise ma.ValidationError("A select or multiselect field needs options.", "options")
-        if data.get("type") not in WITH_OPTIONS and "options" in data:
-            raise ma.ValidationError("Only select and multiselect fields have options.", "options")
-
-    @ma.post_load
-    def drop_empty(self, data, **_):
-        if data.get("help_text") is None:
-            data.pop("help_text", None)
-        return data
 
 
 def _unique_keys(fields):
@@ -188,17 +158,3 @@ class PublicSubmitSchema(ma.Schema):
         required=True,
         metadata={"description": "Answers by field key; errors come back per field under errors.data.<key>"},
     )
-
-
-class ContactSubmissionSchema(ma.Schema):
-    """A contact's form in the contact detail."""
-
-    id = ma.fields.String()
-    template_id = ma.fields.String()
-    booking_id = ma.fields.String()
-    name = ma.fields.String()
-    status = ma.fields.String()
-    due_at = ma.fields.DateTime()
-    completed_at = ma.fields.DateTime(allow_none=True)
-    fields = ma.fields.List(ma.fields.Nested(FormFieldSchema))
-    data = ma.fields.Dict(allow_none=True)

@@ -70,11 +70,26 @@ def search(workspace_id: str, *, status: str | None = None, q: str | None = None
                 in_messages,
             )
         )
-    return stmt.order_by(Conversation.last_message_at.is_(None), Conversation.last_message_at.desc(), Conversation.id)
+    # NULLS LAST rather than "last_message_at IS NULL" first: the same order, which the
+    # ix_conversations_workspace_latest index answers without a sort.
+    return stmt.order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id)
 
 
 def get(workspace_id: str, conversation_id: str) -> Conversation:
     return WorkspaceRepository(workspace_id).get(Conversation, conversation_id)
+
+
+def open_conversation(workspace_id: str, contact_id: str) -> None:
+    """A new contact's one conversation, in the transaction creating the contact (not committed)."""
+    WorkspaceRepository(workspace_id).add(Conversation(contact_id=contact_id))
+
+
+def conversation_id_of(workspace_id: str, contact_id: str) -> str | None:
+    """The id of the contact's conversation (the contact card links to it)."""
+    repo = WorkspaceRepository(workspace_id)
+    return db.session.scalar(
+        repo.select(Conversation, Conversation.contact_id == contact_id).with_only_columns(Conversation.id)
+    )
 
 
 def detail(workspace_id: str, conversation_id: str) -> dict:
