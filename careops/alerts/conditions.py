@@ -16,7 +16,8 @@ alert whose condition cleared some other way (a closed conversation).
 
 Each kind is decided by the domain owning its entity, registered with
 :func:`register_condition` (``careops.inbox.alerting``,
-``careops.bookings.alerting``): this module knows only alerts.
+``careops.bookings.alerting``), which select their due entities and hand them to
+:func:`raise_due_alerts`: this module knows only alerts.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from careops.alerts.models import Alert
-from careops.alerts.service import resolve_for
+from careops.alerts.service import raise_alert, resolve_for
 from careops.db import utcnow
 from careops.extensions import db
 
@@ -89,6 +90,32 @@ def open_alerts(kind: str, entity_type: str) -> sa.Select:
     return sa.select(Alert.workspace_id, Alert.entity_id).where(
         Alert.status == "open", Alert.kind == kind, Alert.entity_type == entity_type
     )
+
+
+def raise_due_alerts(
+    kind: str, entity_type: str, due: sa.Select, *, title: Callable[[str | None], str], detail: str
+) -> int:
+    """Raise a warning of ``kind`` for the entities ``due`` selects; how many were raised.
+
+    ``due`` selects ``(entity_id, workspace_id, name)``, most overdue first; a
+    sweep takes at most :data:`BATCH` of them (the next sweep goes on). ``title(name)``
+    words each alert; an entity whose alert is still open is skipped
+    (:func:`~careops.alerts.service.raise_alert`).
+    """
+    rows = db.session.execute(due.limit(BATCH)).all()  # read before writing: the inserts must not feed the read
+    raised = 0
+    for entity_id, workspace_id, name in rows:
+        alert = raise_alert(
+            workspace_id,
+            kind=kind,
+            severity="warning",
+            title=title(name),
+            detail=detail,
+            entity_type=entity_type,
+            entity_id=entity_id,
+        )
+        raised += alert is not None
+    return raised
 
 
 def resolve_cleared() -> int:

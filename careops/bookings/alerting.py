@@ -12,15 +12,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from careops.alerts.conditions import BATCH, alerted, hours_text, open_alerts, threshold
-from careops.alerts.service import raise_alert
+from careops.alerts.conditions import alerted, hours_text, open_alerts, raise_due_alerts, threshold
 from careops.bookings.models import Booking
 from careops.extensions import db
 
 
 def raise_unconfirmed_bookings(now: datetime) -> int:
     hours = threshold("CAREOPS_ALERT_UNCONFIRMED_BOOKING_HOURS")
-    rows = db.session.execute(
+    due = (
         sa.select(Booking.id, Booking.workspace_id, Booking.reference)
         .where(
             Booking.status == "pending",
@@ -28,23 +27,14 @@ def raise_unconfirmed_bookings(now: datetime) -> int:
             ~alerted("unconfirmed_booking", "booking", Booking.id, Booking.workspace_id),
         )
         .order_by(Booking.created_at)
-        .limit(BATCH)
-    ).all()
-    raised = 0
-    for booking_id, workspace_id, reference in rows:
-        raised += (
-            raise_alert(
-                workspace_id,
-                kind="unconfirmed_booking",
-                severity="warning",
-                title=f"Booking {reference} has waited over {hours_text(hours)} for confirmation",
-                detail="Confirm or cancel it: the customer does not know yet whether it stands.",
-                entity_type="booking",
-                entity_id=booking_id,
-            )
-            is not None
-        )
-    return raised
+    )
+    return raise_due_alerts(
+        "unconfirmed_booking",
+        "booking",
+        due,
+        title=lambda reference: f"Booking {reference} has waited over {hours_text(hours)} for confirmation",
+        detail="Confirm or cancel it: the customer does not know yet whether it stands.",
+    )
 
 
 def settled_bookings() -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from careops.alerts.access import visible
 from careops.alerts.models import Alert
+from careops.bookings.schemas import as_json, forms_of
 from careops.db import utcnow
 from careops.extensions import db
 
@@ -116,47 +117,8 @@ def _bookings(workspace_id: str, tz: ZoneInfo, now, day_start, day_end) -> tuple
 
 def _listed(workspace_id: str, rows: list, tz: ZoneInfo) -> list[dict]:
     """Today's bookings as GET /bookings/{id} shows them, their forms read in one query for all."""
-    submission = _optional_model("careops.forms.models", "FormSubmission")
-    forms: dict[str, list] = {}
-    if submission is not None and rows:
-        for f in db.session.execute(
-            sa.select(
-                submission.booking_id,
-                submission.id,
-                submission.template_id,
-                submission.name,
-                submission.status,
-                submission.due_at,
-            )
-            .where(submission.booking_id.in_([b.id for b in rows]))
-            .order_by(submission.created_at, submission.id)
-        ):
-            forms.setdefault(f.booking_id, []).append(
-                {
-                    "id": f.id,
-                    "template_id": f.template_id,
-                    "name": f.name,
-                    "status": f.status,
-                    "due_at": f.due_at.astimezone(tz).isoformat(),
-                }
-            )
-    return [
-        {
-            "id": b.id,
-            "reference": b.reference,
-            "service_id": b.service_id,
-            "contact_id": b.contact_id,
-            "start": b.start.astimezone(tz).isoformat(),
-            "end": b.end.astimezone(tz).isoformat(),
-            "status": b.status,
-            "notes": b.notes,
-            "source": b.source,
-            "created_at": b.created_at.isoformat(),
-            "updated_at": b.updated_at.isoformat(),
-            "forms": forms.get(b.id, []),
-        }
-        for b in rows
-    ]
+    forms = forms_of(workspace_id, [b.id for b in rows])
+    return [as_json(b, tz, forms[b.id]) for b in rows]
 
 
 def _inbox(workspace_id: str, now) -> dict:

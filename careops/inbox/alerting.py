@@ -12,8 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from careops.alerts.conditions import BATCH, alerted, hours_text, open_alerts, threshold
-from careops.alerts.service import raise_alert
+from careops.alerts.conditions import alerted, hours_text, open_alerts, raise_due_alerts, threshold
 from careops.contacts.models import Contact
 from careops.extensions import db
 from careops.inbox.models import Conversation
@@ -32,7 +31,7 @@ def _unanswered():
 
 def raise_missed_messages(now: datetime) -> int:
     hours = threshold("CAREOPS_ALERT_MISSED_MESSAGE_HOURS")
-    rows = db.session.execute(
+    due = (
         sa.select(Conversation.id, Conversation.workspace_id, Contact.name)
         .join(Contact, Contact.id == Conversation.contact_id)
         .where(
@@ -47,23 +46,14 @@ def raise_missed_messages(now: datetime) -> int:
             ),
         )
         .order_by(Conversation.last_customer_message_at)
-        .limit(BATCH)
-    ).all()
-    raised = 0
-    for conversation_id, workspace_id, name in rows:
-        raised += (
-            raise_alert(
-                workspace_id,
-                kind="missed_message",
-                severity="warning",
-                title=f"{name or 'A customer'} has waited over {hours_text(hours)} for a reply",
-                detail="A customer message has had no reply from staff (automated messages do not count).",
-                entity_type="conversation",
-                entity_id=conversation_id,
-            )
-            is not None
-        )
-    return raised
+    )
+    return raise_due_alerts(
+        "missed_message",
+        "conversation",
+        due,
+        title=lambda name: f"{name or 'A customer'} has waited over {hours_text(hours)} for a reply",
+        detail="A customer message has had no reply from staff (automated messages do not count).",
+    )
 
 
 def answered_conversations() -> list[tuple[str, str]]:
