@@ -33,6 +33,7 @@ indistinguishable from a row that does not exist.
 
 from __future__ import annotations
 
+import functools
 import typing
 import uuid
 from datetime import UTC, datetime
@@ -111,6 +112,14 @@ class WorkspaceMixin:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _workspace_tables(_mapper_count: int) -> frozenset:
+    """The tables of the workspace models; rebuilt only when a model is mapped (the count changes)."""
+    return frozenset(
+        mapper.local_table for mapper in Base.registry.mappers if issubclass(mapper.class_, WorkspaceMixin)
+    )
+
+
 def _touches_workspace_rows(state: ORMExecuteState) -> bool:
     """The statement reads or writes a workspace model's table, in any FROM, join or subquery.
 
@@ -118,9 +127,7 @@ def _touches_workspace_rows(state: ORMExecuteState) -> bool:
     """
     if any(issubclass(mapper.class_, WorkspaceMixin) for mapper in state.all_mappers):
         return True
-    workspace_tables = {
-        mapper.local_table for mapper in Base.registry.mappers if issubclass(mapper.class_, WorkspaceMixin)
-    }
+    workspace_tables = _workspace_tables(len(Base.registry.mappers))
     statement = typing.cast(sa.ClauseElement, state.statement)
     return any(
         table in workspace_tables
@@ -150,6 +157,29 @@ def _scope_workspace_rows(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(
         with_loader_criteria(WorkspaceMixin, lambda cls: cls.workspace_id == scope, include_aliases=True)
     )
+
+
+#: Indexes spelled differently per dialect (see :func:`dialect_index`), by name.
+DIALECT_INDEXES: set[str] = set()
+
+
+def dialect_index(table: sa.Table, name: str, **columns_by_dialect: str) -> None:
+    """An index whose column list differs by dialect: a sort order only one of them can spell.
+
+    ``columns_by_dialect`` maps a dialect name to the SQL of the column list.
+    ``create_all`` creates it (a DDL after the table); a migration creates it the
+    same way; alembic cannot compare such an index, so autogenerate skips it
+    (:func:`compared_by_autogenerate`) instead of proposing to drop it.
+    """
+    DIALECT_INDEXES.add(name)
+    for dialect, columns in columns_by_dialect.items():
+        ddl = sa.DDL(f"CREATE INDEX {name} ON {table.name} ({columns})")
+        sa.event.listen(table, "after_create", ddl.execute_if(dialect=dialect))
+
+
+def compared_by_autogenerate(_object, name, type_, _reflected, _compare_to) -> bool:
+    """Alembic's ``include_object``: everything but the :func:`dialect_index` indexes."""
+    return not (type_ == "index" and name in DIALECT_INDEXES)
 
 
 class WorkspaceRepository:

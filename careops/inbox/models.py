@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careops.db import Base, IdMixin, TimestampMixin, UTCDateTime, WorkspaceMixin
+from careops.db import Base, IdMixin, TimestampMixin, UTCDateTime, WorkspaceMixin, dialect_index
 
 DIRECTIONS = ("in", "out")
 STATUSES = ("queued", "sent", "delivered", "failed")
@@ -40,7 +40,6 @@ class Conversation(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     contact = relationship("Contact", lazy="joined")
 
     __table_args__ = (
-        sa.Index("ix_conversations_workspace_last_message", "workspace_id", "last_message_at"),
         # Covers the dashboard's open/unanswered counts: answered from the index alone.
         sa.Index(
             "ix_conversations_workspace_waiting",
@@ -99,3 +98,15 @@ class Message(IdMixin, TimestampMixin, WorkspaceMixin, Base):
         # The dashboard's "new inquiries in 24 hours": customer messages by time.
         sa.Index("ix_messages_workspace_direction_created", "workspace_id", "direction", "created_at"),
     )
+
+
+# The inbox's order (latest message first, those without any last, then id), read
+# straight from the index instead of sorting every conversation of the workspace.
+# PostgreSQL puts NULLs first in a DESC index unless told; SQLite puts them last
+# there and has no NULLS LAST in CREATE INDEX.
+dialect_index(
+    Conversation.__table__,
+    "ix_conversations_workspace_latest",
+    postgresql="workspace_id, last_message_at DESC NULLS LAST, id",
+    sqlite="workspace_id, last_message_at DESC, id",
+)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from careops.db import DIALECT_INDEXES, compared_by_autogenerate
 from careops.extensions import db
 from tests.conftest import TEST_DATABASE_URL
 
@@ -79,13 +80,28 @@ def test_migrations_build_the_schema_of_the_models(make_app, empty_database_url)
         with preserved_logging():
             flask_migrate.upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+            context = MigrationContext.configure(
+                conn,
+                opts={"compare_type": True, "render_as_batch": True, "include_object": compared_by_autogenerate},
+            )
             differences = compare_metadata(context, db.metadata)
         tables = set(sa.inspect(db.engine).get_table_names())
     assert differences == [], "models and migrations disagree; regenerate the migration:\n" + "\n".join(
         map(summary, differences)
     )
     assert set(db.metadata.tables) <= tables
+
+
+def test_migrations_build_the_dialect_indexes_of_the_models(make_app, empty_database_url):
+    """The indexes autogenerate skips: the migrations create each, as create_all does, on this dialect."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        with preserved_logging():
+            flask_migrate.upgrade()
+        inspector = sa.inspect(db.engine)
+        migrated = {i["name"]: i for t in inspector.get_table_names() for i in inspector.get_indexes(t)}
+    assert DIALECT_INDEXES and set(migrated) >= DIALECT_INDEXES
+    assert migrated["ix_conversations_workspace_latest"]["column_names"][0] == "workspace_id"
 
 
 def row_level_security(engine) -> dict[str, tuple[bool, bool]]:

@@ -195,3 +195,28 @@ def test_errors_are_documented(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     post = paths["/api/v1/conversations/{conversation_id}/messages"]["post"]["responses"]
     assert {"201", "401", "403", "404", "422"} <= set(post)
+
+
+def test_the_inbox_order_is_read_from_its_index(app):
+    """The list's ORDER BY is the order of ix_conversations_workspace_latest: no sort of every conversation.
+
+    Asked of the planner with sequential scans priced out on PostgreSQL (an empty
+    table would otherwise be scanned), as the page query of GET /conversations.
+    """
+    import sqlalchemy as sa
+
+    from careops import scoping
+    from careops.inbox import service
+
+    with app.app_context(), scoping.unscoped():
+        stmt = service.search("some-workspace").limit(20)
+        stmt = stmt.where(Conversation.workspace_id == "some-workspace")  # what the scope adds
+        sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        with db.engine.connect() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SET enable_seqscan = off"))
+                plan = "\n".join(row[0] for row in conn.execute(sa.text(f"EXPLAIN {sql}")))
+                assert "ix_conversations_workspace_latest" in plan and "Sort" not in plan, plan
+            else:
+                plan = "\n".join(row[-1] for row in conn.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
+                assert "ix_conversations_workspace_latest" in plan and "TEMP B-TREE" not in plan, plan
