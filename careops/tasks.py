@@ -51,6 +51,22 @@ UNSCOPED = "*"
 NO_SCOPE = "-"
 
 
+class QueueFile(SqliteStorage):
+    """Huey's SQLite queue with the main database's durability: WAL and ``synchronous=NORMAL``.
+
+    Huey leaves SQLite's default (FULL: an fsync of the log at every enqueue),
+    which cost a public booking 2.5 ms of its ~10 ms waiting for the disk. With
+    WAL, NORMAL still survives a crash of the process; a power loss may drop the
+    last enqueues, which the sweeps re-enqueue (the outbox row and the scheduled
+    reminder are in the main database, written in the booking's transaction).
+    """
+
+    def _create_connection(self):
+        connection = super()._create_connection()
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
 # Results are never read back: storing them would only grow Redis.
 huey = CareOpsHuey("careops", results=False, immediate=True, utc=True)
 _app = None
@@ -70,7 +86,7 @@ def configure(app) -> None:
         huey.storage = RedisStorage(name="careops", url=url)
     elif url.startswith("sqlite:///"):
         huey._immediate = False
-        huey.storage = SqliteStorage(name="careops", filename=url[len("sqlite:///") :])
+        huey.storage = QueueFile(name="careops", filename=url[len("sqlite:///") :])
     else:
         raise ValueError(f"CAREOPS_TASK_QUEUE must be sqlite:///…, redis://… or immediate, not {url!r}")
     _register_plugin_periodic_tasks()

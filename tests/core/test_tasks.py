@@ -53,6 +53,16 @@ def test_sqlite_queue(make_app, tmp_path):
     assert huey.storage.filename == str(path)
 
 
+def test_sqlite_queue_syncs_like_the_main_database(make_app, tmp_path):
+    """WAL with synchronous=NORMAL (1), not Huey's default FULL (2): no fsync per enqueue."""
+    make_app(CAREOPS_TASK_QUEUE=f"sqlite:///{tmp_path / 'queue.db'}")
+    huey.storage.enqueue(b"nudge")  # a real write through the storage's own connection
+    connection = huey.storage.conn
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert huey.storage.dequeue() == b"nudge"
+
+
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/3", "rediss://cache.example:6380/0"])
 def test_redis_queue(make_app, url):
     make_app(CAREOPS_TASK_QUEUE=url)
