@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careops.db import Base, IdMixin, TimestampMixin, UTCDateTime, WorkspaceMixin
 
@@ -20,6 +20,8 @@ class User(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     role: Mapped[str] = mapped_column(sa.String(10), nullable=False)  # owner | staff
     permissions: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    #: Read-only: loaded with the user by the token check (one statement for both), never written through.
+    workspace = relationship("Workspace", viewonly=True, lazy="raise")
 
     def has_permission(self, permission: str) -> bool:
         return self.role == "owner" or bool((self.permissions or {}).get(permission))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from careops.db import WorkspaceRepository
 from careops.errors import NotFound, ValidationFailed
@@ -50,7 +51,10 @@ def get(workspace_id: str, service_id: str) -> Service:
     Through the session's identity map: a booking request reads its service in
     the view, the booking rules and the answer, and only the first read queries.
     """
-    service = db.session.get(Service, service_id) if isinstance(service_id, str) and len(service_id) <= 36 else None
+    service = None
+    if isinstance(service_id, str) and len(service_id) <= 36:
+        # Its resources in the same statement: every caller of a service reads them.
+        service = db.session.get(Service, service_id, options=[joinedload(Service.resource_links)])
     if service is None or service.workspace_id != workspace_id:
         raise NotFound("Service not found")
     return service
