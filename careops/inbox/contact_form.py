@@ -99,22 +99,23 @@ def submit(slug: str, data: dict) -> dict:
     values = validate_submission(fields, data)
     require_reachable(workspace.id, email=values.get("email"), phone=values.get("phone"))
     for attempt in (1, 2):
-        contact, _ = find_or_create(
-            workspace.id, name=values["name"], email=values.get("email"), phone=values.get("phone"), source=SOURCE
-        )
-        append_inbound(
-            workspace.id,
-            contact,
-            channel="web",
-            body=compose(fields, values),
-            subject="Contact form",
-            from_address=values.get("email") or contact.phone,
-        )
         try:
+            contact, _ = find_or_create(
+                workspace.id, name=values["name"], email=values.get("email"), phone=values.get("phone"), source=SOURCE
+            )
+            append_inbound(
+                workspace.id,
+                contact,
+                channel="web",
+                body=compose(fields, values),
+                subject="Contact form",
+                from_address=values.get("email") or contact.phone,
+            )
             db.session.commit()
             break
         except sa.exc.IntegrityError:
-            # The same customer was created concurrently: the second pass finds it.
+            # The same customer was created concurrently (met at a flush or at the
+            # commit): the second pass finds it.
             db.session.rollback()
             if attempt == 2:
                 raise

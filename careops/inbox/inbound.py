@@ -77,34 +77,34 @@ def _message(workspace_id: str, provider: str, parsed: dict):
             raise ValidationFailed({"from": exc.messages}) from None
     name = (parsed.get("name") or sender)[:120]
     for attempt in (1, 2):
-        contact = answered_contact(workspace_id, parsed.get("thread_message_ids"))
-        if contact is None:
-            contact, _ = find_or_create(
-                workspace_id,
-                name=name,
-                source=SOURCE,
-                email=sender if channel == "email" else None,
-                phone=sender if channel == "sms" else None,
-            )
-        stored = append_inbound(
-            workspace_id,
-            contact,
-            channel=channel,
-            body=body,
-            subject=parsed.get("subject"),
-            from_address=sender,
-            provider=provider,
-            provider_message_id=(
-                str(parsed["provider_message_id"])[:200] if parsed.get("provider_message_id") else None
-            ),
-        )
-        if channel == "sms" and stored is not None:
-            status.apply_opt(contact, parsed, body)
         try:
+            contact = answered_contact(workspace_id, parsed.get("thread_message_ids"))
+            if contact is None:
+                contact, _ = find_or_create(
+                    workspace_id,
+                    name=name,
+                    source=SOURCE,
+                    email=sender if channel == "email" else None,
+                    phone=sender if channel == "sms" else None,
+                )
+            stored = append_inbound(
+                workspace_id,
+                contact,
+                channel=channel,
+                body=body,
+                subject=parsed.get("subject"),
+                from_address=sender,
+                provider=provider,
+                provider_message_id=(
+                    str(parsed["provider_message_id"])[:200] if parsed.get("provider_message_id") else None
+                ),
+            )
+            if channel == "sms" and stored is not None:
+                status.apply_opt(contact, parsed, body)
             db.session.flush()
             return stored
         except sa.exc.IntegrityError:
-            db.session.rollback()  # the sender was created concurrently: found on the second pass
+            db.session.rollback()  # the sender was created concurrently (at a flush): found on the second pass
             if attempt == 2:
                 raise
 
