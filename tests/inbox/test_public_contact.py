@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from careops.contacts.models import Contact
 from careops.extensions import db
 from tests.conftest import assert_error
-from tests.messaging.fixtures import messages, outbox_events, submit_contact
+from tests.messaging.fixtures import messages, outbox_events, slug_of, submit_contact
 
 
 def contacts(workspace_id):
@@ -136,3 +136,29 @@ def test_idempotency_key_replays_the_first_answer(client, active):
     )
     spec = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/public/{slug}/contact"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in spec["parameters"])
+
+
+def test_concurrent_first_submissions_of_one_customer_make_one_contact(app, active):
+    """Every racer is answered 201: the losers of the contact's unique constraint find it on their second pass."""
+    import threading
+
+    url = f"/api/v1/public/{slug_of(active)}/contact"
+    barrier = threading.Barrier(5)
+    statuses = []
+
+    def run(i):
+        client = app.test_client()
+        body = {"name": "Carla Customer", "email": "carla@example.com", "message": f"Question {i}"}
+        barrier.wait()
+        statuses.append(client.post(url, json=body).status_code)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses == [201] * 5
+    with app.app_context():
+        [contact] = contacts(active.workspace_id)
+        assert len(messages(active.workspace_id, direction="in")) == 5
+    assert len(active.get("/api/v1/conversations").get_json()) == 1
