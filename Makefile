@@ -57,6 +57,7 @@ test: install-dev system-deps
 
 bench: install-dev
 	$(BIN)/python bench/booking_bench.py
+	$(BIN)/python bench/memory_bench.py  # 100,000 requests on SQLite: 10 to 40 minutes
 
 clean:
 	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache

@@ -46,43 +46,43 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from data import SECRET_KEY, recreate_postgres_database  # noqa: E402
 from harness import BIN, HEADER, ROOT, WrkMissing, cycling_get, find_wrk, gunicorn, lua_string_list, row, wrk  # noqa: E402
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_NAME = "careops_bench"
+REDIS_DBS = (9, 10)  # the task queue's, then shared state's
 CAPACITY = 1000
 TZ = "Europe/Berlin"
 OPEN, CLOSE = 8, 20  # every day, 30-minute slots
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def prepare_database(kind: str, workdir: Path) -> dict:
-    """A fresh database and queue for one run; returns the environment CareOps runs with."""
+def prepare_database(kind: str, workdir: Path, pg_name: str = PG_NAME, redis_dbs: tuple[int, int] = REDIS_DBS) -> dict:
+    """A fresh database and queue for one run; returns the environment CareOps runs with.
+
+    On PostgreSQL: the database ``pg_name`` (dropped and created), the task
+    queue and shared state in the Redis dbs ``redis_dbs`` (emptied), so that
+    each bench has its own.
+    """
     if kind == "sqlite":
         env = {
             "CAREOPS_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
             "CAREOPS_TASK_QUEUE": f"sqlite:///{workdir / 'tasks.db'}",
         }
     else:
-        engine = sa.create_engine(
-            PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-        )
-        with engine.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
-            conn.execute(sa.text(f"CREATE DATABASE {PG_NAME}"))
-        engine.dispose()
+        queue_db, state_db = redis_dbs
         env = {
-            "CAREOPS_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}",
-            "CAREOPS_TASK_QUEUE": "redis://127.0.0.1:6379/9",
-            "CAREOPS_REDIS_URL": "redis://127.0.0.1:6379/10",
+            "CAREOPS_DATABASE_URL": recreate_postgres_database(pg_name),
+            "CAREOPS_TASK_QUEUE": f"redis://127.0.0.1:6379/{queue_db}",
+            "CAREOPS_REDIS_URL": f"redis://127.0.0.1:6379/{state_db}",
         }
         import redis
 
-        for db_number in (9, 10):
+        for db_number in redis_dbs:
             redis.Redis(db=db_number).flushdb()
     env.update(
         {
-            "CAREOPS_SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
+            "CAREOPS_SECRET_KEY": SECRET_KEY,
             "CAREOPS_RATELIMIT_PUBLIC": "100000000/minute",
             "CAREOPS_RATELIMIT_LOGIN": "100000000/minute",
             "CAREOPS_LOG_LEVEL": "WARNING",
@@ -257,23 +257,44 @@ def load_calendar(env: dict, workspace_id: str, service_id: str, count: int, fir
     engine.dispose()
 
 
-def public_booking_script(path: str, service_id: str, starts: list[str], tag: str) -> str:
-    """Each request a new booking: slot and customer from a per-thread counter."""
-    return f"""
-local starts = {lua_string_list(starts)}
-local counter = 0
-local tid = 0
+#: Lua numbering wrk's threads: ``tid`` is global because setup() sets it after the script is loaded (a local would stay 0).
+THREAD_ID_LUA = """
+tid = 0
 local threads = 0
 setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
-request = function()
-  counter = counter + 1
+"""
+
+
+def booking_body_lua(service_id: str, starts: list[str], tag: str) -> str:
+    """Lua defining ``booking_body(tid, counter)``: a valid new public booking for each (thread, counter) pair.
+
+    The slot and the customer come from the pair, so no two requests of one run
+    book for the same customer; ``tag`` sets runs apart.
+    """
+    return f"""
+local starts = {lua_string_list(starts)}
+local function booking_body(tid, counter)
   local start = starts[((counter * 7 + tid) % #starts) + 1]
-  local body = string.format(
+  return string.format(
     '{{"service_id":"{service_id}","start":"%s","name":"Walk-in %d-%d","email":"walkin-{tag}-%d-%d@example.com"}}',
     start, tid, counter, tid, counter)
-  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/json"}}, body)
 end
 """
+
+
+def public_booking_script(path: str, service_id: str, starts: list[str], tag: str) -> str:
+    """Each request a new booking: slot and customer from a per-thread counter."""
+    return (
+        booking_body_lua(service_id, starts, tag)
+        + THREAD_ID_LUA
+        + f"""
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/json"}}, booking_body(tid, counter))
+end
+"""
+    )
 
 
 def ceiling_insert_script(resource: str, slots: list[tuple[str, str]]) -> str:
@@ -281,9 +302,7 @@ def ceiling_insert_script(resource: str, slots: list[tuple[str, str]]) -> str:
 local starts = {lua_string_list(s for s, _ in slots)}
 local ends = {lua_string_list(e for _, e in slots)}
 local counter = 0
-local tid = 0
-local threads = 0
-setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
+{THREAD_ID_LUA}
 request = function()
   counter = counter + 1
   local i = ((counter * 7 + tid) % #starts) + 1

@@ -69,12 +69,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*apps: tuple[str, dict, str | None], workers: int = 2):
+def gunicorn(*apps: tuple[str, dict, str | None], workers: int = 2, masters: list[int] | None = None):
     """Start one gunicorn per ``(app, env, config)`` at once, wait for each; yield their base URLs.
 
     `make run`'s settings: sync workers, 2 of them, CareOps's gunicorn config
     (``python:careops.gunicorn_conf``; None for an app that is not CareOps), a
     free loopback port each. Starting them together overlaps their imports.
+    ``masters``, when given, receives the master processes' ids in the order of
+    ``apps`` (their workers are their children).
     """
     started = []
     try:
@@ -96,6 +98,8 @@ def gunicorn(*apps: tuple[str, dict, str | None], workers: int = 2):
                 args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
             started.append((app, proc, log, f"http://127.0.0.1:{port}"))
+            if masters is not None:
+                masters.append(proc.pid)
         deadline = time.monotonic() + 90
         for app, proc, log, base in started:
             while True:
@@ -169,7 +173,7 @@ def cycling_get(paths: list[str]) -> str:
     return f"""
 local paths = {lua_string_list(paths)}
 local n = 0
-local offset = 0
+offset = 0  -- global: setup() sets it in the thread's state after this script is loaded, a local would stay 0
 setup = function(thread) thread:set("offset", math.random(0, 1000)) end
 request = function()
   n = n + 1

@@ -143,15 +143,9 @@ def prepare(kind: str, workdir: Path) -> dict:
         env["CAREOPS_DATABASE_URL"] = f"sqlite:///{workdir / 'profile.db'}"
     else:
         import redis
-        import sqlalchemy as sa
+        from data import recreate_postgres_database
 
-        engine = sa.create_engine(
-            bench.PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-        )
-        with engine.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {bench.PG_NAME} WITH (FORCE)"))
-            conn.execute(sa.text(f"CREATE DATABASE {bench.PG_NAME}"))
-        engine.dispose()
+        recreate_postgres_database(bench.PG_NAME)
         redis.Redis(db=10).flushdb()
         env.update(
             CAREOPS_DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{bench.PG_NAME}",

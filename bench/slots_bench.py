@@ -39,13 +39,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from data import analyze, booking_row, contact_row, fresh_database, in_process_app  # noqa: E402
 
 CAPACITY = 1000
 TZ = "Europe/Berlin"
 OPEN, CLOSE = 8, 20  # every day, 30-minute slots
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_NAME = "careops_slots_bench"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
@@ -77,71 +76,19 @@ def load_calendar(url: str, workspace_id: str, service_id: str, resource_id: str
                 contact_id, booking_id = new_id(), new_id()
                 start = starts[i % len(starts)]
                 contacts.append(
-                    {
-                        "id": contact_id,
-                        "workspace_id": workspace_id,
-                        "name": f"Customer {i}",
-                        "email": f"customer{i}@example.com",
-                        "source": "public",
-                        "tags": [],
-                        "last_activity_at": now,
-                        "created_at": now,
-                    }
+                    contact_row(contact_id, workspace_id, f"Customer {i}", "public", now, f"customer{i}@example.com")
                 )
-                bookings.append(
-                    {
-                        "id": booking_id,
-                        "workspace_id": workspace_id,
-                        "reference": f"BK-{i:08d}",
-                        "service_id": service_id,
-                        "contact_id": contact_id,
-                        "start": start,
-                        "end": start + timedelta(minutes=30),
-                        "occupied_start": start,
-                        "occupied_end": start + timedelta(minutes=30),
-                        "status": "confirmed",
-                        "source": "public",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
+                bookings.append(booking_row(booking_id, i, workspace_id, service_id, contact_id, start, "public", now))
                 links.append({"booking_id": booking_id, "resource_id": resource_id})
             conn.execute(sa.insert(Contact), contacts)
             conn.execute(sa.insert(Booking), bookings)
             conn.execute(sa.insert(BookingResource), links)
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(sa.text("ANALYZE"))
-            conn.commit()
+    analyze(engine)
     engine.dispose()
-
-
-def fresh_database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'slots.db'}"
-    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {PG_NAME}"))
-    engine.dispose()
-    return f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}"
 
 
 def make_app(url: str, redis_url: str | None, cache: bool):
-    from careops import create_app
-
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
-            "CAREOPS_TASK_QUEUE": "immediate",
-            "CAREOPS_REDIS_URL": redis_url,
-            "CAREOPS_RATELIMIT_ENABLED": False,
-            "CAREOPS_BCRYPT_ROUNDS": 4,
-            "CAREOPS_LOG_LEVEL": "WARNING",
-            "CAREOPS_SLOT_CACHE": cache,
-        }
-    )
+    return in_process_app(url, CAREOPS_REDIS_URL=redis_url, CAREOPS_SLOT_CACHE=cache)
 
 
 def setup_workspace(client) -> dict:
@@ -225,7 +172,7 @@ def run(kind: str, args) -> list[str]:
     from careops.extensions import db
 
     workdir = Path(tempfile.mkdtemp(prefix="careops-slots-"))
-    url = fresh_database(kind, workdir)
+    url = fresh_database(kind, workdir, "slots")
     redis_url = REDIS_URL if args.redis else None
     if redis_url:
         import redis

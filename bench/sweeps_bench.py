@@ -31,22 +31,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from data import analyze, booking_row, contact_row, fresh_database, in_process_app  # noqa: E402
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_NAME = "careops_sweeps_bench"
 OVERDUE = 100
-
-
-def fresh_database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'sweeps.db'}"
-    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {PG_NAME}"))
-    engine.dispose()
-    return f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}"
 
 
 def load(rows: int, workspace_id: str, service_id: str) -> None:
@@ -60,41 +49,12 @@ def load(rows: int, workspace_id: str, service_id: str) -> None:
 
     now = utcnow()
     contact_id = new_id()
-    db.session.execute(
-        sa.insert(Contact),
-        [
-            {
-                "id": contact_id,
-                "workspace_id": workspace_id,
-                "name": "Cara",
-                "source": "staff",
-                "tags": [],
-                "last_activity_at": now,
-                "created_at": now,
-            }
-        ],
-    )
+    db.session.execute(sa.insert(Contact), [contact_row(contact_id, workspace_id, "Cara", "staff", now)])
     for batch in range(0, rows, 5000):
         bookings, reminders, done, events = [], [], [], []
         for i in range(batch, min(batch + 5000, rows)):
             booking_id, start = new_id(), now + timedelta(days=1, minutes=i)
-            bookings.append(
-                {
-                    "id": booking_id,
-                    "workspace_id": workspace_id,
-                    "reference": f"BK-{i:08d}",
-                    "service_id": service_id,
-                    "contact_id": contact_id,
-                    "start": start,
-                    "end": start + timedelta(minutes=30),
-                    "occupied_start": start,
-                    "occupied_end": start + timedelta(minutes=30),
-                    "status": "confirmed",
-                    "source": "staff",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+            bookings.append(booking_row(booking_id, i, workspace_id, service_id, contact_id, start, "staff", now))
             reminder = {
                 "workspace_id": workspace_id,
                 "rule_key": "booking_reminder",
@@ -176,10 +136,7 @@ def load(rows: int, workspace_id: str, service_id: str) -> None:
         ],
     )
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
-            conn.execute(sa.text("ANALYZE"))
-            conn.commit()
+    analyze(db.engine)
 
 
 def plan(stmt) -> str:
@@ -223,22 +180,13 @@ def selections():
 
 
 def run(kind: str, rows: int) -> list[str]:
-    from careops import create_app, events, scoping
+    from careops import events, scoping
     from careops.automation import booking_messages
     from careops.extensions import db
 
     workdir = Path(tempfile.mkdtemp(prefix="careops-sweeps-"))
-    url = fresh_database(kind, workdir)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
-            "CAREOPS_TASK_QUEUE": "immediate",
-            "CAREOPS_RATELIMIT_ENABLED": False,
-            "CAREOPS_BCRYPT_ROUNDS": 4,
-            "CAREOPS_LOG_LEVEL": "ERROR",
-        }
-    )
+    url = fresh_database(kind, workdir, "sweeps")
+    app = in_process_app(url, CAREOPS_LOG_LEVEL="ERROR")
     with app.app_context():
         db.create_all()
     client = app.test_client()

@@ -1,9 +1,11 @@
-"""The booking benchmark (``bench/booking_bench.py``) still runs: its ``--quick`` smoke mode, on SQLite.
+"""The wrk benchmarks still run: ``bench/booking_bench.py`` and ``bench/memory_bench.py``, ``--quick``, on SQLite.
 
 Not a performance check — one-second runs on a shared machine say nothing —
 but every scenario must have been measured, every public booking request must
-have been a valid new booking (a 2xx), and no resource may end over capacity.
-That is what keeps ``make bench`` from rotting between the times someone runs it.
+have been a valid new booking (a 2xx), and no resource may end over capacity;
+the memory bench must have read both workers' memory after each step of its
+mixed load. That is what keeps ``make bench`` from rotting between the times
+someone runs it.
 """
 
 import json
@@ -26,19 +28,24 @@ SCENARIOS = (
 )
 
 
-@pytest.mark.live
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
-def test_quick_bench_measures_every_scenario(tmp_path):
+def run_quick(script: str, tmp_path) -> tuple[str, dict]:
+    """``bench/<script> --quick --db sqlite``, which must succeed: its output and the SQLite figures it wrote."""
     figures_file = tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, "bench/booking_bench.py", "--quick", "--db", "sqlite", "--json", str(figures_file)],
+        [sys.executable, f"bench/{script}", "--quick", "--db", "sqlite", "--json", str(figures_file)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    figures = json.loads(figures_file.read_text())["sqlite"]
+    return done.stdout, json.loads(figures_file.read_text())["sqlite"]
+
+
+@pytest.mark.live
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_quick_bench_measures_every_scenario(tmp_path):
+    output, figures = run_quick("booking_bench.py", tmp_path)
     assert set(figures) == set(SCENARIOS)
     for name, measured in figures.items():
         assert measured["requests"] > 0, name
@@ -46,8 +53,8 @@ def test_quick_bench_measures_every_scenario(tmp_path):
     # Every POST a new booking: the Lua counter made each slot/customer distinct and valid.
     assert figures["public booking"]["non_2xx"] == 0, figures["public booking"]
     assert figures["ceiling insert"]["non_2xx"] == 0
-    assert "% ceil" in done.stdout
-    assert "violations: none" in done.stdout
+    assert "% ceil" in output
+    assert "violations: none" in output
 
 
 def test_table_row_reports_the_share_of_the_ceiling_and_failures():
@@ -60,3 +67,23 @@ def test_table_row_reports_the_share_of_the_ceiling_and_failures():
     line = row("public booking", app, {"rps": 200.0, "p50_ms": 1, "p99_ms": 2, "non_2xx": 0, "socket_errors": 0})
     assert "25.0 %" in line
     assert "3 non-2xx" in line
+
+
+@pytest.mark.live
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_quick_memory_bench_prints_the_curve_of_each_worker(tmp_path):
+    """``bench/memory_bench.py --quick``: two steps of mixed load, each worker's RSS read after each."""
+    output, curve = run_quick("memory_bench.py", tmp_path)
+    assert curve[0]["requests"] == 0  # the reading before any load
+    assert curve[-1]["requests"] >= 600 * 0.98
+    assert [point["requests"] for point in curve] == sorted({point["requests"] for point in curve})
+    for point in curve:
+        assert len(point["pids"]) == 2, point  # make run's two workers, each measured
+        assert all(mb > 10 for mb in point["rss_mb"]), point
+        assert point.get("non_2xx", 0) == 0 and point.get("socket_errors", 0) == 0, point
+    # Recycling was off, so the same two workers served the whole run.
+    assert {tuple(point["pids"]) for point in curve} == {tuple(curve[0]["pids"])}
+    assert "resident memory per gunicorn worker" in output
+    assert "worker recycling off" in output
+    assert "verdict: PASS" in output or "verdict: FAIL" in output
+    assert "max_requests=" in output  # the configured recycling is named
