@@ -119,6 +119,16 @@ def _resolve(alert: Alert) -> None:
         alert.open_key = None
 
 
+def open_counts(workspace_id: str, permissions: frozenset[str] | None = None) -> dict:
+    """``{open, critical}``: the open alerts the holder of ``permissions`` sees (the dashboard's), in one query."""
+    counts = db.session.execute(
+        sa.select(sa.func.count().label("open"), sa.func.count().filter(Alert.severity == "critical").label("critical"))
+        .select_from(Alert)  # the model named: the tenant scope filters it
+        .where(*WorkspaceRepository(workspace_id).criteria(Alert), Alert.status == "open", *visible(permissions))
+    ).one()
+    return {"open": counts.open, "critical": counts.critical}
+
+
 def search(
     workspace_id: str, *, status: str | None = None, kind: str | None = None, permissions: frozenset[str] | None = None
 ) -> sa.Select:

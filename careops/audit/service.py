@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from careops.audit.models import AuditEntry
 from careops.db import WorkspaceRepository
-from careops.extensions import db
 
 
 def _bound(value, tz: ZoneInfo, *, end: bool) -> datetime:
@@ -22,7 +21,7 @@ def _bound(value, tz: ZoneInfo, *, end: bool) -> datetime:
 
 def search(workspace_id: str, filters: dict) -> sa.Select:
     """Entries matching ``filters`` (entity_type, entity_id, actor_id, action, from_, to), newest first."""
-    from careops.workspaces.models import Workspace
+    from careops.workspaces.service import get_workspace
 
     criteria = [
         getattr(AuditEntry, key) == filters[key]
@@ -30,7 +29,7 @@ def search(workspace_id: str, filters: dict) -> sa.Select:
         if filters.get(key)
     ]
     if filters.get("from_") or filters.get("to"):
-        tz = ZoneInfo(db.session.get(Workspace, workspace_id).timezone)
+        tz = ZoneInfo(get_workspace(workspace_id).timezone)
         if filters.get("from_"):
             criteria.append(AuditEntry.at >= _bound(filters["from_"], tz, end=False))
         if filters.get("to"):

@@ -192,6 +192,15 @@ def list_staff(workspace_id: str) -> list[User]:
     return WorkspaceRepository(workspace_id).all(User, order_by=User.created_at)
 
 
+def owner_email(workspace_id: str) -> str | None:
+    """The login email of the workspace's owner (the earliest, should there be several)."""
+    return db.session.scalars(
+        sa.select(User.email)
+        .where(*WorkspaceRepository(workspace_id).criteria(User), User.role == "owner")
+        .order_by(User.created_at)
+    ).first()
+
+
 def staff_select(workspace_id: str) -> sa.Select:
     """Every user of the workspace, the owner first (for a paginated list)."""
     return WorkspaceRepository(workspace_id).select(User).order_by(User.created_at, User.id)

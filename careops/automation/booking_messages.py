@@ -25,7 +25,7 @@ from careops.automation.service import effective, send_rule_message
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.errors import NotFound
 from careops.extensions import db
-from careops.workspaces.models import Workspace
+from careops.workspaces.service import get_workspace
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ SWEEP_AFTER = sweeps.GRACE
 
 
 def _booking(workspace_id: str, booking_id: str):
-    from careops.bookings.models import Booking
+    from careops.bookings import service as bookings
 
-    return WorkspaceRepository(workspace_id).get(Booking, booking_id)
+    return bookings.get(workspace_id, booking_id)
 
 
 def format_start(start: datetime, timezone: str) -> str:
@@ -53,13 +53,12 @@ def format_start_short(start: datetime, timezone: str) -> str:
 
 
 def values(workspace_id: str, booking, *, manage_link: str | None = None) -> dict:
-    from careops.contacts.models import Contact
-    from careops.services.models import Service
+    from careops.contacts import service as contacts
+    from careops.services import service as services
 
-    repo = WorkspaceRepository(workspace_id)
-    workspace = db.session.get(Workspace, workspace_id)
-    service = repo.get(Service, booking.service_id)
-    contact = repo.get(Contact, booking.contact_id)
+    workspace = get_workspace(workspace_id)
+    service = services.get(workspace_id, booking.service_id)
+    contact = contacts.get(workspace_id, booking.contact_id)
     return {
         "contact_name": contact.name,
         "business": workspace.name,
@@ -80,11 +79,10 @@ def _manage_link(workspace_id: str, booking_id: str) -> str:
 
 def _unsent(workspace_id: str, rule_key: str, automation_key: str) -> bool:
     """The rule is on and this message has not been written yet."""
-    from careops.inbox.models import Message
+    from careops.inbox import service as inbox
 
-    return (
-        effective(workspace_id, rule_key)["enabled"]
-        and WorkspaceRepository(workspace_id).first(Message, Message.automation_key == automation_key) is None
+    return effective(workspace_id, rule_key)["enabled"] and not inbox.automation_message_written(
+        workspace_id, automation_key
     )
 
 

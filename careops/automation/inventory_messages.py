@@ -9,41 +9,37 @@ however often the event is delivered.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from careops.automation import templates
 from careops.automation.service import effective
-from careops.db import WorkspaceRepository
-from careops.extensions import db
-from careops.workspaces.models import Workspace
+from careops.errors import NotFound
+from careops.workspaces.service import get_workspace
 
 
 def recipient(workspace_id: str) -> str | None:
-    from careops.auth.models import User
+    from careops.auth import service as auth
 
-    workspace = db.session.get(Workspace, workspace_id)
+    workspace = get_workspace(workspace_id)
     if workspace.contact_email:
         return workspace.contact_email
-    return db.session.scalars(
-        sa.select(User.email)
-        .where(*WorkspaceRepository(workspace_id).criteria(User), User.role == "owner")
-        .order_by(User.created_at)
-    ).first()
+    return auth.owner_email(workspace_id)
 
 
 def send_inventory_alert(workspace_id: str, event_id: str, item_id: str, quantity: float, threshold: float):
     """Queue the rule's message for this crossing (``quantity`` and ``threshold`` as they were then) unless the rule is off; the Message or None. Not committed."""
     from careops.inbox.sending import send_system_message
+    from careops.inventory import service as inventory
     from careops.inventory.ledger import show
-    from careops.inventory.models import InventoryItem
 
     rule = effective(workspace_id, "inventory_alert")
     to = recipient(workspace_id)
-    item = WorkspaceRepository(workspace_id).first(InventoryItem, InventoryItem.id == item_id)
+    try:
+        item = inventory.get_stock(workspace_id, item_id)
+    except NotFound:
+        item = None  # deleted since the event: nothing to tell
     if not rule["enabled"] or not rule["template"] or not to or item is None:
         return None
     values = {
-        "business": db.session.get(Workspace, workspace_id).name,
+        "business": get_workspace(workspace_id).name,
         "item_name": item.name,
         "quantity": show(quantity),
         "unit": item.unit,

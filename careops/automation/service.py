@@ -99,17 +99,16 @@ def send_rule_message(
     reached on), then that channel's template is rendered: an SMS gets the
     short template, short links and no attachments.
     """
-    from careops.contacts.models import Contact
-    from careops.inbox.models import Message
+    from careops.contacts import service as contacts
+    from careops.inbox import service as inbox
     from careops.inbox.sending import choose_channel, send_to_contact
 
     rule = effective(workspace_id, key)
     if not rule["enabled"] or not rule["template"]:
         return None
-    repo = WorkspaceRepository(workspace_id)
-    if repo.first(Message, Message.automation_key == automation_key) is not None:
+    if inbox.automation_message_written(workspace_id, automation_key):
         return None  # sent before: no short link is made for a message that will not go
-    channel, _ = choose_channel(workspace_id, repo.get(Contact, contact_id), rule["channel"])
+    channel, _ = choose_channel(workspace_id, contacts.get(workspace_id, contact_id), rule["channel"])
     if channel == "sms":
         from careops.public.short_links import shorten_links
 

@@ -99,8 +99,8 @@ def _ids(service_ids) -> list[str] | None:
 
 
 def _check_services(repo: WorkspaceRepository, service_ids: list[str]) -> None:
-    from careops.services.models import Service
+    from careops.services import service as services
 
-    missing = repo.ids_exist(Service, service_ids)
+    missing = services.unknown_service_ids(repo.workspace_id, service_ids)
     if missing:
         raise NotFound(f"Service not found: {missing[0]}")

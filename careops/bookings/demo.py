@@ -13,36 +13,36 @@ from careops.demo import demo_step
 
 @demo_step
 def bookable_demo(workspace_id: str) -> None:
-    from careops.availability.models import AvailabilityRule
-    from careops.db import WorkspaceRepository
+    from careops.availability import service as availability
     from careops.extensions import db
-    from careops.integrations.models import Integration
-    from careops.resources.models import Resource
-    from careops.services.models import Service
+    from careops.integrations import service as integrations
+    from careops.resources import service as resources
+    from careops.services import service as services
     from careops.workspaces import onboarding
 
-    repo = WorkspaceRepository(workspace_id)
-    team = repo.first(Resource) or repo.add(Resource(name="Clinic team"))
-    team.name, team.capacity = "Clinic team", 3
-    db.session.flush()
+    # The calendar every workspace starts with becomes the team.
+    team_id = resources.first_active_id(workspace_id) or resources.create(workspace_id, name="Clinic team").id
+    resources.update(workspace_id, team_id, {"name": "Clinic team", "capacity": 3})
     for name, minutes, description, buffer_after in (
         ("Initial consultation", 60, "A first visit: history, assessment and a plan.", 15),
         ("Follow-up visit", 30, "A check on progress.", 0),
     ):
-        service = Service(
-            name=name,
-            duration_minutes=minutes,
-            description=description,
-            location="Demo Clinic",
-            buffer_after_minutes=buffer_after,
-            slot_interval=30,
+        services.create(
+            workspace_id,
+            {
+                "name": name,
+                "duration_minutes": minutes,
+                "description": description,
+                "location": "Demo Clinic",
+                "buffer_after_minutes": buffer_after,
+                "slot_interval_minutes": 30,
+                "resource_ids": [team_id],
+            },
         )
-        service.resource_ids = [team.id]
-        repo.add(service)
-    for weekday in range(5):
-        repo.add(AvailabilityRule(weekday=weekday, start=time(9), end=time(17)))
-    # The messaging domain owns integrations; the demo only needs the console provider's row.
-    if repo.first(Integration, Integration.key == "email") is None:
-        repo.add(Integration(key="email", kind="email", provider="console", enabled=True, status="ok"))
+    availability.put_rules(
+        workspace_id, [{"weekday": weekday, "start": time(9), "end": time(17)} for weekday in range(5)]
+    )
+    # The messaging domain owns integrations; the demo only needs the console provider.
+    integrations.add_console_email(workspace_id)
     db.session.commit()
     onboarding.activate(workspace_id)

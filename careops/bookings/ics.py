@@ -9,18 +9,22 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from icalendar import Calendar, Event
 
 from careops.bookings.models import Booking
-from careops.contacts.models import Contact
+from careops.contacts import service as contacts
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import NotFound
 from careops.extensions import db
 from careops.security import token_digest
-from careops.services.models import Service
-from careops.workspaces.models import Workspace
+from careops.services import service as services
+from careops.workspaces import service as workspaces
+
+if TYPE_CHECKING:
+    from careops.services.models import Service
+    from careops.workspaces.models import Workspace
 
 PRODID = "-//CareOps//Bookings//EN"
 #: The feed shows this much of the past, and everything ahead.
@@ -62,8 +66,8 @@ def booking_ics(workspace_id: str, booking_id: str) -> bytes:
     """The customer's view of one booking, as a ``text/calendar`` attachment for their confirmation."""
     repo = WorkspaceRepository(workspace_id)
     booking = repo.get(Booking, booking_id)
-    service = repo.get(Service, booking.service_id)
-    workspace = db.session.get_one(Workspace, workspace_id)
+    service = services.get(workspace_id, booking.service_id)
+    workspace = workspaces.get_workspace(workspace_id)
     cal = _calendar(workspace.name)
     cal.add("method", "PUBLISH")
     cal.add_component(
@@ -75,14 +79,11 @@ def booking_ics(workspace_id: str, booking_id: str) -> bytes:
 def workspace_feed(workspace_id: str) -> bytes:
     """The business's own calendar: its bookings from 90 days ago on, with the customer's name."""
     repo = WorkspaceRepository(workspace_id)
-    workspace = db.session.get_one(Workspace, workspace_id)
-    rows = db.session.execute(
-        repo.select(Booking, Booking.start >= utcnow() - FEED_HISTORY, Booking.status != "cancelled")
-        .add_columns(Service, Contact.name)
-        .join(Service, Service.id == Booking.service_id)
-        .join(Contact, Contact.id == Booking.contact_id)
-        .order_by(Booking.start)
-    )
+    workspace = workspaces.get_workspace(workspace_id)
+    bookings = repo.select(Booking, Booking.start >= utcnow() - FEED_HISTORY, Booking.status != "cancelled")
+    # One query, its rows (booking, service, contact's name): the joins are the services' and contacts' own.
+    stmt = contacts.with_contact_name(services.with_service(bookings, Booking.service_id), Booking.contact_id)
+    rows = db.session.execute(stmt.order_by(Booking.start))
     cal = _calendar(workspace.name)
     for booking, service, contact_name in rows:
         notes = f"\n{booking.notes}" if booking.notes else ""
@@ -97,9 +98,7 @@ def workspace_feed(workspace_id: str) -> bytes:
 def rotate_calendar_token(workspace_id: str) -> str:
     """A new feed token; the previous one stops working. Committed."""
     token = secrets.token_urlsafe(32)
-    db.session.execute(
-        sa.update(Workspace).where(Workspace.id == workspace_id).values(calendar_token_hash=token_digest(token))
-    )
+    workspaces.set_calendar_token_hash(workspace_id, token_digest(token))
     db.session.commit()
     return token
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -19,7 +20,9 @@ from careops.db import WorkspaceRepository, utcnow
 from careops.errors import Conflict, NotFound
 from careops.extensions import db
 from careops.security import token_digest
-from careops.workspaces.models import Workspace
+
+if TYPE_CHECKING:
+    from careops.workspaces.models import Workspace
 
 
 def issue_manage_token(workspace_id: str, booking_id: str) -> str:
@@ -54,7 +57,7 @@ def manage_url(token: str) -> str:
 
 def by_token(token: str) -> tuple[Workspace, Booking]:
     """The booking behind a manage token; 404 for an unknown token, 409 before activation."""
-    from careops.workspaces.service import ensure_active
+    from careops.workspaces.service import ensure_active, get_workspace
 
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
@@ -65,15 +68,15 @@ def by_token(token: str) -> tuple[Workspace, Booking]:
     if row is None:
         raise NotFound("No booking for this link")
     scoping.bind_workspace(row.workspace_id)
-    workspace = ensure_active(db.session.get_one(Workspace, row.workspace_id))
+    workspace = ensure_active(get_workspace(row.workspace_id))
     return workspace, WorkspaceRepository(workspace.id).get(Booking, row.booking_id)
 
 
 def change_deadline(booking: Booking) -> datetime:
     """Until when a customer may cancel or move the booking online: the service's minimum notice."""
-    from careops.services.models import Service
+    from careops.services import service as services
 
-    notice = db.session.get_one(Service, booking.service_id).min_notice_minutes
+    notice = services.get(booking.workspace_id, booking.service_id).min_notice_minutes
     return booking.start - timedelta(minutes=notice)
 
 

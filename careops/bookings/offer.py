@@ -8,6 +8,7 @@ for the public slot list (:func:`offered_slots`) and for the checks that
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,8 +19,10 @@ from careops.bookings import slots as S
 from careops.bookings.models import HOLDING, Booking, BookingResource
 from careops.db import WorkspaceRepository
 from careops.extensions import db
-from careops.resources.models import Resource
-from careops.services.models import Service
+from careops.resources import service as resources
+
+if TYPE_CHECKING:
+    from careops.services.models import Service
 
 #: Durations and buffers are at most a day each: a window this wide around a
 #: range catches every booking that can overlap a slot inside it.
@@ -56,10 +59,7 @@ def overrides(workspace_id: str, first: date, last: date) -> list[S.Override]:
 
 def capacities(workspace_id: str, resource_ids) -> dict[str, int]:
     """Capacity of each *active* resource among ``resource_ids``."""
-    repo = WorkspaceRepository(workspace_id)
-    return {
-        r.id: r.capacity for r in repo.all(Resource, Resource.id.in_(list(resource_ids)), Resource.is_active.is_(True))
-    }
+    return resources.active_capacities(workspace_id, resource_ids)
 
 
 def busy(

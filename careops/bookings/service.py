@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -23,14 +23,15 @@ from careops.bookings import offer
 from careops.bookings.locking import booking_lock
 from careops.bookings.models import HOLDING, Booking, BookingResource
 from careops.contacts import service as contacts
-from careops.contacts.models import Contact
 from careops.db import WorkspaceRepository, new_id, utcnow
 from careops.errors import Conflict
 from careops.event_types import BookingCancelled, BookingCreated, BookingRescheduled, BookingStatusChanged
 from careops.extensions import db
 from careops.services import service as services
-from careops.services.models import Service
-from careops.workspaces.models import Workspace
+from careops.workspaces.service import get_workspace
+
+if TYPE_CHECKING:
+    from careops.services.models import Service
 
 #: No 0/O, 1/I: a reference is read out over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -47,7 +48,7 @@ class InvalidTransition(Conflict):
 
 
 def workspace_tz(workspace_id: str) -> ZoneInfo:
-    return ZoneInfo(db.session.get_one(Workspace, workspace_id).timezone)
+    return ZoneInfo(get_workspace(workspace_id).timezone)
 
 
 def new_reference() -> str:
@@ -56,6 +57,44 @@ def new_reference() -> str:
 
 def get(workspace_id: str, booking_id: str) -> Booking:
     return WorkspaceRepository(workspace_id).get(Booking, booking_id)
+
+
+def get_by_id(booking_id: str) -> Booking | None:
+    """The booking through the session's identity map (no query when loaded already), or None.
+
+    For a caller holding the id from one of the workspace's own rows (a form submission's booking).
+    """
+    return db.session.get(Booking, booking_id)
+
+
+def join_not_cancelled(stmt: sa.Select, booking_id) -> sa.Select:
+    """``stmt`` joined to the booking its column ``booking_id`` names, keeping the rows whose booking is not cancelled.
+
+    For a sweep over another domain's rows that skips cancelled bookings, in the same query.
+    """
+    return stmt.join(Booking, Booking.id == booking_id).where(Booking.status != "cancelled")
+
+
+def with_start_and_booked_at(stmt: sa.Select, booking_id) -> sa.Select:
+    """``stmt`` outer-joined to the booking its column ``booking_id`` names, the booking's ``start`` and
+    ``created_at`` added as columns (None for a row without a booking). For lead times, in the same query."""
+    return stmt.add_columns(Booking.start, Booking.created_at).outerjoin(Booking, Booking.id == booking_id)
+
+
+def upcoming_services(workspace_id: str, since: datetime, until: datetime) -> list[tuple[str, datetime]]:
+    """``(service_id, start)`` of the bookings holding a time in ``[since, until)`` (pending or confirmed)."""
+    rows = db.session.execute(
+        WorkspaceRepository(workspace_id)
+        .select(Booking)
+        .with_only_columns(Booking.service_id, Booking.start)
+        .where(Booking.status.in_(HOLDING), Booking.start >= since, Booking.start < until)
+    )
+    return [(service_id, start) for service_id, start in rows]
+
+
+def holds_slot(booking: Booking) -> bool:
+    """The booking still holds its time (pending or confirmed): it can be moved or cancelled."""
+    return booking.status in HOLDING
 
 
 def book(
@@ -82,7 +121,7 @@ def book(
     repo = WorkspaceRepository(workspace_id)
     service = services.get_active(workspace_id, service_id)
     if contact_id is not None:
-        repo.get(Contact, contact_id)
+        contacts.get(workspace_id, contact_id)
     if public and contact is not None:  # a customer we could never confirm to is refused up front
         from careops.inbox.reachability import require_reachable
 
@@ -238,6 +277,62 @@ def recent_for_contact(workspace_id: str, contact_id: str) -> list[Booking]:
             .limit(RECENT_FOR_CONTACT)
             .options(lazyload(Booking.resource_links))  # the card shows none of them
         )
+    )
+
+
+def day_overview(
+    workspace_id: str, now: datetime, day_start: datetime, day_end: datetime, limit: int
+) -> tuple[dict, list]:
+    """The dashboard's bookings: ``({today, upcoming_7d, pending_confirmation, no_show_today, completed_today},
+    rows)``, the rows (at most ``limit``) today's bookings not cancelled, as plain column rows in start order."""
+    repo = WorkspaceRepository(workspace_id)
+    week_end = now + timedelta(days=7)
+    is_today = sa.and_(Booking.start >= day_start, Booking.start < day_end)
+    count = lambda condition: sa.func.count().filter(condition)  # noqa: E731
+    # One range scan of (workspace_id, start) covers both today and the coming week.
+    counts = db.session.execute(
+        sa.select(
+            count(sa.and_(is_today, Booking.status != "cancelled")).label("today"),
+            count(
+                sa.and_(Booking.start >= now, Booking.start < week_end, Booking.status.in_(("pending", "confirmed")))
+            ).label("upcoming_7d"),
+            count(sa.and_(is_today, Booking.status == "no_show")).label("no_show_today"),
+            count(sa.and_(is_today, Booking.status == "completed")).label("completed_today"),
+        )
+        .select_from(Booking)  # the model named: the tenant scope filters it
+        .where(*repo.criteria(Booking), Booking.start >= min(day_start, now), Booking.start < max(day_end, week_end))
+    ).one()
+    pending = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Booking).where(*repo.criteria(Booking), Booking.status == "pending")
+    )
+    # Plain rows, not ORM objects: the list is read-only and loading entities was most of its cost.
+    rows = db.session.execute(
+        sa.select(
+            Booking.id,
+            Booking.reference,
+            Booking.service_id,
+            Booking.contact_id,
+            Booking.start,
+            Booking.end,
+            Booking.status,
+            Booking.notes,
+            Booking.source,
+            Booking.created_at,
+            Booking.updated_at,
+        )
+        .where(*repo.criteria(Booking), is_today, Booking.status != "cancelled")
+        .order_by(Booking.start, Booking.id)
+        .limit(limit)
+    ).all()
+    return (
+        {
+            "today": counts.today,
+            "upcoming_7d": counts.upcoming_7d,
+            "pending_confirmation": pending,
+            "no_show_today": counts.no_show_today,
+            "completed_today": counts.completed_today,
+        },
+        list(rows),
     )
 
 

@@ -25,7 +25,7 @@ from careops.errors import Conflict, ValidationFailed
 from careops.event_types import ContactCreated
 from careops.extensions import db
 from careops.fields import normalize_phone
-from careops.workspaces.models import Workspace
+from careops.workspaces.service import get_workspace
 
 #: What a phone number typed into the search box looks like.
 PHONE_QUERY = re.compile(r"\+?[\d\s().-]+")
@@ -64,7 +64,7 @@ def register_card_section(name: str, reader: Callable[[str, str], object]) -> No
 def _phone(workspace_id: str, phone: str | None) -> str | None:
     if not phone:
         return None
-    country = db.session.scalar(sa.select(Workspace.country).where(Workspace.id == workspace_id))
+    country = get_workspace(workspace_id).country  # loaded already on the public booking path
     try:
         return normalize_phone(phone, country)
     except ma.ValidationError as exc:
@@ -236,6 +236,46 @@ def search(workspace_id: str, q: str | None) -> sa.Select:
 
 def get(workspace_id: str, contact_id: str) -> Contact:
     return WorkspaceRepository(workspace_id).get(Contact, contact_id)
+
+
+def find_by_phone(workspace_id: str, phone: str) -> Contact | None:
+    """The contact with this (normalised) phone number, or None."""
+    return WorkspaceRepository(workspace_id).first(Contact, Contact.phone == phone)
+
+
+def mark_email_undeliverable(workspace_id: str, contact_id: str, address: str | None) -> bool:
+    """A hard bounce from ``address``: True when it is the contact's email, now marked undeliverable. Not committed.
+
+    Only the address that bounced: a contact who has since given another one stays reachable.
+    """
+    contact = get(workspace_id, contact_id)
+    if not contact.email or contact.email != (address or "").lower():
+        return False
+    contact.email_undeliverable = True
+    return True
+
+
+def with_contact_name(stmt: sa.Select, contact_id) -> sa.Select:
+    """``stmt`` joined to the contact its column ``contact_id`` names, the contact's name added as a column.
+
+    For a list of another domain's rows that shows whose they are, in the same query.
+    """
+    return stmt.add_columns(Contact.name).join(Contact, Contact.id == contact_id)
+
+
+def join_contact(stmt: sa.Select, contact_id) -> sa.Select:
+    """``stmt`` joined to the contact its column ``contact_id`` names, for criteria from :func:`contact_like`."""
+    return stmt.join(Contact, Contact.id == contact_id)
+
+
+def contact_like(text_pattern: str, phone_pattern: str) -> sa.ColumnElement[bool]:
+    """In a statement from :func:`join_contact`: the contact's lower-cased name or its email is LIKE
+    ``text_pattern``, or its phone is LIKE ``phone_pattern``."""
+    return sa.or_(
+        sa.func.lower(Contact.name).like(text_pattern),
+        Contact.email.like(text_pattern),
+        Contact.phone.like(phone_pattern),
+    )
 
 
 def detail(workspace_id: str, contact_id: str) -> dict:

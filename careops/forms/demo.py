@@ -12,15 +12,14 @@ from careops.demo import demo_step
 
 @demo_step
 def forms_demo(workspace_id: str) -> None:
-    from careops.db import WorkspaceRepository
     from careops.forms import templates
-    from careops.services.models import Service
+    from careops.services.service import find_by_name
 
     available = {p["key"] for p in templates.packs()}
     pack = "clinic" if "clinic" in available else "basic"
     if pack not in available:
         return
     imported = templates.import_pack(workspace_id, pack)
-    first_visit = WorkspaceRepository(workspace_id).first(Service, Service.name == "Initial consultation")
+    first_visit = find_by_name(workspace_id, "Initial consultation")
     if imported and first_visit is not None:
         templates.update(workspace_id, imported[0]["id"], {"service_ids": [first_visit.id]})

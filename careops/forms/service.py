@@ -22,12 +22,13 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from careops import events, scoping
-from careops.bookings.models import HOLDING, Booking
+from careops.bookings import service as bookings
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.errors import Conflict, NotFound
 from careops.event_types import FormOverdue, FormSent, FormSubmitted
@@ -35,8 +36,10 @@ from careops.extensions import db
 from careops.forms.answers import check_answers
 from careops.forms.models import OPEN, FormAccessToken, FormSubmission, FormTemplate
 from careops.security import token_digest
-from careops.services.models import Service
-from careops.workspaces.models import Workspace
+from careops.services import service as services
+
+if TYPE_CHECKING:
+    from careops.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
 ALERT_KIND, ENTITY = "overdue_form", "form_submission"
@@ -82,10 +85,10 @@ def send_for_booking(workspace_id: str, booking_id: str, now: datetime | None = 
     if not form_messages.enabled(workspace_id, "form_request"):
         return []
     repo = WorkspaceRepository(workspace_id)
-    booking = repo.get(Booking, booking_id)
-    if booking.status not in HOLDING:
+    booking = bookings.get(workspace_id, booking_id)
+    if not bookings.holds_slot(booking):
         return []
-    template_ids = list(db.session.get(Service, booking.service_id).form_template_ids or [])
+    template_ids = list(services.get(workspace_id, booking.service_id).form_template_ids or [])
     templates = (
         {t.id: t for t in repo.all(FormTemplate, FormTemplate.id.in_(template_ids), FormTemplate.is_active.is_(True))}
         if template_ids
@@ -144,9 +147,8 @@ def sweep_overdue(now: datetime | None = None) -> int:
     now = now or utcnow()
     ids = list(
         db.session.scalars(
-            sa.select(FormSubmission.id)
-            .join(Booking, Booking.id == FormSubmission.booking_id)
-            .where(FormSubmission.status == "pending", FormSubmission.due_at <= now, Booking.status != "cancelled")
+            bookings.join_not_cancelled(sa.select(FormSubmission.id), FormSubmission.booking_id)
+            .where(FormSubmission.status == "pending", FormSubmission.due_at <= now)
             .order_by(FormSubmission.due_at)
             .limit(500)
         )
@@ -180,7 +182,7 @@ def mark_overdue(submission_id: str, now: datetime | None = None) -> bool:
     submission = db.session.get(FormSubmission, submission_id)
     db.session.refresh(submission)
     workspace_id = submission.workspace_id
-    booking = WorkspaceRepository(workspace_id).get(Booking, submission.booking_id)
+    booking = bookings.get(workspace_id, submission.booking_id)
     if form_messages.enabled(workspace_id, "form_reminder"):
         form_messages.reminder(workspace_id, booking, submission, form_url(issue_token(submission)))
     raise_alert(
@@ -202,7 +204,7 @@ def mark_overdue(submission_id: str, now: datetime | None = None) -> bool:
 
 
 def _by_token(token: str) -> tuple[Workspace, FormSubmission]:
-    from careops.workspaces.service import ensure_active
+    from careops.workspaces.service import ensure_active, get_workspace
 
     row = None
     if isinstance(token, str) and 20 <= len(token) <= 128:
@@ -213,14 +215,14 @@ def _by_token(token: str) -> tuple[Workspace, FormSubmission]:
     if row is None:
         raise NotFound("No form for this link")
     scoping.bind_workspace(row.workspace_id)
-    workspace = ensure_active(db.session.get(Workspace, row.workspace_id))
+    workspace = ensure_active(get_workspace(row.workspace_id))
     return workspace, WorkspaceRepository(workspace.id).get(FormSubmission, row.submission_id)
 
 
 def _public(workspace: Workspace, submission: FormSubmission) -> dict:
     tz = ZoneInfo(workspace.timezone)
-    booking = db.session.get(Booking, submission.booking_id)
-    service = db.session.get(Service, booking.service_id)
+    booking = bookings.get_by_id(submission.booking_id)
+    service = services.get(workspace.id, booking.service_id)
     template = db.session.get(FormTemplate, submission.template_id)
     return {
         "name": submission.name,
@@ -256,7 +258,7 @@ def submit_by_token(token: str, data: dict) -> dict:
     from careops.alerts.service import resolve_for
 
     workspace, submission = _by_token(token)
-    booking = db.session.get(Booking, submission.booking_id)
+    booking = bookings.get_by_id(submission.booking_id)
     if booking.status == "cancelled":
         raise FormClosed("This booking was cancelled; its forms can no longer be filled in")
     if submission.status not in OPEN:
@@ -362,22 +364,17 @@ def contact_forms(workspace_id: str, contact_id: str) -> list[FormSubmission]:
 
 
 def counts(workspace_id: str, now: datetime | None = None) -> dict:
-    """``{pending, overdue, completed_7d}`` for the dashboard."""
+    """``{pending, overdue, completed_7d}`` for the dashboard, in one query."""
     now = now or utcnow()
-    rows = dict(
-        db.session.execute(
-            sa.select(FormSubmission.status, sa.func.count())
-            .where(*WorkspaceRepository(workspace_id).criteria(FormSubmission), FormSubmission.status.in_(OPEN))
-            .group_by(FormSubmission.status)
-        ).all()
-    )
-    completed = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(FormSubmission)
-        .where(
-            *WorkspaceRepository(workspace_id).criteria(FormSubmission),
-            FormSubmission.status == "completed",
-            FormSubmission.completed_at >= now - timedelta(days=7),
+    status = FormSubmission.status
+    recent = sa.and_(status == "completed", FormSubmission.completed_at >= now - timedelta(days=7))
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(status == "pending").label("pending"),
+            sa.func.count().filter(status == "overdue").label("overdue"),
+            sa.func.count().filter(recent).label("completed_7d"),
         )
-    )
-    return {"pending": rows.get("pending", 0), "overdue": rows.get("overdue", 0), "completed_7d": completed or 0}
+        .select_from(FormSubmission)  # the entity the tenant scope filters
+        .where(*WorkspaceRepository(workspace_id).criteria(FormSubmission))
+    ).one()
+    return {"pending": row.pending, "overdue": row.overdue, "completed_7d": row.completed_7d}

@@ -21,7 +21,12 @@ from careops.errors import ValidationFailed
 from careops.extensions import db
 from careops.forms.models import FormSubmission, FormTemplate
 from careops.forms.schemas import FormTemplateSchema
-from careops.services.models import Service
+from careops.services.service import (
+    form_template_ids_of,
+    form_templates_by_service,
+    link_form_template,
+    unknown_service_ids,
+)
 
 log = logging.getLogger(__name__)
 _WRITABLE = ("name", "description", "fields", "due_after_hours")
@@ -33,13 +38,8 @@ _WRITABLE = ("name", "description", "fields", "due_after_hours")
 def services_by_template(workspace_id: str) -> dict[str, list[str]]:
     """``{template id: [service ids]}`` from the workspace's services (in their creation order)."""
     linked: dict[str, list[str]] = {}
-    rows = db.session.execute(
-        sa.select(Service.id, Service.form_template_ids)
-        .where(*WorkspaceRepository(workspace_id).criteria(Service))
-        .order_by(Service.created_at, Service.id)
-    )
-    for service_id, template_ids in rows:
-        for template_id in template_ids or ():
+    for service_id, template_ids in form_templates_by_service(workspace_id):
+        for template_id in template_ids:
             linked.setdefault(template_id, []).append(service_id)
     return linked
 
@@ -68,8 +68,7 @@ def as_dict(template: FormTemplate, service_ids: list[str]) -> dict:
 def listing(workspace_id: str, *, is_active: bool = True, service_id: str | None = None) -> sa.Select:
     criteria = [FormTemplate.is_active.is_(is_active)]
     if service_id is not None:
-        service = WorkspaceRepository(workspace_id).first(Service, Service.id == service_id)
-        criteria.append(FormTemplate.id.in_(list(service.form_template_ids) if service else []))
+        criteria.append(FormTemplate.id.in_(form_template_ids_of(workspace_id, service_id)))
     return (
         WorkspaceRepository(workspace_id)
         .select(FormTemplate, *criteria)
@@ -149,21 +148,15 @@ def delete(workspace_id: str, template_id: str) -> None:
 
 
 def _services(repo: WorkspaceRepository, service_ids: list[str]) -> list[str]:
-    unknown = repo.ids_exist(Service, service_ids)
+    unknown = unknown_service_ids(repo.workspace_id, service_ids)
     if unknown:
         raise ValidationFailed({"service_ids": [f"Unknown service: {sid}" for sid in unknown]})
     return list(service_ids)
 
 
 def _link(repo: WorkspaceRepository, template_id: str, service_ids: list[str]) -> None:
-    """Make exactly ``service_ids`` send the template (rewrites those services' ``form_template_ids``)."""
-    wanted = set(service_ids)
-    for service in repo.all(Service):
-        current = list(service.form_template_ids or [])
-        if service.id in wanted and template_id not in current:
-            service.form_template_ids = [*current, template_id]  # a new list: JSON columns track assignment
-        elif service.id not in wanted and template_id in current:
-            service.form_template_ids = [t for t in current if t != template_id]
+    """Make exactly ``service_ids`` send the template (the services domain rewrites their ``form_template_ids``)."""
+    link_form_template(repo.workspace_id, template_id, service_ids)
 
 
 # --- packs ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from careops.alerts.conditions import alerted, hours_text, open_alerts, raise_due_alerts, threshold
-from careops.contacts.models import Contact
+from careops.contacts.service import with_contact_name
 from careops.extensions import db
 from careops.inbox.models import Conversation
 
@@ -32,8 +32,7 @@ def _unanswered():
 def raise_missed_messages(now: datetime) -> int:
     hours = threshold("CAREOPS_ALERT_MISSED_MESSAGE_HOURS")
     due = (
-        sa.select(Conversation.id, Conversation.workspace_id, Contact.name)
-        .join(Contact, Contact.id == Conversation.contact_id)
+        with_contact_name(sa.select(Conversation.id, Conversation.workspace_id), Conversation.contact_id)
         .where(
             _unanswered(),
             Conversation.last_customer_message_at <= now - hours,

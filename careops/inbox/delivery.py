@@ -177,9 +177,9 @@ class LeaseKeeper:
 
 def _outbound(message: Message) -> OutboundMessage:
     from careops.inbox.sending import decode_attachments
-    from careops.workspaces.models import Workspace
+    from careops.workspaces.service import find_workspace
 
-    workspace = db.session.get(Workspace, message.workspace_id)
+    workspace = find_workspace(message.workspace_id)
     return OutboundMessage(
         channel=message.channel,
         to=message.to_address,

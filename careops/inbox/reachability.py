@@ -17,15 +17,10 @@ from careops.errors import ValidationFailed
 
 def configured_channels(workspace_id: str) -> set[str]:
     """The channels the workspace has an enabled provider for (one query for both channels)."""
-    from careops.db import WorkspaceRepository
-    from careops.integrations.models import Integration
+    from careops.integrations.service import enabled_channels
 
-    # What chain(workspace_id, channel) answers non-empty for, without its two reads
-    # (one per channel) on every public booking.
-    rows = WorkspaceRepository(workspace_id).all(
-        Integration, Integration.kind.in_(("email", "sms")), Integration.enabled.is_(True)
-    )
-    return {row.kind for row in rows}
+    # Not chain(workspace_id, channel): that is one read per channel on every public booking.
+    return enabled_channels(workspace_id)
 
 
 def require_reachable(workspace_id: str, *, email: str | None, phone: str | None) -> None:
@@ -51,15 +46,13 @@ def _known_email(workspace_id: str, phone: str) -> bool:
     """The contact with this phone number has a working email address."""
     import marshmallow as ma
 
-    from careops.contacts.models import Contact
-    from careops.db import WorkspaceRepository
-    from careops.extensions import db
+    from careops.contacts.service import find_by_phone
     from careops.fields import normalize_phone
-    from careops.workspaces.models import Workspace
+    from careops.workspaces.service import get_workspace
 
     try:
-        number = normalize_phone(phone, db.session.get(Workspace, workspace_id).country)
+        number = normalize_phone(phone, get_workspace(workspace_id).country)
     except ma.ValidationError:
         return False  # the contact service answers the unreadable number with its own 422
-    contact = WorkspaceRepository(workspace_id).first(Contact, Contact.phone == number)
+    contact = find_by_phone(workspace_id, number)
     return contact is not None and bool(contact.email) and not contact.email_undeliverable

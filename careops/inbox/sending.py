@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import TYPE_CHECKING
 
 from careops.after_commit import call_after_commit
-from careops.contacts.models import Contact
+from careops.contacts import service as contacts
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.extensions import db
 from careops.inbox.models import Conversation, Message
 from careops.messaging.base import CHANNELS
+
+if TYPE_CHECKING:
+    from careops.contacts.models import Contact
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ def send_to_contact(
     automation is paused. ``attachments`` are ``(filename, bytes, mime type)``.
     """
     repo = WorkspaceRepository(workspace_id)
-    contact = repo.get(Contact, contact_id)
+    contact = contacts.get(workspace_id, contact_id)
     conversation = conversation_of(workspace_id, contact.id)
     if author.startswith("automation:") and conversation.automation_paused:
         log.info("automation paused for conversation %s: %s not sent", conversation.id, automation_key or author)

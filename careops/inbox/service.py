@@ -8,17 +8,22 @@ every automated message to that contact until staff resume it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from careops import events
-from careops.contacts.models import Contact
+from careops.contacts import service as contacts
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.errors import ValidationFailed
 from careops.event_types import MessageReceived, StaffReplied
 from careops.extensions import db
 from careops.inbox.models import Conversation, Message
 from careops.inbox.sending import conversation_of, send_to_contact, touch
+
+if TYPE_CHECKING:
+    from careops.contacts.models import Contact
 
 
 def _never_pauses(workspace_id: str) -> bool:
@@ -62,13 +67,8 @@ def search(workspace_id: str, *, status: str | None = None, q: str | None = None
             .where(Message.conversation_id == Conversation.id, sa.func.lower(Message.body).like(like))
             .exists()
         )
-        stmt = stmt.join(Contact, Contact.id == Conversation.contact_id).where(
-            sa.or_(
-                sa.func.lower(Contact.name).like(like),
-                Contact.email.like(like),
-                Contact.phone.like(f"%{q.strip()}%"),
-                in_messages,
-            )
+        stmt = contacts.join_contact(stmt, Conversation.contact_id).where(
+            sa.or_(contacts.contact_like(like, f"%{q.strip()}%"), in_messages)
         )
     # NULLS LAST rather than "last_message_at IS NULL" first: the same order, which the
     # ix_conversations_workspace_latest index answers without a sort.
@@ -77,6 +77,14 @@ def search(workspace_id: str, *, status: str | None = None, q: str | None = None
 
 def get(workspace_id: str, conversation_id: str) -> Conversation:
     return WorkspaceRepository(workspace_id).get(Conversation, conversation_id)
+
+
+def message_with_contact(workspace_id: str, message_id: str) -> tuple[Message, str | None]:
+    """A message and its conversation's contact id (None without a conversation); NotFound for another's."""
+    repo = WorkspaceRepository(workspace_id)
+    message = repo.get(Message, message_id)
+    conversation = repo.first(Conversation, Conversation.id == message.conversation_id)
+    return message, conversation.contact_id if conversation else None
 
 
 def open_conversation(workspace_id: str, contact_id: str) -> None:
@@ -90,6 +98,38 @@ def conversation_id_of(workspace_id: str, contact_id: str) -> str | None:
     return db.session.scalar(
         repo.select(Conversation, Conversation.contact_id == contact_id).with_only_columns(Conversation.id)
     )
+
+
+def automation_message_written(workspace_id: str, automation_key: str) -> bool:
+    """Whether the automated message keyed ``automation_key`` was written already (each key goes once)."""
+    return WorkspaceRepository(workspace_id).first(Message, Message.automation_key == automation_key) is not None
+
+
+def counts(workspace_id: str, now: datetime) -> dict:
+    """``{new_inquiries_24h, unanswered, open}`` for the dashboard: two aggregate queries."""
+    repo = WorkspaceRepository(workspace_id)
+    unanswered = sa.and_(
+        Conversation.status == "open",
+        Conversation.last_customer_message_at.is_not(None),
+        sa.or_(
+            Conversation.last_staff_reply_at.is_(None),
+            Conversation.last_staff_reply_at < Conversation.last_customer_message_at,
+        ),
+    )
+    counted = db.session.execute(
+        sa.select(
+            sa.func.count().filter(Conversation.status == "open").label("open"),
+            sa.func.count().filter(unanswered).label("unanswered"),
+        )
+        .select_from(Conversation)  # the model named: the tenant scope filters it
+        .where(*repo.criteria(Conversation))
+    ).one()
+    inquiries = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Message)
+        .where(*repo.criteria(Message), Message.direction == "in", Message.created_at >= now - timedelta(hours=24))
+    )
+    return {"new_inquiries_24h": inquiries, "unanswered": counted.unanswered, "open": counted.open}
 
 
 def detail(workspace_id: str, conversation_id: str) -> dict:
@@ -168,7 +208,7 @@ def _reply_channel(repo: WorkspaceRepository, conversation: Conversation, contac
 
 
 def _reply_subject(repo: WorkspaceRepository, conversation: Conversation) -> str:
-    from careops.workspaces.models import Workspace
+    from careops.workspaces.service import get_workspace
 
     last_subject = db.session.scalars(
         sa.select(Message.subject)
@@ -178,7 +218,7 @@ def _reply_subject(repo: WorkspaceRepository, conversation: Conversation) -> str
     ).first()
     if last_subject:
         return last_subject if last_subject.lower().startswith("re:") else f"Re: {last_subject}"[:300]
-    return f"Message from {db.session.get(Workspace, repo.workspace_id).name}"[:300]
+    return f"Message from {get_workspace(repo.workspace_id).name}"[:300]
 
 
 def set_automation(workspace_id: str, conversation_id: str, paused: bool) -> Conversation:

@@ -91,14 +91,13 @@ def _reported_message(workspace_id: str, provider: str, parsed: dict) -> Message
 
 
 def _mark_undeliverable(workspace_id: str, message: Message) -> None:
-    from careops.contacts.models import Contact
+    from careops.contacts.service import mark_email_undeliverable
 
     if message.conversation_id is None:
         return  # a system email (an invitation): no contact to mark
     repo = WorkspaceRepository(workspace_id)
     conversation = repo.get(Conversation, message.conversation_id)
-    contact = repo.get(Contact, conversation.contact_id)
+    address = (message.to_address or "").lower()
     # Only the address that bounced: a contact who has since given another one stays reachable.
-    if contact.email and contact.email == (message.to_address or "").lower():
-        contact.email_undeliverable = True
-        log.info("contact %s: email %s hard-bounced, marked undeliverable", contact.id, contact.email)
+    if mark_email_undeliverable(workspace_id, conversation.contact_id, address):
+        log.info("contact %s: email %s hard-bounced, marked undeliverable", conversation.contact_id, address)

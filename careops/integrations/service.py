@@ -175,6 +175,16 @@ def put_integration(workspace_id: str, key: str, data: dict) -> Integration:
     return row
 
 
+def add_console_email(workspace_id: str) -> None:
+    """The console email provider (it prints messages), unless the workspace has an ``email`` integration.
+
+    What the demo workspace sends with: bookable at once, its messages in the log. Not committed.
+    """
+    repo = WorkspaceRepository(workspace_id)
+    if repo.first(Integration, Integration.key == "email") is None:
+        repo.add(Integration(key="email", kind="email", provider="console", enabled=True, status="ok"))
+
+
 def _new_inbound_token(row: Integration) -> None:
     token = secrets.token_urlsafe(24)
     row.inbound_token_hash = token_digest(token)
@@ -220,6 +230,14 @@ def chain(workspace_id: str, channel: str) -> list[Integration]:
         Integration.enabled.is_(True),
         order_by=[Integration.priority, Integration.key],
     )
+
+
+def enabled_channels(workspace_id: str) -> set[str]:
+    """The channels with at least one enabled integration: what :func:`chain` answers non-empty for, in one query."""
+    rows = WorkspaceRepository(workspace_id).all(
+        Integration, Integration.kind.in_(COMMUNICATION_KINDS), Integration.enabled.is_(True)
+    )
+    return {row.kind for row in rows}
 
 
 def build_provider(row: Integration):
@@ -309,18 +327,18 @@ def get_by_key(workspace_id: str, key: str) -> Integration:
 
 
 def _send_test(workspace_id: str, row: Integration, *, to: str | None, default_email: str) -> tuple[bool, str]:
-    from careops.workspaces.models import Workspace
+    from careops.workspaces.service import get_workspace
 
     try:
         if row.kind == "sms":
             if not to:
                 raise ValidationFailed({"to": ["Give a phone number to send the test SMS to."]})
-            to = normalize_phone(to, db.session.get(Workspace, workspace_id).country)
+            to = normalize_phone(to, get_workspace(workspace_id).country)
         else:
             to = normalize_email(to) if to else default_email
     except ma.ValidationError as exc:
         raise ValidationFailed({"to": exc.messages}) from None
-    workspace = db.session.get(Workspace, workspace_id)
+    workspace = get_workspace(workspace_id)
     message = OutboundMessage(
         channel=row.kind,
         to=to,

@@ -13,22 +13,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from careops.bookings.models import Booking
+from careops.bookings import service as bookings
 from careops.db import WorkspaceRepository, insert_or_ignore, utcnow
 from careops.errors import NotFound
 from careops.extensions import db
 from careops.inventory import ledger
 from careops.inventory.models import BOOKING, BookingDeduction
-from careops.services.models import Service
+from careops.services import service as services
 
 
 def deduct_for_booking(workspace_id: str, booking_id: str) -> list[BookingDeduction]:
     """Deduct the booking's service usage if not done yet; the deductions written now. Not committed."""
-    repo = WorkspaceRepository(workspace_id)
-    booking = repo.get(Booking, booking_id)
+    booking = bookings.get(workspace_id, booking_id)
     if booking.status != "completed":
         return []
-    service = repo.get(Service, booking.service_id)
+    service = services.get(workspace_id, booking.service_id)
     written = []
     # Items in id order: two bookings completing at once lock them in the same order (no deadlock).
     for usage in sorted(service.inventory_usage or [], key=lambda u: u["item_id"]):

@@ -30,13 +30,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from careops import plugins
-from careops.bookings.models import HOLDING, Booking
+from careops.bookings.service import upcoming_services, with_start_and_booked_at
 from careops.db import WorkspaceRepository, utcnow
 from careops.errors import ValidationFailed
 from careops.extensions import db
 from careops.inventory.models import InventoryItem, StockMovement
-from careops.services.models import Service
-from careops.workspaces.models import Workspace
+from careops.services.service import inventory_usage_by_service
+from careops.workspaces.service import get_workspace, update_workspace
 
 DEFAULT = "calendar_aware"
 HISTORY_DAYS = 365
@@ -66,7 +66,7 @@ def forecasters() -> dict:
 
 def chosen(workspace_id: str) -> str:
     """The workspace's forecaster, or the default when unset or no longer installed."""
-    name = db.session.get(Workspace, workspace_id).inventory_forecaster
+    name = get_workspace(workspace_id).inventory_forecaster
     return name if name in forecasters() else DEFAULT
 
 
@@ -77,8 +77,7 @@ def settings(workspace_id: str) -> dict:
 def choose(workspace_id: str, method: str) -> dict:
     if method not in forecasters():
         raise ValidationFailed({"method": [f"Unknown forecaster; available: {', '.join(sorted(forecasters()))}"]})
-    db.session.get(Workspace, workspace_id).inventory_forecaster = method
-    db.session.commit()
+    update_workspace(workspace_id, {"inventory_forecaster": method})  # commits
     return settings(workspace_id)
 
 
@@ -95,7 +94,7 @@ def forecast(
     if method is not None and method not in available:
         raise ValidationFailed({"method": [f"Unknown forecaster; available: {', '.join(sorted(available))}"]})
     forecaster = available[method or chosen(workspace_id)]
-    tz = ZoneInfo(db.session.get(Workspace, workspace_id).timezone)
+    tz = ZoneInfo(get_workspace(workspace_id).timezone)
     now = (now or utcnow()).astimezone(tz)
     repo = WorkspaceRepository(workspace_id)
     if items is None:
@@ -132,15 +131,10 @@ def forecast(
 def _history(workspace_id: str, now: datetime, tz: ZoneInfo, item_ids: list[str]) -> dict[str, list[Movement]]:
     since = now - timedelta(days=HISTORY_DAYS)
     rows = db.session.execute(
-        sa.select(
-            StockMovement.item_id,
-            StockMovement.created_at,
-            StockMovement.delta,
+        with_start_and_booked_at(
+            sa.select(StockMovement.item_id, StockMovement.created_at, StockMovement.delta, StockMovement.booking_id),
             StockMovement.booking_id,
-            Booking.start,
-            Booking.created_at,
         )
-        .outerjoin(Booking, Booking.id == StockMovement.booking_id)
         .where(
             *WorkspaceRepository(workspace_id).criteria(StockMovement),
             StockMovement.item_id.in_(item_ids),
@@ -157,13 +151,8 @@ def _history(workspace_id: str, now: datetime, tz: ZoneInfo, item_ids: list[str]
 
 def _calendar(workspace_id: str, now: datetime, days: int) -> dict[str, list[float]]:
     """Per item, the usage of pending/confirmed bookings on each day ahead."""
-    repo = WorkspaceRepository(workspace_id)
-    usage = {s.id: s.inventory_usage or [] for s in repo.all(Service)}
-    bookings = db.session.execute(
-        repo.select(Booking)
-        .with_only_columns(Booking.service_id, Booking.start)
-        .where(Booking.status.in_(HOLDING), Booking.start >= now, Booking.start < now + timedelta(days=days))
-    )
+    usage = dict(inventory_usage_by_service(workspace_id))
+    bookings = upcoming_services(workspace_id, now, now + timedelta(days=days))
     calendar: dict[str, list[float]] = {}
     for service_id, start in bookings:
         day = min(days - 1, int((start - now).total_seconds() // 86400))

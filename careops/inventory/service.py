@@ -17,7 +17,7 @@ from careops.errors import ValidationFailed
 from careops.extensions import db
 from careops.inventory import ledger
 from careops.inventory.models import INITIAL, InventoryItem, StockMovement
-from careops.services.models import Service
+from careops.services.service import inventory_usage_by_service, set_item_usage, unknown_service_ids
 
 
 def listing(workspace_id: str, *, low: bool | None = None) -> sa.Select:
@@ -36,13 +36,18 @@ def get(workspace_id: str, item_id: str) -> InventoryItem:
     return with_usage(workspace_id, [WorkspaceRepository(workspace_id).get(InventoryItem, item_id)])[0]
 
 
+def get_stock(workspace_id: str, item_id: str) -> InventoryItem:
+    """The item's stock fields only: unlike :func:`get`, no read of which services use it."""
+    return WorkspaceRepository(workspace_id).get(InventoryItem, item_id)
+
+
 def with_usage(workspace_id: str, items: list[InventoryItem]) -> list[InventoryItem]:
     """Set ``service_usage`` on each item from the services' ``inventory_usage`` (one query)."""
     usage: dict[str, list[dict]] = {}
-    for service in WorkspaceRepository(workspace_id).all(Service, order_by=(Service.created_at, Service.id)):
-        for entry in service.inventory_usage or []:
+    for service_id, entries in inventory_usage_by_service(workspace_id):
+        for entry in entries:
             usage.setdefault(entry["item_id"], []).append(
-                {"service_id": service.id, "quantity": float(ledger.quantize(entry["quantity"]))}
+                {"service_id": service_id, "quantity": float(ledger.quantize(entry["quantity"]))}
             )
     for item in items:
         item.service_usage = usage.get(item.id, [])
@@ -108,14 +113,18 @@ def movements(workspace_id: str, item_id: str) -> sa.Select:
 
 
 def stock_counts(workspace_id: str) -> dict:
-    """``{low, out}``: items at or below their threshold but not empty, and empty items (the dashboard's)."""
-    repo = WorkspaceRepository(workspace_id)
+    """``{low, out}``: items at or below their threshold but not empty, and empty items (the dashboard's). One query."""
     out = InventoryItem.quantity <= 0
     low = sa.and_(InventoryItem.quantity <= InventoryItem.low_stock_threshold, sa.not_(out))
-    count = lambda *criteria: db.session.scalar(  # noqa: E731
-        repo.select(InventoryItem, *criteria).with_only_columns(sa.func.count())
-    )
-    return {"low": count(low) or 0, "out": count(out) or 0}
+    counts = db.session.execute(
+        WorkspaceRepository(workspace_id)
+        .select(InventoryItem)
+        .with_only_columns(
+            sa.func.count().filter(low).label("low"),
+            sa.func.count().filter(out).label("out"),
+        )
+    ).one()
+    return {"low": counts.low, "out": counts.out}
 
 
 def unknown_item_ids(workspace_id: str, item_ids) -> list[str]:
@@ -125,13 +134,7 @@ def unknown_item_ids(workspace_id: str, item_ids) -> list[str]:
 
 def _write_usage(repo: WorkspaceRepository, item_id: str, usage: list[dict]) -> None:
     wanted = {u["service_id"]: float(u["quantity"]) for u in usage}
-    missing = repo.ids_exist(Service, list(wanted))
+    missing = unknown_service_ids(repo.workspace_id, list(wanted))
     if missing:
         raise ValidationFailed({"service_usage": [f"Unknown service: {sid}" for sid in missing]})
-    for service in repo.all(Service):
-        current = list(service.inventory_usage or [])
-        kept = [entry for entry in current if entry["item_id"] != item_id]
-        if service.id in wanted:
-            kept.append({"item_id": item_id, "quantity": wanted[service.id]})
-        if kept != current:
-            service.inventory_usage = kept  # a new list: the JSON column sees the change
+    set_item_usage(repo.workspace_id, item_id, wanted)

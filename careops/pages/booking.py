@@ -13,7 +13,6 @@ from flask import Response, redirect, request, url_for
 
 from careops.bookings import ics, manage
 from careops.bookings import service as bookings
-from careops.bookings.models import HOLDING
 from careops.bookings.schemas import PublicBookingCreateSchema, RescheduleSchema
 from careops.db import utcnow
 from careops.errors import Conflict, NotFound, ValidationFailed
@@ -168,7 +167,7 @@ def manage_page(token):
 def _manage_page(token, *, alert, errors, status, args):
     workspace, booking, booked = _managed(token)
     deadline = manage.change_deadline(booking)
-    changeable = booking.status in HOLDING and utcnow() <= deadline
+    changeable = bookings.holds_slot(booking) and utcnow() <= deadline
     picker = pick(workspace, booked, args, exclude_booking_id=booking.id) if changeable and booked.is_active else None
     done = {"cancelled": "Your booking is cancelled.", "moved": "Your booking has been moved."}.get(
         request.args.get("done", "")

@@ -58,6 +58,14 @@ def first_active_id(workspace_id: str) -> str | None:
     ).first()
 
 
+def active_capacities(workspace_id: str, resource_ids) -> dict[str, int]:
+    """Capacity of each *active* resource among ``resource_ids``: what the booking slots may hold."""
+    repo = WorkspaceRepository(workspace_id)
+    return {
+        r.id: r.capacity for r in repo.all(Resource, Resource.id.in_(list(resource_ids)), Resource.is_active.is_(True))
+    }
+
+
 def check_usable(workspace_id: str, resource_ids: list[str]) -> None:
     """404 for a resource the workspace lacks; 422 naming the inactive ones."""
     repo = WorkspaceRepository(workspace_id)

@@ -111,6 +111,74 @@ def deactivate(workspace_id: str, service_id: str) -> None:
     db.session.commit()
 
 
+def with_service(stmt: sa.Select, service_id) -> sa.Select:
+    """``stmt`` joined to the service its column ``service_id`` names, the :class:`Service` added as a column.
+
+    For a list of another domain's rows that needs their services, in the same query.
+    """
+    return stmt.add_columns(Service).join(Service, Service.id == service_id)
+
+
+def unknown_service_ids(workspace_id: str, service_ids) -> list[str]:
+    """The ids among ``service_ids`` that are not services of the workspace (each once, in order)."""
+    return WorkspaceRepository(workspace_id).ids_exist(Service, service_ids)
+
+
+def find_by_name(workspace_id: str, name: str) -> Service | None:
+    """The workspace's service called ``name``, or None."""
+    return WorkspaceRepository(workspace_id).first(Service, Service.name == name)
+
+
+# --- what other domains link to a service: its form templates and its inventory usage --------------
+
+
+def form_template_ids_of(workspace_id: str, service_id: str) -> list[str]:
+    """The form templates the service sends after booking; none for an unknown service."""
+    service = WorkspaceRepository(workspace_id).first(Service, Service.id == service_id)
+    return list(service.form_template_ids) if service else []
+
+
+def form_templates_by_service(workspace_id: str) -> list[tuple[str, list[str]]]:
+    """``(service id, its form template ids)`` of every service, in creation order."""
+    rows = db.session.execute(
+        sa.select(Service.id, Service.form_template_ids)
+        .where(*WorkspaceRepository(workspace_id).criteria(Service))
+        .order_by(Service.created_at, Service.id)
+    )
+    return [(service_id, list(template_ids or ())) for service_id, template_ids in rows]
+
+
+def link_form_template(workspace_id: str, template_id: str, service_ids) -> None:
+    """Make exactly ``service_ids`` send the template (rewrites those services' ``form_template_ids``). Not committed."""
+    wanted = set(service_ids)
+    for service in WorkspaceRepository(workspace_id).all(Service):
+        current = list(service.form_template_ids or [])
+        if service.id in wanted and template_id not in current:
+            service.form_template_ids = [*current, template_id]  # a new list: JSON columns track assignment
+        elif service.id not in wanted and template_id in current:
+            service.form_template_ids = [t for t in current if t != template_id]
+
+
+def inventory_usage_by_service(workspace_id: str) -> list[tuple[str, list[dict]]]:
+    """``(service id, its inventory_usage)`` of every service, in creation order (one query)."""
+    services = WorkspaceRepository(workspace_id).all(Service, order_by=(Service.created_at, Service.id))
+    return [(service.id, list(service.inventory_usage or [])) for service in services]
+
+
+def set_item_usage(workspace_id: str, item_id: str, quantities: dict[str, float]) -> None:
+    """Make exactly the services in ``quantities`` use that much of the item per booking. Not committed.
+
+    The caller checks the ids first (:func:`unknown_service_ids`).
+    """
+    for service in WorkspaceRepository(workspace_id).all(Service):
+        current = list(service.inventory_usage or [])
+        kept = [entry for entry in current if entry["item_id"] != item_id]
+        if service.id in quantities:
+            kept.append({"item_id": item_id, "quantity": quantities[service.id]})
+        if kept != current:
+            service.inventory_usage = kept  # a new list: the JSON column sees the change
+
+
 def _default_resource_ids(repo: WorkspaceRepository) -> list[str]:
     first_id = resources.first_active_id(repo.workspace_id)
     if first_id is None:

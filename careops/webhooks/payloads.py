@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from careops.db import WorkspaceRepository
 from careops.errors import NotFound
 
 #: Outbox event name → webhook event type (API.md, "Outgoing webhooks").
@@ -40,9 +39,9 @@ def envelope(event_type: str, occurred_at: datetime, data: dict) -> dict:
 
 
 def _booking(workspace_id: str, booking_id: str) -> dict:
-    from careops.bookings.models import Booking
+    from careops.bookings import service as bookings
 
-    booking = WorkspaceRepository(workspace_id).get(Booking, booking_id)
+    booking = bookings.get(workspace_id, booking_id)
     return {
         "id": booking.id,
         "reference": booking.reference,
@@ -58,9 +57,9 @@ def _booking(workspace_id: str, booking_id: str) -> dict:
 
 
 def _contact(workspace_id: str, contact_id: str) -> dict:
-    from careops.contacts.models import Contact
+    from careops.contacts import service as contacts
 
-    contact = WorkspaceRepository(workspace_id).get(Contact, contact_id)
+    contact = contacts.get(workspace_id, contact_id)
     return {
         "id": contact.id,
         "name": contact.name,
@@ -72,15 +71,13 @@ def _contact(workspace_id: str, contact_id: str) -> dict:
 
 
 def _message(workspace_id: str, message_id: str) -> dict:
-    from careops.inbox.models import Conversation, Message
+    from careops.inbox import service as inbox
 
-    repo = WorkspaceRepository(workspace_id)
-    message = repo.get(Message, message_id)
-    conversation = repo.first(Conversation, Conversation.id == message.conversation_id)
+    message, contact_id = inbox.message_with_contact(workspace_id, message_id)
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
-        "contact_id": conversation.contact_id if conversation else None,
+        "contact_id": contact_id,
         "direction": message.direction,
         "channel": message.channel,
         "subject": message.subject,
@@ -91,9 +88,9 @@ def _message(workspace_id: str, message_id: str) -> dict:
 
 
 def _submission(workspace_id: str, submission_id: str) -> dict:
-    from careops.forms.models import FormSubmission
+    from careops.forms import service as forms
 
-    submission = WorkspaceRepository(workspace_id).get(FormSubmission, submission_id)
+    submission = forms.get(workspace_id, submission_id)
     return {
         "id": submission.id,
         "template_id": submission.template_id,
@@ -106,9 +103,9 @@ def _submission(workspace_id: str, submission_id: str) -> dict:
 
 
 def _item(workspace_id: str, item_id: str) -> dict:
-    from careops.inventory.models import InventoryItem
+    from careops.inventory import service as inventory
 
-    item = WorkspaceRepository(workspace_id).get(InventoryItem, item_id)
+    item = inventory.get_stock(workspace_id, item_id)
     return {
         "id": item.id,
         "name": item.name,
@@ -119,9 +116,9 @@ def _item(workspace_id: str, item_id: str) -> dict:
 
 
 def _alert(workspace_id: str, alert_id: str) -> dict:
-    from careops.alerts.models import Alert
+    from careops.alerts import service as alerts
 
-    alert = WorkspaceRepository(workspace_id).get(Alert, alert_id)
+    alert = alerts.get(workspace_id, alert_id)
     return {
         "id": alert.id,
         "kind": alert.kind,

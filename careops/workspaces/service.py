@@ -94,6 +94,11 @@ def get_workspace(workspace_id: str) -> Workspace:
     return workspace
 
 
+def find_workspace(workspace_id: str) -> Workspace | None:
+    """The workspace, or None when it is gone (a background job outliving its workspace)."""
+    return db.session.get(Workspace, workspace_id)
+
+
 def get_by_slug(slug: str) -> Workspace:
     workspace = (
         db.session.scalars(sa.select(Workspace).where(Workspace.slug == slug)).first()
@@ -121,6 +126,11 @@ def update_workspace(workspace_id: str, changes: dict) -> Workspace:
         db.session.rollback()
         raise Conflict("That slug is taken by another workspace") from None
     return workspace
+
+
+def set_calendar_token_hash(workspace_id: str, token_hash: str) -> None:
+    """Store the digest of the calendar feed's new token: the previous token stops working. Not committed."""
+    db.session.execute(sa.update(Workspace).where(Workspace.id == workspace_id).values(calendar_token_hash=token_hash))
 
 
 def get_contact_form(workspace_id: str) -> ContactForm:
