@@ -120,10 +120,36 @@ def _workspace_tables(_mapper_count: int) -> frozenset:
     )
 
 
+#: Execution option of a statement that filters its workspace rows itself (a Core statement by table name).
+TENANT_FILTERED = "careops_tenant_filtered"
+
+
+def _is_workspace_entity(element) -> bool:
+    entity = getattr(element, "_annotations", {}).get("parententity")
+    return entity is not None and issubclass(entity.class_, WorkspaceMixin)
+
+
+def _names_workspace_entity(element) -> bool:
+    """``element`` is a workspace model, or a subquery of a select that names one (the page count's)."""
+    if _is_workspace_entity(element):
+        return True
+    inner = getattr(element, "element", None)
+    if isinstance(inner, sa.Select):
+        return any(map(_names_workspace_entity, (*inner._raw_columns, *inner._from_obj)))
+    return False
+
+
+def _names_a_workspace_model(state: ORMExecuteState) -> bool:
+    """A workspace model among the statement's entities or explicit FROMs: the loader criteria apply to it."""
+    if any(issubclass(mapper.class_, WorkspaceMixin) for mapper in state.all_mappers):
+        return True
+    return any(map(_names_workspace_entity, getattr(state.statement, "_from_obj", ())))  # select_from(…)
+
+
 def _touches_workspace_rows(state: ORMExecuteState) -> bool:
     """The statement reads or writes a workspace model's table, in any FROM, join or subquery.
 
-    Only asked when no scope is set (the refusal), so the walk costs nothing on the usual path.
+    Walked only for statements that name no workspace model (the usual ones do).
     """
     if any(issubclass(mapper.class_, WorkspaceMixin) for mapper in state.all_mappers):
         return True
@@ -152,6 +178,19 @@ def _scope_workspace_rows(state: ORMExecuteState) -> None:
                 "or say unscoped() for cross-workspace work"
             )
         return
+    if (
+        not _names_a_workspace_model(state)
+        and not state.execution_options.get(TENANT_FILTERED)
+        and _touches_workspace_rows(state)
+    ):
+        # with_loader_criteria filters the workspace *models* a statement names; a
+        # Core table, or a model's columns only inside an expression (count().filter(…)),
+        # would be read across every workspace without a word.
+        raise scoping.ScopeError(
+            "a statement on workspace tables names no workspace model, so the tenant filter cannot "
+            "apply: select from the model (select_from(Model)), or filter by workspace_id yourself "
+            f"and say so with execution_options({TENANT_FILTERED}=True)"
+        )
     # Lazy loads get it too: their parent may have been loaded before the scope was bound.
     # The lambda is cached by SQLAlchemy with ``scope`` as a bound parameter, not baked in.
     state.statement = state.statement.options(
@@ -269,7 +308,8 @@ class WorkspaceRepository:
             return 0
         criteria = [table.c[name] == value for name, value in equals.items()]
         stmt = sa.select(sa.func.count()).select_from(table)
-        return self.session.scalar(stmt.where(table.c.workspace_id == self.workspace_id, *criteria)) or 0
+        stmt = stmt.where(table.c.workspace_id == self.workspace_id, *criteria)
+        return self.session.scalar(stmt.execution_options(**{TENANT_FILTERED: True})) or 0
 
     def page(self, stmt: sa.Select, pagination) -> list:
         """One page of ``stmt``; sets the total on flask-smorest's pagination parameters."""

@@ -51,6 +51,28 @@ def test_a_query_sees_only_the_workspace_in_scope(app, two_workspaces):
         assert names(db.session.scalars(sa.select(Contact))) == {"b-first", "b-second"}
 
 
+def test_a_statement_the_filter_cannot_reach_is_refused_not_run(app, two_workspaces):
+    """Workspace tables read without a workspace model named would cross workspaces: ScopeError."""
+    a, _b = two_workspaces
+    table = Contact.__table__
+    with app.app_context(), scoping.workspace_scope(a):
+        for unfilterable in (
+            sa.select(table.c.name),  # a Core table
+            sa.select(sa.func.count()).select_from(table),
+            sa.select(sa.func.count().filter(Contact.name.like("%first"))),  # columns only inside an expression
+            sa.update(table).values(name="x"),
+        ):
+            with pytest.raises(scoping.ScopeError, match="names no workspace model"):
+                db.session.execute(unfilterable)
+            db.session.rollback()
+        # Naming the model lets the filter apply; a statement that filters itself says so.
+        counted = sa.select(sa.func.count().filter(Contact.name.like("%first"))).select_from(Contact)
+        assert db.session.scalar(counted) == 1
+        own = sa.select(sa.func.count()).select_from(table).where(table.c.workspace_id == a)
+        assert db.session.scalar(own.execution_options(careops_tenant_filtered=True)) == 2
+        assert WorkspaceRepository(a).count_rows("contacts") == 2
+
+
 def test_joins_aliases_and_subqueries_are_scoped(app, two_workspaces):
     a, _b = two_workspaces
     with app.app_context(), scoping.workspace_scope(a):

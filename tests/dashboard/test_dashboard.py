@@ -103,7 +103,7 @@ def test_the_endpoint_answers_api_md_shape(la_owner, day):
     assert body["generated_at"].endswith(("-08:00", "-07:00"))
 
 
-def test_inbox_and_alerts(client, owner):
+def test_inbox_and_alerts(client, owner, other_owner):
     configure(owner, "email", "console")
     activate(owner.workspace_id)
     submit_contact(client, owner)
@@ -116,6 +116,10 @@ def test_inbox_and_alerts(client, owner):
     body = owner.get("/api/v1/dashboard").get_json()
     assert body["inbox"] == {"new_inquiries_24h": 2, "unanswered": 2, "open": 2}
     assert body["alerts"] == {"open": 2, "critical": 1}
+    # Counted in the owner's workspace only (the inbox counts once read every workspace's on SQLite).
+    other = other_owner.get("/api/v1/dashboard").get_json()
+    assert other["inbox"] == {"new_inquiries_24h": 0, "unanswered": 0, "open": 0}
+    assert other["alerts"] == {"open": 0, "critical": 0}
     later = service.overview(owner.workspace_id, now=datetime.now(UTC) + timedelta(hours=25))
     assert later["inbox"]["new_inquiries_24h"] == 0 and later["inbox"]["unanswered"] == 2
 
