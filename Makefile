@@ -32,12 +32,13 @@ run: install
 worker: install
 	$(BIN)/flask --app wsgi careops worker
 
-# Debian packages the tests drive for real: Chromium (the pages' browser tests)
-# and dovecot (the SMTP + IMAP plugin's IMAP server).
+# Debian packages the tests drive for real: Chromium (the pages' browser tests),
+# dovecot (the SMTP + IMAP plugin's IMAP server) and wrk (the benches' smoke tests).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
