@@ -146,19 +146,20 @@ def _names_a_workspace_model(state: ORMExecuteState) -> bool:
     return any(map(_names_workspace_entity, getattr(state.statement, "_from_obj", ())))  # select_from(…)
 
 
-def _touches_workspace_rows(state: ORMExecuteState) -> bool:
-    """The statement reads or writes a workspace model's table, in any FROM, join or subquery.
+def _reads_workspace_tables(statement) -> bool:
+    """The statement reads or writes a workspace model's table, in any FROM, join or subquery (a walk).
 
     Walked only for statements that name no workspace model (the usual ones do).
     """
-    if any(issubclass(mapper.class_, WorkspaceMixin) for mapper in state.all_mappers):
-        return True
     workspace_tables = _workspace_tables(len(Base.registry.mappers))
-    statement = typing.cast(sa.ClauseElement, state.statement)
     return any(
         table in workspace_tables
         for table in sa.sql.util.find_tables(
-            statement, check_columns=True, include_aliases=True, include_joins=True, include_crud=True
+            typing.cast(sa.ClauseElement, statement),
+            check_columns=True,
+            include_aliases=True,
+            include_joins=True,
+            include_crud=True,
         )
     )
 
@@ -172,7 +173,7 @@ def _scope_workspace_rows(state: ORMExecuteState) -> None:
     if scope is scoping.ALL:
         return
     if scope is None:
-        if _touches_workspace_rows(state):
+        if _names_a_workspace_model(state) or _reads_workspace_tables(state.statement):
             raise scoping.ScopeError(
                 "workspace rows queried with no workspace in scope: bind one (careops.scoping) "
                 "or say unscoped() for cross-workspace work"
@@ -181,7 +182,7 @@ def _scope_workspace_rows(state: ORMExecuteState) -> None:
     if (
         not _names_a_workspace_model(state)
         and not state.execution_options.get(TENANT_FILTERED)
-        and _touches_workspace_rows(state)
+        and _reads_workspace_tables(state.statement)
     ):
         # with_loader_criteria filters the workspace *models* a statement names; a
         # Core table, or a model's columns only inside an expression (count().filter(…)),
