@@ -1,7 +1,6 @@
 """One instance of each Flask extension, initialised by ``create_app``."""
 
 from flask_cors import CORS
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -11,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from careops import parsing, ratelimit_storage  # noqa: F401 - registers the careops+sqlite:// limits storage
 from careops.db import Base
 from careops.errors import ErrorSchema
+from careops.token_cache import JWTManager
 
 # Before any blueprint declares a view: every @blp.arguments gets the strict parser.
 parsing.install()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import redis
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy.orm import joinedload
 
@@ -69,7 +69,13 @@ def revoke(jwt_payload: dict) -> None:
             log.warning("Redis unavailable: revocation of %s is in the database only until resync", jti)
 
 
-def is_revoked(jti: str) -> bool:
+def is_revoked(jti: str, user_id: str | None = None) -> bool:
+    """Whether the token ``jti`` was revoked: Redis when configured, else the table.
+
+    From the table, given the token's ``user_id``, the same statement also reads
+    the user and their workspace (:func:`_user_with_workspace`) and leaves them
+    for the user lookup that follows: one round trip per staff request instead of two.
+    """
     client = redis_client()
     if client is not None:
         try:
@@ -79,6 +85,14 @@ def is_revoked(jti: str) -> bool:
     # Revocations belong to no workspace: unscoped, the scoping listener passes the
     # read straight through instead of walking the statement for workspace tables.
     with scoping.unscoped():
+        if user_id is not None:
+            revoked = sa.exists().where(RevokedToken.jti == jti)
+            row = db.session.execute(
+                sa.select(User, revoked).options(joinedload(User.workspace)).where(User.id == user_id)
+            ).first()
+            if row is not None:
+                g.careops_token_user = row[0]
+                return bool(row[1])
         return db.session.get(RevokedToken, jti) is not None
 
 
@@ -109,8 +123,11 @@ def init_app(app):
     def load_user(_header, payload):
         # The token is the authority on whose request this is: the user is read across
         # workspaces, then the request is scoped to the user's workspace.
-        with scoping.unscoped():
-            user = _user_with_workspace(payload["sub"])
+        # Usually read already, by the revocation check's statement (is_revoked).
+        user = g.pop("careops_token_user", None)
+        if user is None or user.id != payload["sub"]:
+            with scoping.unscoped():
+                user = _user_with_workspace(payload["sub"])
         # A deactivated user's tokens stop working at once.
         if user is None or not user.is_active:
             return None
@@ -119,7 +136,7 @@ def init_app(app):
 
     @jwt.token_in_blocklist_loader
     def check_revoked(_header, payload):
-        return is_revoked(payload["jti"])
+        return is_revoked(payload["jti"], payload.get("sub"))
 
     @jwt.expired_token_loader
     def expired(_header, _payload):
