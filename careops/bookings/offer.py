@@ -17,9 +17,9 @@ from careops.availability import service as availability
 from careops.bookings import slot_cache
 from careops.bookings import slots as S
 from careops.bookings.models import HOLDING, Booking, BookingResource
-from careops.db import WorkspaceRepository
 from careops.extensions import db
 from careops.resources import service as resources
+from careops.workspaces import config_cache
 
 if TYPE_CHECKING:
     from careops.services.models import Service
@@ -46,20 +46,43 @@ def _ids(value) -> frozenset | None:
     return frozenset(value) if value else None
 
 
-def rules(workspace_id: str) -> list[S.Rule]:
-    return [S.Rule(r.weekday, r.start, r.end, _ids(r.service_ids)) for r in availability.rules(workspace_id)]
+def rules(workspace_id: str, token: str | None = None) -> tuple[S.Rule, ...]:
+    """The weekly hours, from the configuration cache (``token``: one already read for this check)."""
+    return config_cache.cached(
+        workspace_id,
+        _token(workspace_id, token),
+        ("rules",),
+        lambda: tuple(S.Rule(r.weekday, r.start, r.end, _ids(r.service_ids)) for r in availability.rules(workspace_id)),
+    )
 
 
-def overrides(workspace_id: str, first: date, last: date) -> list[S.Override]:
-    return [
-        S.Override(o.date, o.closed, o.start, o.end, _ids(o.service_ids))
-        for o in availability.overrides_between(workspace_id, first, last)
-    ]
+def overrides(workspace_id: str, first: date, last: date, token: str | None = None) -> tuple[S.Override, ...]:
+    return config_cache.cached(
+        workspace_id,
+        _token(workspace_id, token),
+        ("overrides", first, last),
+        lambda: tuple(
+            S.Override(o.date, o.closed, o.start, o.end, _ids(o.service_ids))
+            for o in availability.overrides_between(workspace_id, first, last)
+        ),
+    )
 
 
-def capacities(workspace_id: str, resource_ids) -> dict[str, int]:
+def capacities(workspace_id: str, resource_ids, token: str | None = None) -> dict[str, int]:
     """Capacity of each *active* resource among ``resource_ids``."""
-    return resources.active_capacities(workspace_id, resource_ids)
+    ids = tuple(sorted(resource_ids))
+    kept = config_cache.cached(
+        workspace_id,
+        _token(workspace_id, token),
+        ("capacities", ids),
+        lambda: tuple(resources.active_capacities(workspace_id, ids).items()),
+    )
+    return dict(kept)
+
+
+def _token(workspace_id: str, token: str | None) -> str:
+    # One token for the hours, overrides and capacities of one check: read once, by the caller.
+    return token if token is not None else config_cache.version(workspace_id)
 
 
 def busy(
@@ -76,7 +99,7 @@ def busy(
         sa.select(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end, held_by)
         .join(Booking, Booking.id == BookingResource.booking_id)
         .where(
-            *WorkspaceRepository(workspace_id).criteria(Booking),
+            Booking.workspace_id == workspace_id,
             BookingResource.resource_id.in_(list(resource_ids)),
             Booking.status.in_(HOLDING),
             Booking.occupied_start < hi,
@@ -87,7 +110,9 @@ def busy(
     if exclude_booking_id:
         stmt = stmt.where(Booking.id != exclude_booking_id)
     held: dict[str, tuple[list, list]] = {rid: ([], []) for rid in resource_ids}
-    for resource_id, start, end, count in db.session.execute(stmt):
+    # As Core on the session's connection, so filtered by workspace here (the scoping listener
+    # does not see it): the ORM's per-statement work was a third of this read's cost.
+    for resource_id, start, end, count in db.session.connection().execute(stmt):
         intervals, counts = held[resource_id]
         intervals.append((start, end))
         counts.append(count)
@@ -120,11 +145,12 @@ def offered_slots(
 
     def with_room() -> list[S.Slot]:
         lo, hi = day_bounds(first, last, tz)
+        token = config_cache.version(workspace_id)
         return S.available_slots(
-            rules=rules(workspace_id),
-            overrides=overrides(workspace_id, first, last),
+            rules=rules(workspace_id, token),
+            overrides=overrides(workspace_id, first, last, token),
             busy=busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
-            capacities=capacities(workspace_id, service.resource_ids),
+            capacities=capacities(workspace_id, service.resource_ids, token),
             service=shape,
             now=now,
             first_day=first,
@@ -161,11 +187,12 @@ def is_offered(
     s = spec(service)
     lo, hi = s.occupied(start)
     day = start.astimezone(tz).date()
+    token = config_cache.version(workspace_id)
     return S.is_available(
-        rules=rules(workspace_id),
-        overrides=overrides(workspace_id, day, day),
+        rules=rules(workspace_id, token),
+        overrides=overrides(workspace_id, day, day, token),
         busy=busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
-        capacities=capacities(workspace_id, service.resource_ids),
+        capacities=capacities(workspace_id, service.resource_ids, token),
         service=s,
         now=now,
         start=start,

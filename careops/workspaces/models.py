@@ -35,6 +35,9 @@ class Workspace(IdMixin, TimestampMixin, Base):
     accent_color: Mapped[str | None] = mapped_column(sa.String(7))
     #: The name of the inventory forecaster the workspace uses; None means the core's default.
     inventory_forecaster: Mapped[str | None] = mapped_column(sa.String(60))
+    #: A random token replaced with every change of the booking configuration (services, resources,
+    #: hours, overrides, channels): what :mod:`careops.workspaces.config_cache` keeps values under.
+    config_version: Mapped[str] = mapped_column(sa.String(32), nullable=False, default="", server_default="")
 
 
 class ContactForm(WorkspaceMixin, Base):

@@ -13,6 +13,7 @@ from careops.db import new_id
 from careops.errors import Conflict, NotFound
 from careops.extensions import db
 from careops.resources import service as resources
+from careops.workspaces import config_cache  # noqa: F401 - its listeners replace the token of every change
 from careops.workspaces.models import ContactForm, Workspace
 
 SLUG_MAX = 60
