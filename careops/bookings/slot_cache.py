@@ -12,19 +12,34 @@ token in Redis (``CAREOPS_REDIS_URL``), one key per workspace plus one for
 an answer replaces the token, so every worker of every instance sharing that
 Redis stops using its entries at once. Tokens are random rather than counters:
 a Redis that lost its data hands out a fresh token, never an old one again.
-Without Redis there is no cache (several gunicorn workers could not see one
-another's invalidations); the answer is computed each time — since the busy
-ranges are counted in SQL that is a few tens of milliseconds on a 10,000-booking
-calendar.
+
+**Without Redis, on SQLite** (the embedded default: gunicorn workers sharing one
+file) the version is SQLite's own change counter, ``PRAGMA data_version``, read
+on the session's connection: it moves whenever *another* connection — of any
+process — committed to the file, and never for the connection's own commits.
+Those are this process's session commits, which drop this process's entries
+(below); every other worker's commit moves the counter. The counter is per
+connection, so the version is (a random token of the driver connection, its
+counter): each pooled connection has its own entries, and a new connection —
+whose counter starts again at the same small numbers — never reads another's.
+The whole file counts as one workspace here: another worker's commit makes
+every workspace's entries stale. PostgreSQL has no such counter, and Redis is
+its production pairing: without Redis, PostgreSQL answers are computed each
+time — since the busy ranges are counted in SQL that is a few tens of
+milliseconds on a 10,000-booking calendar. ``CAREOPS_SLOT_CACHE = False``
+turns the cache off everywhere.
 
 **What bumps.** A session listener, not the service functions: at each flush
 the workspaces of new, changed or deleted bookings, booking resources,
 services, service resources, resources, availability rules and overrides and
 workspaces are noted, and so are bulk ``UPDATE``/``DELETE`` statements on them
 (workspace in scope, or every workspace when unscoped); after the commit their
-versions are replaced. A writer added later is caught without touching it.
+versions are replaced and this process's entries of them dropped (with or
+without Redis). A writer added later is caught without touching it.
 Bumping after the commit (and not before) means a reader either computes from
-the new rows or caches under a token that is about to be replaced.
+the new rows or caches under a token that is about to be replaced. A session
+that has flushed such changes and not committed them reads rows that may yet be
+rolled back: its answers are computed, not kept.
 
 **Outage.** Any Redis error makes the answer computed and uncached — never a
 stale one. A bump that fails is retried on this process's next Redis use; in
@@ -48,6 +63,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from careops import scoping
+from careops.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +74,9 @@ MAX_AGE = 60.0
 _KEY = "careops:slots:v:"
 _EVERY_WORKSPACE = "*"
 _CHANGES = "careops_slot_changes"
+#: Key of a driver connection's random token in its ``Connection.info`` (kept for the
+#: connection's life, cleared by SQLAlchemy when the connection is replaced).
+_CONNECTION = "careops_slot_connection"
 
 _entries: OrderedDict = OrderedDict()
 _lock = threading.Lock()
@@ -66,7 +85,10 @@ _unbumped: set[str] = set()
 
 
 def enabled() -> bool:
-    return bool(current_app.config.get("CAREOPS_REDIS_URL")) and current_app.config.get("CAREOPS_SLOT_CACHE", True)
+    """Switched on, with a version to check entries against: Redis, or else a SQLite database."""
+    if not current_app.config.get("CAREOPS_SLOT_CACHE", True):
+        return False
+    return bool(current_app.config.get("CAREOPS_REDIS_URL")) or db.engine.dialect.name == "sqlite"
 
 
 def _client() -> redis.Redis:
@@ -95,6 +117,8 @@ def version(workspace_id: str) -> tuple[str, str] | None:
     """The tokens an entry of ``workspace_id`` is valid for; None when there is no cache to use."""
     if not enabled():
         return None
+    if not current_app.config.get("CAREOPS_REDIS_URL"):
+        return _sqlite_version()
     try:
         client = _client()
         _retry_unbumped(client)
@@ -111,6 +135,24 @@ def version(workspace_id: str) -> tuple[str, str] | None:
     except redis.RedisError as exc:
         log.warning("slot cache unavailable, computing: %s", exc)
         return None
+
+
+def _sqlite_version() -> tuple[str, str]:
+    """(this driver connection's token, its ``PRAGMA data_version``), read on the session's connection.
+
+    Read before the rows (:func:`cached` asks for it before computing), so an
+    entry is tagged with a version at most as new as its rows: a commit from
+    another connection landing in between moves the counter, and the next read
+    finds a version the entry was not made under — computed again, never a
+    newer tag on older rows.
+    """
+    connection = db.session.connection()
+    token = connection.info.get(_CONNECTION)
+    if token is None:
+        # Not id() of the driver connection: a new connection may get a freed one's
+        # address, and its counter starts again at the same small numbers.
+        token = connection.info[_CONNECTION] = uuid.uuid4().hex
+    return token, str(connection.exec_driver_sql("PRAGMA data_version").scalar_one())
 
 
 def bump(workspace_id: str | None) -> None:
@@ -132,6 +174,7 @@ def bump(workspace_id: str | None) -> None:
 
 def cached(workspace_id: str, key: tuple, compute: Callable[[], list]) -> list:
     """The entry for ``key`` under the workspace's current version, computed and kept when missing."""
+    # The version is read before the rows: an entry may be tagged older than its rows, never newer.
     tokens = version(workspace_id)
     if tokens is None:
         return compute()
@@ -143,6 +186,10 @@ def cached(workspace_id: str, key: tuple, compute: Callable[[], list]) -> list:
             _entries.move_to_end(full)
             return hit[1]
     value = compute()
+    if db.session.info.get(_CHANGES):
+        # Computed from rows this session flushed and has not committed (computing
+        # autoflushes): a rollback would leave no bump to drop the entry.
+        return value
     with _lock:
         _entries[full] = (now, value)
         _entries.move_to_end(full)

@@ -6,6 +6,13 @@ used (``test_a_warm_answer_comes_from_the_cache`` writes behind its back and
 sees the old answer until the version is bumped). Two apps sharing one Redis
 stand for two workers or instances; a Redis that does not answer must give
 computed, right answers.
+
+Most tests run once per source of versions: Redis (skipped when it does not
+answer) and, with no Redis configured, SQLite's ``PRAGMA data_version``
+(skipped on PostgreSQL, which has no cache without Redis). On SQLite a second
+engine on the same file stands for another worker: its commits are seen through
+the data_version alone, with no bump (two apps in one process also share this
+process's entries, which every bump drops).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import sqlalchemy as sa
 from careops.bookings import slot_cache
 from careops.extensions import db
 from tests.bookings.factories import Bookable, local_day
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, is_postgresql
 
 REDIS_URL = TEST_REDIS_URL or "redis://127.0.0.1:6379/7"
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -30,17 +37,38 @@ def _redis_up() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _redis_up(), reason="the slot cache needs Redis")
+REDIS_UP = _redis_up()
+REDIS = pytest.param("redis", marks=pytest.mark.skipif(not REDIS_UP, reason="the Redis versions need Redis"))
+SQLITE = pytest.param(
+    "sqlite data_version",
+    marks=pytest.mark.skipif(
+        is_postgresql(TEST_DATABASE_URL), reason="PostgreSQL without Redis has no slot cache (no data_version)"
+    ),
+)
+redis_only = pytest.mark.parametrize("versions", [REDIS])
+sqlite_only = pytest.mark.parametrize("versions", [SQLITE])
+
+
+@pytest.fixture(params=[REDIS, SQLITE])
+def versions(request) -> str:
+    """Where the cache's versions come from: Redis, or (no Redis configured) SQLite's data_version."""
+    return request.param
 
 
 @pytest.fixture
-def config_overrides():
-    return {"CAREOPS_REDIS_URL": REDIS_URL}
+def redis_url(versions) -> str | None:
+    return REDIS_URL if versions == "redis" else None
+
+
+@pytest.fixture
+def config_overrides(redis_url):
+    return {"CAREOPS_REDIS_URL": redis_url}
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    redis_lib.Redis.from_url(REDIS_URL).flushdb()
+    if REDIS_UP:
+        redis_lib.Redis.from_url(REDIS_URL).flushdb()
     slot_cache.clear()
     yield
     slot_cache.clear()
@@ -71,16 +99,59 @@ def staff_booked(bookable, owner, hhmm: str = "10:00") -> str:
     return response.get_json()["id"]
 
 
-def test_a_warm_answer_comes_from_the_cache(app, bookable, client):
+def one_connection() -> None:
+    """From here on the requests and the test's own writes share one database connection.
+
+    Under pytest-flask the client's requests run in the test's app context, so
+    they share its session. Closing that session and the pool's idle connections
+    (setting up left several: tasks run immediately, each in its own session)
+    leaves the pool empty; the next request opens one connection and, nothing
+    holding two at once, every later checkout gets it. SQLite's data_version is
+    per connection: a write made on any other would be seen at once.
+    """
+    db.session.remove()
+    db.engine.dispose()
+
+
+#: Behind the cache's back, bookings are what is written: the busy ranges are read on every
+#: computation, while capacities, hours and overrides may come from the configuration cache.
+CANCEL = "UPDATE bookings SET status = 'cancelled' WHERE id = :id"
+CANCEL_ALL = "UPDATE bookings SET status = 'cancelled'"
+
+
+def write_unseen(versions: str, statement: str, **params) -> None:
+    """A write the cache is not told of: a text statement, which no listener notes (no bump).
+
+    On SQLite it is made on the connection the cached answers were read on (after
+    :func:`one_connection`): a commit from any other would move that one's
+    data_version — the invalidation the other tests are about, not this one.
+    """
+    db.session.execute(sa.text(statement), params)
+    if versions != "redis":
+        assert db.session.connection().info.get(slot_cache._CONNECTION) in {key[-2] for key in slot_cache._entries}
+    db.session.commit()
+
+
+def write_elsewhere(statement: str, **params) -> None:
+    """A commit from another connection — another worker's — and no bump: a separate engine on the same file."""
+    other = sa.create_engine(db.engine.url)
+    try:
+        with other.begin() as conn:
+            conn.execute(sa.text(statement), params)
+    finally:
+        other.dispose()
+
+
+def test_a_warm_answer_comes_from_the_cache(app, bookable, client, owner, versions):
     """A write that bypasses the session (no bump) is not seen; a bump makes it seen."""
-    assert remaining(client, bookable)["10:00"] == 2
-    # Behind the cache's back: a core UPDATE on the engine, not the ORM session.
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE resources SET capacity = 5"))
-    assert remaining(client, bookable)["10:00"] == 2  # served from the cache
+    staff_booked(bookable, owner)
+    one_connection()
+    assert remaining(client, bookable)["10:00"] == 1
+    write_unseen(versions, CANCEL_ALL)  # behind the cache's back
+    assert remaining(client, bookable)["10:00"] == 1  # served from the cache
     with app.app_context():
         slot_cache.bump(bookable.owner.workspace_id)
-    assert remaining(client, bookable)["10:00"] == 5
+    assert remaining(client, bookable)["10:00"] == 2
 
 
 def test_a_public_booking_is_seen(bookable, client):
@@ -155,22 +226,22 @@ def test_a_service_change_is_seen(bookable, client, owner):
     assert len(remaining(client, bookable)) == 4
 
 
+@redis_only  # on SQLite, another connection's commit (the booking's tasks) makes every workspace stale
 def test_another_workspace_keeps_its_entries(app, bookable, client, register):
     """A change bumps its own workspace only: the other's entry stays (one Redis key each)."""
     other = Bookable(app, register(), capacity=2)
-    assert remaining(client, other)["10:00"] == 2
+    staff_booked(other, other.owner)
+    assert remaining(client, other)["10:00"] == 1
     with app.app_context(), db.engine.begin() as conn:  # behind the cache's back, as above
-        conn.execute(
-            sa.text("UPDATE resources SET capacity = 7 WHERE workspace_id = :w"), {"w": other.owner.workspace_id}
-        )
+        conn.execute(sa.text(CANCEL_ALL + " WHERE workspace_id = :w"), {"w": other.owner.workspace_id})
     booked(bookable, client)
-    assert remaining(client, other)["10:00"] == 2  # not bumped by the first workspace's booking
+    assert remaining(client, other)["10:00"] == 1  # not bumped by the first workspace's booking
     assert remaining(client, bookable)["10:00"] == 1
 
 
-def test_a_change_through_one_instance_is_seen_by_another(app, bookable, client, make_app):
-    """Two apps sharing Redis stand for two workers or two instances: each keeps its own entries."""
-    second = make_app(CAREOPS_REDIS_URL=REDIS_URL).test_client()
+def test_a_change_through_one_instance_is_seen_by_another(app, bookable, client, make_app, redis_url):
+    """Two apps sharing Redis (or the SQLite file) stand for two workers or instances: each keeps its own entries."""
+    second = make_app(CAREOPS_REDIS_URL=redis_url).test_client()
     assert remaining(client, bookable)["10:00"] == 2
     assert remaining(second, bookable)["10:00"] == 2
     booked(bookable, client)  # written through the first
@@ -179,15 +250,76 @@ def test_a_change_through_one_instance_is_seen_by_another(app, bookable, client,
     assert "10:00" not in remaining(client, bookable)
 
 
-def test_a_version_lost_by_redis_is_never_reused(app, bookable, client):
-    """Redis restarted empty: the next version is a fresh token, not one an old entry was made under."""
+@sqlite_only
+def test_a_commit_from_another_connection_is_seen_at_once(app, bookable, client, owner, versions):
+    """Another worker's commit moves this connection's data_version: seen with no bump at all."""
+    at_ten, at_eleven = staff_booked(bookable, owner, "10:00"), staff_booked(bookable, owner, "11:00")
+    one_connection()
+    warm = remaining(client, bookable)
+    assert warm["10:00"] == 1 and warm["11:00"] == 1
+    write_unseen(versions, CANCEL, id=at_ten)
+    assert remaining(client, bookable)["10:00"] == 1  # still from the cache: the connection's own commit
+    write_elsewhere(CANCEL, id=at_eleven)
+    after = remaining(client, bookable)
+    assert after["10:00"] == 2 and after["11:00"] == 2  # computed again: both cancellations seen
+
+
+@sqlite_only
+def test_a_new_connection_never_reads_a_closed_ones_entries(app, bookable, client, owner, versions):
+    """A new connection's data_version starts again at the same small numbers: its token tells them apart."""
+    staff_booked(bookable, owner)
+    one_connection()
+    assert remaining(client, bookable)["10:00"] == 1  # kept under the new connection's first data_version
+    one_connection()  # that connection closed
+    write_elsewhere(CANCEL_ALL)
+    assert remaining(client, bookable)["10:00"] == 2  # read on a new connection, at its first data_version
+
+
+def test_switched_off_nothing_is_kept(app, bookable, client, owner, versions):
+    """``CAREOPS_SLOT_CACHE = False``: every answer is computed, even after a write nobody was told of."""
+    staff_booked(bookable, owner)
+    app.config["CAREOPS_SLOT_CACHE"] = False
+    one_connection()
+    assert remaining(client, bookable)["10:00"] == 1
+    db.session.execute(sa.text(CANCEL_ALL))  # as write_unseen, on the same connection
+    db.session.commit()
     assert remaining(client, bookable)["10:00"] == 2
+    assert not slot_cache._entries
+
+
+@pytest.mark.skipif(not is_postgresql(TEST_DATABASE_URL), reason="SQLite without Redis has its own tests above")
+@pytest.mark.parametrize("versions", ["postgresql, no redis"])
+def test_postgresql_without_redis_keeps_nothing(bookable, client, versions):
+    """PostgreSQL has no data_version: without Redis every answer is computed."""
+    assert remaining(client, bookable)["10:00"] == 2
+    assert not slot_cache._entries
+
+
+def test_an_answer_read_from_uncommitted_rows_is_not_kept(app, bookable, versions):
+    """Flushed, not committed: the rows may yet be rolled back, and a rollback bumps nothing."""
+    from careops.resources.models import Resource
+
+    db.session.get(Resource, bookable.resource_id).capacity = 9
+    db.session.flush()
+    assert slot_cache.cached(bookable.owner.workspace_id, ("k",), lambda: ["read uncommitted"]) == ["read uncommitted"]
+    assert not slot_cache._entries
+    db.session.rollback()
+    assert slot_cache.cached(bookable.owner.workspace_id, ("k",), lambda: ["committed"]) == ["committed"]
+    assert slot_cache.cached(bookable.owner.workspace_id, ("k",), lambda: ["recomputed"]) == ["committed"]
+
+
+@redis_only
+def test_a_version_lost_by_redis_is_never_reused(app, bookable, client, owner):
+    """Redis restarted empty: the next version is a fresh token, not one an old entry was made under."""
+    staff_booked(bookable, owner)
+    assert remaining(client, bookable)["10:00"] == 1
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE resources SET capacity = 3"))
+        conn.execute(sa.text(CANCEL_ALL))
     redis_lib.Redis.from_url(REDIS_URL).flushdb()
-    assert remaining(client, bookable)["10:00"] == 3
+    assert remaining(client, bookable)["10:00"] == 2
 
 
+@redis_only
 def test_redis_down_computes_right_answers(app, owner, make_app):
     """No Redis: nothing cached, every answer computed — and right after each change."""
     down = make_app(CAREOPS_REDIS_URL=DOWN_REDIS_URL)
@@ -201,6 +333,7 @@ def test_redis_down_computes_right_answers(app, owner, make_app):
     assert not slot_cache._entries  # nothing was kept without a version to check it against
 
 
+@redis_only
 def test_a_bump_that_failed_is_retried(app, bookable, client):
     with app.app_context():
         app.config["CAREOPS_REDIS_URL"] = DOWN_REDIS_URL
