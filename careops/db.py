@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import typing
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -312,11 +313,19 @@ class WorkspaceRepository:
         stmt = stmt.where(table.c.workspace_id == self.workspace_id, *criteria)
         return self.session.scalar(stmt.execution_options(**{TENANT_FILTERED: True})) or 0
 
-    def page(self, stmt: sa.Select, pagination) -> list:
-        """One page of ``stmt``; sets the total on flask-smorest's pagination parameters."""
+    def page(self, stmt: sa.Select, pagination, cached_total: Callable[[Callable[[], int]], int] | None = None) -> list:
+        """One page of ``stmt``; sets the total on flask-smorest's pagination parameters.
+
+        The total is a count of every matching row — on a 10,000-booking calendar,
+        more database work than the page itself. ``cached_total(count)`` may answer
+        it from a cache that every change of those rows invalidates.
+        """
         session = self.session
-        total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-        pagination.item_count = total
+
+        def count() -> int:
+            return session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+        pagination.item_count = count() if cached_total is None else cached_total(count)
         return list(
             session.scalars(stmt.offset((pagination.page - 1) * pagination.page_size).limit(pagination.page_size))
         )

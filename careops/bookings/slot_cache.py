@@ -41,6 +41,10 @@ the new rows or caches under a token that is about to be replaced. A session
 that has flushed such changes and not committed them reads rows that may yet be
 rolled back: its answers are computed, not kept.
 
+**Also kept here:** the staff booking list's total
+(:func:`careops.bookings.service.cached_total`), a count of rows this cache's
+version already follows.
+
 **Outage.** Any Redis error makes the answer computed and uncached — never a
 stale one. A bump that fails is retried on this process's next Redis use; in
 the meantime the other processes' entries stay at most :data:`MAX_AGE` seconds,
@@ -56,6 +60,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 import sqlalchemy as sa
@@ -66,6 +71,7 @@ from careops import scoping
 from careops.extensions import db
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Entries per process: a 30-day list of a busy service is ~100 kB, so a worker holds at most ~25 MB.
 MAX_ENTRIES = 256
@@ -172,7 +178,7 @@ def bump(workspace_id: str | None) -> None:
         log.warning("slot cache version of %s not replaced (retried later): %s", name, exc)
 
 
-def cached(workspace_id: str, key: tuple, compute: Callable[[], list]) -> list:
+def cached(workspace_id: str, key: tuple, compute: Callable[[], T]) -> T:
     """The entry for ``key`` under the workspace's current version, computed and kept when missing."""
     # The version is read before the rows: an entry may be tagged older than its rows, never newer.
     tokens = version(workspace_id)

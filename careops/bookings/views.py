@@ -43,7 +43,11 @@ def list_bookings(query, pagination_parameters):
     """Sorted by start. ``from``/``to`` are workspace dates (inclusive); ``day=today`` is today's."""
     workspace_id = current_workspace_id()
     tz = service.workspace_tz(workspace_id)
-    rows = WorkspaceRepository(workspace_id).page(service.listing(workspace_id, query, tz=tz), pagination_parameters)
+    rows = WorkspaceRepository(workspace_id).page(
+        service.listing(workspace_id, query, tz=tz),
+        pagination_parameters,
+        cached_total=service.cached_total(workspace_id, query, tz),
+    )
     # Built here rather than dumped through BookingSchema (which still documents it,
     # and a test keeps the two equal): marshmallow's per-field dump was a tenth of
     # this endpoint's time. The page's forms in one query: read per booking, they

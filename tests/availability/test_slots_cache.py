@@ -17,6 +17,8 @@ process's entries, which every bump drops).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import redis as redis_lib
 import sqlalchemy as sa
@@ -362,3 +364,48 @@ def _actor_on(client, owner):
     from tests.conftest import Actor
 
     return Actor(client, {"access_token": owner.access_token, "user": owner.user, "workspace": owner.workspace})
+
+
+# --- The staff booking list's total, kept under the same versions ---------------------------------
+
+
+def listed_total(actor, **filters) -> int:
+    query = "&".join(f"{k}={v}" for k, v in {"page_size": 1, **filters}.items())
+    response = actor.get(f"/api/v1/bookings?{query}")
+    assert response.status_code == 200, response.get_json()
+    return json.loads(response.headers["X-Pagination"])["total"]
+
+
+def test_the_booking_lists_total_comes_from_the_cache(app, bookable, client, owner, versions):
+    staff_booked(bookable, owner, "10:00")
+    one_connection()
+    assert listed_total(owner) == 1
+    write_unseen(versions, CANCEL_ALL)
+    assert listed_total(owner, status="confirmed") == 0  # another filter: another key, counted now
+    assert listed_total(owner) == 1  # the first answer, kept
+    with app.app_context():
+        slot_cache.bump(owner.workspace_id)
+    assert listed_total(owner, status="cancelled") == 1
+
+
+def test_the_booking_lists_total_follows_every_booking_write(bookable, client, owner):
+    assert listed_total(owner) == 0 and listed_total(owner, status="confirmed") == 0
+    booked(bookable, client)
+    assert listed_total(owner) == 1 and listed_total(owner, status="confirmed") == 1
+    cancelled = staff_booked(bookable, owner, "11:00")
+    assert listed_total(owner) == 2
+    assert owner.post(f"/api/v1/bookings/{cancelled}/status", json={"status": "cancelled"}).status_code == 200
+    assert listed_total(owner, status="confirmed") == 1 and listed_total(owner, status="cancelled") == 1
+    last = local_day(bookable.tz, 5)
+    moving = staff_booked(bookable, owner, "13:00")
+    assert listed_total(owner, to=last) == 3
+    moved = owner.patch(f"/api/v1/bookings/{moving}", json={"start": bookable.start("12:00", days_ahead=9)})
+    assert moved.status_code == 200, moved.get_json()
+    assert listed_total(owner, to=last) == 2  # moved out of the range
+
+
+def test_the_booking_lists_total_follows_another_instance(app, bookable, client, owner, make_app, redis_url):
+    second = make_app(CAREOPS_REDIS_URL=redis_url).test_client()
+    assert listed_total(owner) == 0
+    booked(bookable, second)  # another worker books
+    assert listed_total(owner) == 1
