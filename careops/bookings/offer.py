@@ -95,24 +95,46 @@ def busy(
     10,000 — reading and converting every row was most of a slot list's time.
     """
     held_by = sa.func.count()
-    stmt = (
-        sa.select(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end, held_by)
-        .join(Booking, Booking.id == BookingResource.booking_id)
-        .where(
-            Booking.workspace_id == workspace_id,
-            BookingResource.resource_id.in_(list(resource_ids)),
-            Booking.status.in_(HOLDING),
-            Booking.occupied_start < hi,
-            Booking.occupied_end > lo,
-        )
-        .group_by(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end)
+    overlapping = (
+        Booking.workspace_id == workspace_id,
+        Booking.status.in_(HOLDING),
+        Booking.occupied_start < hi,
+        Booking.occupied_end > lo,
     )
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and hi - lo < _MARGIN:
+        # One slot's check, under the booking lock: a handful of bookings overlap it, but
+        # PostgreSQL cannot tell (the two range conditions are estimated apart: ~2,000 of
+        # 10,000 bookings) and hash-joined every booking_resources row — 2.5 ms of the
+        # lock's hold. A LATERAL fenced by OFFSET 0 looks each overlapping booking's
+        # resources up by primary key instead (~0.3 ms). SQLite has no LATERAL and
+        # already loops over the booking index.
+        holds = (
+            sa.select(BookingResource.resource_id)
+            .where(BookingResource.booking_id == Booking.id, BookingResource.resource_id.in_(list(resource_ids)))
+            .offset(0)
+            .lateral()
+        )
+        stmt = (
+            sa.select(holds.c.resource_id, Booking.occupied_start, Booking.occupied_end, held_by)
+            .select_from(Booking)
+            .join(holds, sa.true())
+            .where(*overlapping)
+            .group_by(holds.c.resource_id, Booking.occupied_start, Booking.occupied_end)
+        )
+    else:
+        stmt = (
+            sa.select(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end, held_by)
+            .join(Booking, Booking.id == BookingResource.booking_id)
+            .where(BookingResource.resource_id.in_(list(resource_ids)), *overlapping)
+            .group_by(BookingResource.resource_id, Booking.occupied_start, Booking.occupied_end)
+        )
     if exclude_booking_id:
         stmt = stmt.where(Booking.id != exclude_booking_id)
     held: dict[str, tuple[list, list]] = {rid: ([], []) for rid in resource_ids}
     # As Core on the session's connection, so filtered by workspace here (the scoping listener
     # does not see it): the ORM's per-statement work was a third of this read's cost.
-    for resource_id, start, end, count in db.session.connection().execute(stmt):
+    for resource_id, start, end, count in connection.execute(stmt):
         intervals, counts = held[resource_id]
         intervals.append((start, end))
         counts.append(count)
