@@ -10,13 +10,15 @@ the ORM (``sa.text``, Core statements, a forgotten filter). It owns two things:
   row be read or written when its ``workspace_id`` is the transaction's
   ``careops.workspace_id`` setting, or when ``careops.unscoped`` is ``on``.
   :func:`enable` emits them (the migration and the test schema use it).
-- the settings: at the start of every transaction on a PostgreSQL engine
-  (:func:`install`), one ``SELECT set_config(…, true)`` copies the current
-  :mod:`careops.scoping` scope into those two settings; a change of scope in
-  the middle of a transaction (the public booking page looks the workspace up
-  by its slug, then binds it) re-applies them on the session's connection.
-  ``true`` makes them transaction-local (``SET LOCAL``): a pooled connection
-  never carries a tenant into the next transaction.
+- the settings: before a statement on a PostgreSQL engine (:func:`install`)
+  whose transaction's settings are not those of the current
+  :mod:`careops.scoping` scope — its first statement, or the first after a
+  change of scope (the public booking page looks the workspace up by its slug,
+  then binds it) — one ``SELECT set_config(…, true)`` copies the scope into
+  those two settings, on whatever connection runs the statement (the session's,
+  or a thread's own ``engine.begin()``). ``true`` makes them transaction-local
+  (``SET LOCAL``): a pooled connection never carries a tenant into the next
+  transaction.
 
 An unset scope sets neither, so a workspace table shows no rows at all.
 Superusers and roles with BYPASSRLS skip every policy, FORCE or not: the app
@@ -27,7 +29,6 @@ row-level security and keeps the ORM guard only.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from careops import scoping
 
@@ -44,7 +45,6 @@ CONDITION = (
 _SET = "SELECT set_config(%s, %s, true), set_config(%s, %s, true)"
 #: What was last applied to a pooled connection (``Connection.info`` lives as long as it).
 _APPLIED = "careops_rls_scope"
-_SESSION_CONNECTION = "careops_rls_connection"
 
 
 # --- the policies ---------------------------------------------------------
@@ -104,7 +104,8 @@ def _apply(connection, scope: scoping.Scope) -> None:
     """One round trip: both settings, local to the connection's current transaction.
 
     Through the driver's connection rather than ``connection.execute``: this
-    runs inside the ``begin`` event, where a SQLAlchemy execute would begin again.
+    runs inside ``before_cursor_execute``, where a SQLAlchemy execute would
+    run this listener again.
     """
     settings = settings_for(scope)
     driver = connection.connection.driver_connection
@@ -114,17 +115,21 @@ def _apply(connection, scope: scoping.Scope) -> None:
 
 
 def _on_begin(connection) -> None:
-    _apply(connection, scoping.current())
+    # A new transaction: set_config(…, true) of the last one ended with it.
+    connection.info.pop(_APPLIED, None)
 
 
-def _remember_connection(session, _transaction, connection) -> None:
-    # The connection the session's transaction holds, for a change of scope inside it.
-    session.info[_SESSION_CONNECTION] = connection
+def _before_statement(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    """Bring the transaction's settings to the current scope before a statement that would read them.
 
-
-def _forget_connection(session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_SESSION_CONNECTION, None)
+    Lazily, at the statement rather than at each change of scope: a staff
+    request goes unset → unscoped (its token's user) → unset → its workspace,
+    and a scope left with no statement after it (the request's end) costs
+    nothing. Two round trips per request instead of four.
+    """
+    settings = settings_for(scoping.current())
+    if connection.info.get(_APPLIED) != settings and not _failed(connection):
+        _apply(connection, scoping.current())
 
 
 def install(engine) -> None:
@@ -133,35 +138,7 @@ def install(engine) -> None:
         return
     if not sa.event.contains(engine, "begin", _on_begin):
         sa.event.listen(engine, "begin", _on_begin)
-    if not sa.event.contains(Session, "after_begin", _remember_connection):
-        sa.event.listen(Session, "after_begin", _remember_connection)
-        sa.event.listen(Session, "after_transaction_end", _forget_connection)
-
-
-def _scope_changed(scope: scoping.Scope) -> None:
-    """Re-apply the settings when the scope changes inside the session's open transaction.
-
-    A transaction that has not started yet needs nothing: its ``begin`` reads
-    the new scope. A connection used outside the session (``engine.begin()``)
-    keeps the scope it began with. A change made inside a SAVEPOINT that is
-    rolled back is undone with it (CareOps uses no savepoints: see
-    :func:`careops.db.insert_or_ignore`).
-    """
-    from flask import has_app_context
-
-    from careops.extensions import db
-
-    if not has_app_context() or not db.session.registry.has():
-        return
-    session = db.session()
-    connection = session.info.get(_SESSION_CONNECTION)
-    transaction = session.get_transaction()
-    if connection is None or transaction is None or not transaction.is_active or connection.closed:
-        return
-    if connection.dialect.name != "postgresql" or _failed(connection):
-        return  # a failed transaction runs nothing more until its rollback; the next begin applies the scope
-    if connection.info.get(_APPLIED) != settings_for(scope):
-        _apply(connection, scope)
+        sa.event.listen(engine, "before_cursor_execute", _before_statement)
 
 
 def _failed(connection) -> bool:
@@ -170,5 +147,3 @@ def _failed(connection) -> bool:
     status = getattr(info, "transaction_status", None)
     return status is not None and getattr(status, "name", "") == "INERROR"
 
-
-scoping.on_change(_scope_changed)

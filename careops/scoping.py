@@ -14,13 +14,13 @@ Three states:
 - unset: a query of workspace rows raises :class:`ScopeError` instead of
   returning every workspace's rows.
 
-Whoever changes the scope goes through this module, so listeners registered
-with :func:`on_change` (the PostgreSQL session setting) follow every change.
+The PostgreSQL settings follow the scope at each statement (:mod:`careops.rls`
+reads :func:`current` before it runs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
@@ -36,7 +36,6 @@ ALL = _All()
 Scope = str | _All | None
 
 _scope: ContextVar[Scope] = ContextVar("careops_scope", default=None)
-_listeners: list[Callable[[Scope], None]] = []
 
 
 class ScopeError(RuntimeError):
@@ -58,27 +57,13 @@ def is_unscoped() -> bool:
     return _scope.get() is ALL
 
 
-def on_change(listener: Callable[[Scope], None]) -> None:
-    """Call ``listener(new_scope)`` after every change of scope."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
 def _set(scope: Scope) -> Token:
-    token = _scope.set(scope)
-    _notify(scope)
-    return token
-
-
-def _notify(scope: Scope) -> None:
-    for listener in _listeners:
-        listener(scope)
+    return _scope.set(scope)
 
 
 def reset(token: Token) -> None:
     """Restore the scope that was current before the change ``token`` stands for."""
     _scope.reset(token)
-    _notify(_scope.get())
 
 
 def bind_workspace(workspace_id: str) -> Token:

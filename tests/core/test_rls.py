@@ -231,6 +231,11 @@ def test_one_round_trip_per_transaction(app, two_workspaces, monkeypatch):
         assert applied == [a]
         with scoping.workspace_scope(b):
             assert owners("contacts") == [b]
+        assert applied == [a, b]
+        with scoping.workspace_scope(b):
+            pass  # a scope left with no statement in it costs nothing
+        assert applied == [a, b]
+        assert owners("contacts") == [a]  # back in a: applied before the statement that reads it
         assert applied == [a, b, a]
         db.session.commit()
 
