@@ -146,4 +146,3 @@ def _failed(connection) -> bool:
     info = getattr(connection.connection.driver_connection, "info", None)
     status = getattr(info, "transaction_status", None)
     return status is not None and getattr(status, "name", "") == "INERROR"
-
