@@ -56,3 +56,16 @@ def test_no_use_means_no_forecast():
     assert tsb(np.zeros(10)) == 0.0
     booked = IntermittentForecaster().forecast(item, [], upcoming_usage=5, days=30)
     assert booked["expected_use"] == 5 and booked["reorder_suggested"] is True
+
+
+def test_loading_the_plugin_leaves_numpy_unimported():
+    """numpy is ~15 MB of a web worker: imported with the first forecast, not with the plugin."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, careops_forecast_intermittent as p; assert 'numpy' not in sys.modules; "
+        "p.IntermittentForecaster(); assert 'numpy' not in sys.modules; "
+        "p.tsb; assert 'numpy' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
