@@ -16,13 +16,14 @@ once, in every worker.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 
 from flask_jwt_extended import JWTManager as _JWTManager
+from flask_jwt_extended import get_unverified_jwt_headers
 from flask_jwt_extended.config import config
 from jwt import ExpiredSignatureError
+
+from careops.lru import LRU
 
 #: Tokens kept per process. A token is ~600 bytes and its claims a small dict: about 1.5 MB at most.
 MAX_TOKENS = 1024
@@ -39,38 +40,24 @@ class JWTManager(_JWTManager):
 
     def __init__(self, app=None, add_context_processor: bool = False) -> None:
         super().__init__(app, add_context_processor)
-        self._verified: OrderedDict[tuple, tuple[dict, dict]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._verified: LRU[tuple[dict, dict]] = LRU(MAX_TOKENS)
 
     def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
         # The key is part of the entry: another app (or a rotated secret) verifies afresh.
         key = (encoded_token, csrf_value, config.decode_key)
-        with self._lock:
-            hit = self._verified.get(key)
-            if hit is not None:
-                self._verified.move_to_end(key)
+        hit = self._verified.get(key)
         if hit is None:
             claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
             if not allow_expired:  # only what passed every check, expiry included, is remembered
-                self._remember(key, claims)
+                self._verified.put(key, (dict(claims), get_unverified_jwt_headers(encoded_token)))
             return claims
         claims, header = hit
         expires = claims.get("exp")
         if not allow_expired and expires is not None and time.time() > expires + config.leeway:
-            with self._lock:
-                self._verified.pop(key, None)
+            self._verified.pop(key)
             error = ExpiredSignatureError("Signature has expired")
             # What flask-jwt-extended's expired-token callback is given, as its own decoding does.
             error.jwt_header = dict(header)  # type: ignore[attr-defined]
             error.jwt_data = dict(claims)  # type: ignore[attr-defined]
             raise error
         return dict(claims)
-
-    def _remember(self, key: tuple, claims: dict) -> None:
-        from flask_jwt_extended import get_unverified_jwt_headers
-
-        header = get_unverified_jwt_headers(key[0])
-        with self._lock:
-            self._verified[key] = (dict(claims), header)
-            while len(self._verified) > MAX_TOKENS:
-                self._verified.popitem(last=False)

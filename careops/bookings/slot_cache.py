@@ -55,10 +55,8 @@ and a booking is re-checked under the lock anyway (a stale slot can only give
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -69,6 +67,7 @@ from sqlalchemy.orm import Session
 
 from careops import scoping
 from careops.extensions import db
+from careops.lru import LRU
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,8 +83,7 @@ _CHANGES = "careops_slot_changes"
 #: connection's life, cleared by SQLAlchemy when the connection is replaced).
 _CONNECTION = "careops_slot_connection"
 
-_entries: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+_entries: LRU[tuple] = LRU(MAX_ENTRIES)
 _clients: dict[str, redis.Redis] = {}
 _unbumped: set[str] = set()
 
@@ -164,9 +162,8 @@ def _sqlite_version() -> tuple[str, str]:
 def bump(workspace_id: str | None) -> None:
     """Make every cached answer of ``workspace_id`` (None: of every workspace) stale, everywhere."""
     name = workspace_id or _EVERY_WORKSPACE
-    with _lock:  # this process's entries go at once, whatever Redis says
-        for key in [k for k in _entries if workspace_id is None or k[0] == workspace_id]:
-            del _entries[key]
+    # This process's entries go at once, whatever Redis says.
+    _entries.drop(lambda key: workspace_id is None or key[0] == workspace_id)
     if not current_app.config.get("CAREOPS_REDIS_URL"):
         return
     try:
@@ -186,28 +183,21 @@ def cached(workspace_id: str, key: tuple, compute: Callable[[], T]) -> T:
         return compute()
     full = (workspace_id, *key, *tokens)
     now = time.monotonic()
-    with _lock:
-        hit = _entries.get(full)
-        if hit is not None and now - hit[0] < MAX_AGE:
-            _entries.move_to_end(full)
-            return hit[1]
+    hit = _entries.get(full)
+    if hit is not None and now - hit[0] < MAX_AGE:
+        return hit[1]
     value = compute()
     if db.session.info.get(_CHANGES):
         # Computed from rows this session flushed and has not committed (computing
         # autoflushes): a rollback would leave no bump to drop the entry.
         return value
-    with _lock:
-        _entries[full] = (now, value)
-        _entries.move_to_end(full)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+    _entries.put(full, (now, value))
     return value
 
 
 def clear() -> None:
     """Forget this process's entries (tests)."""
-    with _lock:
-        _entries.clear()
+    _entries.clear()
     _unbumped.clear()
 
 

@@ -26,9 +26,7 @@ which dies with a rollback. That statement replaces one per table read.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -37,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from careops import scoping
 from careops.extensions import db
+from careops.lru import LRU
 from careops.workspaces.models import Workspace
 
 T = TypeVar("T")
@@ -56,8 +55,7 @@ CONFIG_TABLES = frozenset(
 #: Entries per process: each is a short list or dict (rules, a day's overrides, capacities).
 MAX_ENTRIES = 512
 
-_entries: OrderedDict[tuple, object] = OrderedDict()
-_lock = threading.Lock()
+_entries: LRU[object] = LRU(MAX_ENTRIES)
 
 
 def version(workspace_id: str) -> str:
@@ -83,22 +81,17 @@ def cached(workspace_id: str, token: str, key: tuple, compute: Callable[[], T]) 
     Values are shared by every later request: keep immutable ones (tuples, frozen dataclasses).
     """
     full = (workspace_id, token, *key)
-    with _lock:
-        if full in _entries:
-            _entries.move_to_end(full)
-            return _entries[full]  # type: ignore[return-value]
+    hit = _entries.get(full)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
     value = compute()
-    with _lock:
-        _entries[full] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+    _entries.put(full, value)
     return value
 
 
 def clear() -> None:
     """Forget this process's entries (tests)."""
-    with _lock:
-        _entries.clear()
+    _entries.clear()
 
 
 # --- The token replaced with the change, in its transaction -----------------------------------------
