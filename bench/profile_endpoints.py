@@ -3,6 +3,11 @@
     .venv/bin/python bench/profile_endpoints.py [--db sqlite|postgresql] [--bookings 2000]
                                                 [--sql book] [--profile book|list|contacts|conversations|slots]
 
+The two ceilings of ``booking_bench`` (``bench/ceiling_app.py``, on the same
+database) and two floors (``/healthz``: the framework and CareOps's request
+hooks; ``/auth/me``: plus the bearer-token check) are timed the same way, so
+an endpoint's time splits into floor, authentication and its own work.
+
 Builds the benchmark's calendar (``booking_bench.load_calendar``: one resource
 of capacity 1,000, 08:00–20:00 daily, bookings over 30 days) in a fresh
 database, then, through the test client (no server, no network), for each
@@ -21,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -121,7 +126,32 @@ def build(kind: str, bookings: int, workdir: Path):
             },
         )
 
+    # The same two ceilings as booking_bench, through their own test client: the in-process
+    # distance between a CareOps endpoint and the least any app could do for it.
+    from ceiling_app import app as ceiling
+    from ceiling_app import create_schema
+
+    create_schema(env["CAREOPS_DATABASE_URL"])
+    raw = ceiling.test_client()
+    taken = iter(range(10**9))
+
+    def ceiling_insert():
+        start = datetime.fromisoformat(free[next(taken) % len(free)])
+        return raw.post(
+            "/ceiling/bookings",
+            json={
+                "resource": "r",
+                "start": start.isoformat(),
+                "end": (start + timedelta(minutes=30)).isoformat(),
+                "name": "x",
+            },
+        )
+
     endpoints = {
+        "ceiling list": lambda: raw.get("/ceiling/bookings?page=3"),
+        "floor healthz": lambda: c.get("/healthz"),
+        "floor auth/me": lambda: c.get("/api/v1/auth/me", headers=staff),
+        "ceiling insert": ceiling_insert,
         "book": book,
         "list": lambda: c.get(f"/api/v1/bookings?from={frm}&to={to}&page=3&page_size=20", headers=staff),
         "contacts": lambda: c.get("/api/v1/contacts?page=3&page_size=20", headers=staff),
@@ -169,6 +199,9 @@ def main(argv=None):
         with app.app_context():
             counter = StatementCounter(db.engine)
         print(f"{'endpoint':<15} {'statements':>10} {'ms/request':>11}   kinds")
+        print(
+            "(floor healthz: Flask, the test client and CareOps's request hooks; floor auth/me: plus the token check)"
+        )
         for name, call in endpoints.items():
             for _ in range(3):  # warm: caches, compiled statements, pool
                 assert call().status_code in (200, 201), (name, call().get_json())
