@@ -331,6 +331,33 @@ class WorkspaceRepository:
         )
 
 
+def workspaces_written(session: Session, tables: frozenset[str]) -> set[str | None]:
+    """The workspaces whose rows in ``tables`` (by name) a flush writes: new, changed or deleted.
+
+    For an ``after_flush`` listener that watches other domains' tables without
+    importing their models. A ``workspaces`` row counts for itself; a row with no
+    ``workspace_id`` (an association row) for the workspace in scope, or None —
+    every workspace — when none is.
+    """
+    written: set[str | None] = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(row, "__table__", None)
+        if table is None or table.name not in tables:
+            continue
+        if table.name == "workspaces":
+            written.add(row.id)
+        else:
+            written.add(getattr(row, "workspace_id", None) or scoping.current_workspace_id())
+    return written
+
+
+def bulk_write_on(state: ORMExecuteState, tables: frozenset[str]) -> bool:
+    """The statement is a bulk ``UPDATE`` or ``DELETE`` of one of ``tables`` (by name); its rows are the scope's."""
+    return (state.is_update or state.is_delete) and any(
+        typing.cast(sa.Table, mapper.local_table).name in tables for mapper in state.all_mappers
+    )
+
+
 def insert_or_ignore(model, values: dict) -> bool:
     """INSERT one row of ``model`` unless it clashes with a unique constraint; True when inserted.
 

@@ -127,9 +127,9 @@ def _before_statement(connection, _cursor, _statement, _parameters, _context, _e
     and a scope left with no statement after it (the request's end) costs
     nothing. Two round trips per request instead of four.
     """
-    settings = settings_for(scoping.current())
-    if connection.info.get(_APPLIED) != settings and not _failed(connection):
-        _apply(connection, scoping.current())
+    scope = scoping.current()
+    if connection.info.get(_APPLIED) != settings_for(scope) and not _failed(connection):
+        _apply(connection, scope)
 
 
 def install(engine) -> None:

@@ -66,6 +66,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from careops import scoping
+from careops.db import bulk_write_on, workspaces_written
 from careops.extensions import db
 from careops.lru import LRU
 
@@ -219,36 +220,20 @@ _WATCHED_TABLES = frozenset(
 )
 
 
-def _workspace_of(row) -> str | None:
-    """The workspace a changed row belongs to; None for association rows (the one in scope)."""
-    if row.__table__.name == "workspaces":
-        return row.id
-    return getattr(row, "workspace_id", None) or _in_scope()
-
-
-def _in_scope() -> str | None:
-    scope = scoping.current()
-    return scope if isinstance(scope, str) else None  # unscoped or unset: every workspace
-
-
 def _note(session: Session, workspace_id: str | None) -> None:
     session.info.setdefault(_CHANGES, set()).add(workspace_id)
 
 
 @sa.event.listens_for(Session, "after_flush")
 def _note_flushed(session, _flush_context):
-    for row in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(row, "__table__", None)
-        if table is not None and table.name in _WATCHED_TABLES:
-            _note(session, _workspace_of(row))
+    for workspace_id in workspaces_written(session, _WATCHED_TABLES):
+        _note(session, workspace_id)
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _note_bulk(state):
-    if not (state.is_update or state.is_delete):
-        return
-    if any(mapper.local_table.name in _WATCHED_TABLES for mapper in state.all_mappers):
-        _note(state.session, _in_scope())
+    if bulk_write_on(state, _WATCHED_TABLES):
+        _note(state.session, scoping.current_workspace_id())  # None, unscoped or unset: every workspace
 
 
 @sa.event.listens_for(Session, "after_commit")

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from careops import scoping
+from careops.db import bulk_write_on, workspaces_written
 from careops.extensions import db
 from careops.lru import LRU
 from careops.workspaces.models import Workspace
@@ -107,25 +108,14 @@ def _bump(session: Session, workspace_id: str | None) -> None:
     session.connection().execute(stmt)
 
 
-def _in_scope() -> str | None:
-    scope = scoping.current()
-    return scope if isinstance(scope, str) else None
-
-
 @sa.event.listens_for(Session, "after_flush")
 def _bump_flushed(session, _flush_context):
-    changed = set()
-    for row in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(row, "__table__", None)
-        if table is not None and table.name in CONFIG_TABLES:
-            changed.add(getattr(row, "workspace_id", None) or _in_scope())
+    changed = workspaces_written(session, CONFIG_TABLES)
     for workspace_id in {None} if None in changed else changed:
         _bump(session, workspace_id)
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _bump_bulk(state):
-    if (state.is_update or state.is_delete) and any(
-        mapper.local_table.name in CONFIG_TABLES for mapper in state.all_mappers
-    ):
-        _bump(state.session, _in_scope())
+    if bulk_write_on(state, CONFIG_TABLES):
+        _bump(state.session, scoping.current_workspace_id())
