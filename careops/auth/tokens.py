@@ -86,14 +86,16 @@ def is_revoked(jti: str, user_id: str | None = None) -> bool:
     # read straight through instead of walking the statement for workspace tables.
     with scoping.unscoped():
         if user_id is not None:
-            revoked = sa.exists().where(RevokedToken.jti == jti)
-            row = db.session.execute(
-                sa.select(User, revoked).options(joinedload(User.workspace)).where(User.id == user_id)
-            ).first()
+            row = db.session.execute(_USER_AND_REVOCATION, {"user_id": user_id, "jti": jti}).first()
             if row is not None:
                 g.careops_token_user = row[0]
                 return bool(row[1])
         return db.session.get(RevokedToken, jti) is not None
+
+
+# Built once: constructing it took a tenth of a staff request's authentication.
+_USER_WITH_WORKSPACE = sa.select(User).options(joinedload(User.workspace)).where(User.id == sa.bindparam("user_id"))
+_USER_AND_REVOCATION = _USER_WITH_WORKSPACE.add_columns(sa.exists().where(RevokedToken.jti == sa.bindparam("jti")))
 
 
 def purge_expired_revocations(now: datetime | None = None) -> int:
@@ -115,7 +117,7 @@ def _user_with_workspace(user_id: str) -> User | None:
     Most staff requests then read the workspace (its zone, its status) from the
     session instead of a second round trip.
     """
-    return db.session.scalars(sa.select(User).options(joinedload(User.workspace)).where(User.id == user_id)).first()
+    return db.session.scalars(_USER_WITH_WORKSPACE, {"user_id": user_id}).first()
 
 
 def init_app(app):
