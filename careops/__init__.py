@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_http(app)
     init_cli(app)
     start_plugins(app)
+    init_rate_limit_checks(app)  # last: every blueprint and plugin is in
     return app
 
 
@@ -166,6 +167,13 @@ def init_cli(app):
     from careops import cli
 
     cli.init_app(app)
+
+
+def init_rate_limit_checks(app):
+    from careops.extensions import limiter
+    from careops.http import limits_checked_by_their_views
+
+    limits_checked_by_their_views(app, limiter)
 
 
 def start_plugins(app):

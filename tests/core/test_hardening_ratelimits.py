@@ -94,3 +94,38 @@ class TestRetryAfter:
         response = client.get(f"/api/v1/public/{slug}")
         assert response.status_code in (200, 404, 409)
         assert "Retry-After" not in response.headers
+
+
+def _limited_app(**limiter_options):
+    """A bare Flask app with its own Limiter: one undecorated route and one limited on its view."""
+    from flask import Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from careops.http import limits_checked_by_their_views
+
+    app = Flask("limits")
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", **limiter_options)
+
+    def open_route():
+        return "ok"
+
+    def limited_route():
+        return "ok"
+
+    app.add_url_rule("/open", "open", open_route)
+    app.add_url_rule("/limited", "limited", limiter.limit("2/minute")(limited_route))
+    limits_checked_by_their_views(app, limiter)
+    return app
+
+
+def test_limits_declared_on_views_still_hold_without_the_per_request_check():
+    client = _limited_app().test_client()
+    assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
+    assert {client.get("/open").status_code for _ in range(5)} == {200}
+
+
+def test_an_app_wide_limit_keeps_the_per_request_check():
+    # a default limit is only checked by flask-limiter's before_request hook: it must stay
+    client = _limited_app(default_limits=["3/minute"]).test_client()
+    assert [client.get("/open").status_code for _ in range(4)] == [200, 200, 200, 429]
