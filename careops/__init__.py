@@ -6,8 +6,7 @@ heavy happens at import. Plugins import ``hookimpl`` from here.
 
 from __future__ import annotations
 
-from flask import Flask
-
+from careops.application import CareOpsFlask
 from careops.hookspecs import hookimpl  # noqa: F401 - the plugin author's entry point
 
 __version__ = "0.1.0"
@@ -40,8 +39,8 @@ DOMAINS = (
 LISTED_WITH = {"workspaces": ("careops.auth.staff_views",)}
 
 
-def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(config: dict | None = None) -> CareOpsFlask:
+    app = CareOpsFlask(__name__, instance_relative_config=True)
     init_config(app, config)
     init_logging(app)
     init_extensions(app)
