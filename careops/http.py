@@ -46,6 +46,25 @@ class Blueprint(_Blueprint):
         # one instance per view instead. marshmallow 4 schemas keep no per-load state.
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
+    @staticmethod
+    def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict:
+        """API.md's ``X-Pagination``: flask-smorest's fields, in its order, without its per-request schema.
+
+        flask-smorest built the dict, then dumped it through a new ``PaginationMetadataSchema``
+        (deep-copying its fields) on every page; the values are plain integers already.
+        """
+        pages = -(-item_count // page_size)  # ceil
+        metadata = {"total": item_count, "total_pages": pages}
+        if item_count:
+            metadata.update(first_page=1, last_page=pages)
+            if page <= pages:
+                metadata["page"] = page
+                if page > 1:
+                    metadata["previous_page"] = page - 1
+                if page < pages:
+                    metadata["next_page"] = page + 1
+        return metadata
+
     def errors(self, *statuses: int):
         def decorator(fn):
             for status in statuses:

@@ -125,6 +125,20 @@ def _label(key: str) -> str:
 
 
 class StrictParser(FlaskParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type, ma.Schema] = {}
+
+    def _get_schema(self, argmap, req):
+        # flask-smorest's pagination hands its parameters schema over as a class, which webargs
+        # instantiated (deep-copying its fields) on every request: one instance per class.
+        # marshmallow 4 schemas keep no per-load state (Blueprint.arguments relies on it too).
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            if argmap not in self._schemas:
+                self._schemas[argmap] = argmap()
+            return self._schemas[argmap]
+        return super()._get_schema(argmap, req)
+
     def _process_location_data(self, location_data, schema, req, location, unknown, validators):
         if location == "json" and location_data is core.missing and req.method in _BODY_METHODS and body_required():
             raise ma.ValidationError({"_body": ["A JSON object is required as the request body."]})
