@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -347,23 +347,31 @@ def workspaces_written(session: Session, tables: frozenset[str]) -> set[str | No
     ``workspace_id`` (an association row) for the workspace in scope, or None —
     every workspace — when none is.
     """
-    written: set[str | None] = set()
+    return {workspace_id for _table, workspace_id in written_rows(session, tables)}
+
+
+def written_rows(session: Session, tables: frozenset[str]) -> Iterator[tuple[str, str | None]]:
+    """(table name, workspace) of each row in ``tables`` a flush writes, as :func:`workspaces_written` counts it.
+
+    For a listener telling apart several watchers' tables in one pass over the flush.
+    """
     for row in (*session.new, *session.dirty, *session.deleted):
         table = getattr(row, "__table__", None)
         if table is None or table.name not in tables:
             continue
         if table.name == "workspaces":
-            written.add(row.id)
+            yield table.name, row.id
         else:
-            written.add(getattr(row, "workspace_id", None) or scoping.current_workspace_id())
-    return written
+            yield table.name, getattr(row, "workspace_id", None) or scoping.current_workspace_id()
 
 
-def bulk_write_on(state: ORMExecuteState, tables: frozenset[str]) -> bool:
-    """The statement is a bulk ``UPDATE`` or ``DELETE`` of one of ``tables`` (by name); its rows are the scope's."""
-    return (state.is_update or state.is_delete) and any(
-        typing.cast(sa.Table, mapper.local_table).name in tables for mapper in state.all_mappers
-    )
+def bulk_write_on(state: ORMExecuteState, tables: frozenset[str], *, inserts: bool = False) -> bool:
+    """The statement is a bulk ``UPDATE`` or ``DELETE`` of one of ``tables`` (by name); its rows are the scope's.
+
+    With ``inserts``, an ORM ``INSERT`` statement too (:func:`insert_or_ignore`'s).
+    """
+    writes = state.is_update or state.is_delete or (inserts and state.is_insert)
+    return writes and any(typing.cast(sa.Table, mapper.local_table).name in tables for mapper in state.all_mappers)
 
 
 def insert_or_ignore(model, values: dict) -> bool:

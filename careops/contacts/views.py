@@ -26,7 +26,11 @@ blp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts", description
 def list_contacts(query, pagination_parameters):
     """Contacts, most recently active first; ``q`` searches name, email and phone."""
     workspace_id = current_workspace_id()
-    page = WorkspaceRepository(workspace_id).page(service.search(workspace_id, query.get("q")), pagination_parameters)
+    page = WorkspaceRepository(workspace_id).page(
+        service.search(workspace_id, query.get("q")),
+        pagination_parameters,
+        cached_total=service.cached_total(workspace_id, query),
+    )
     return jsonify([contact_json(c) for c in page])  # ContactSchema documents it: see contact_json
 
 

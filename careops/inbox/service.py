@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from careops import events
+from careops import events, versioned_cache
 from careops.contacts import service as contacts
 from careops.db import WorkspaceRepository, insert_or_ignore, new_id, utcnow
 from careops.errors import ValidationFailed
@@ -43,6 +43,28 @@ def decide_reply_pause(decides: Callable[[str], bool]) -> None:
 
 
 BODY_MAX = 50_000  # an inbound email is cut here; staff replies have their own, smaller limit
+
+
+#: The conversations list's totals (:func:`cached_total`). The status filters read a
+#: conversation's own columns; a contact's deletion takes its conversation with it
+#: (``ON DELETE CASCADE``, which no flush shows), hence the contacts.
+LIST_TOTALS = versioned_cache.Namespace("conversations", {"conversations", "contacts"}, max_entries=1024)
+#: With ``q`` the list also reads the contacts' names, emails and phones and the messages'
+#: bodies. A namespace of its own: a sent or delivered message then drops only the searches'
+#: totals, not the plain list's.
+SEARCH_TOTALS = versioned_cache.Namespace(
+    "conversation-search", {"conversations", "contacts", "messages"}, max_entries=1024
+)
+
+
+def cached_total(workspace_id: str, filters: dict):
+    """The total of the list :func:`search` gives for ``filters`` (the list's query), kept until what it reads changes.
+
+    Counting every matching conversation was more of the list's database time than
+    its page. For ``WorkspaceRepository.page``.
+    """
+    namespace = SEARCH_TOTALS if filters.get("q") else LIST_TOTALS
+    return namespace.cached_total(workspace_id, "conversation list total", versioned_cache.filters_key(filters))
 
 
 def search(workspace_id: str, *, status: str | None = None, q: str | None = None) -> sa.Select:

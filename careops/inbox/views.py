@@ -30,7 +30,11 @@ def list_conversations(query, pagination_parameters):
     """Conversations, latest message first. ``status``: open, unanswered (a customer message has had no staff
     reply since; automated messages are not replies) or closed; ``q`` searches the contact and the messages."""
     workspace_id = current_workspace_id()
-    page = WorkspaceRepository(workspace_id).page(service.search(workspace_id, **query), pagination_parameters)
+    page = WorkspaceRepository(workspace_id).page(
+        service.search(workspace_id, **query),
+        pagination_parameters,
+        cached_total=service.cached_total(workspace_id, query),
+    )
     return jsonify([conversation_json(service.summary(c)) for c in page])  # ConversationSchema documents it
 
 
