@@ -106,11 +106,16 @@ def init_domains(app):
     from careops.extensions import api
     from careops.plugins import collect, hook
 
-    for domain in DOMAINS:
+    domains = [domain for domain in DOMAINS if importlib.util.find_spec(f"careops.{domain}") is not None]
+    # Every domain's models before any other module: a module may build a statement when it
+    # loads (careops.auth.tokens does), which configures every mapper loaded by then, and a
+    # relationship naming another domain's model by name (a booking's "Contact") must find it.
+    for domain in domains:
+        if importlib.util.find_spec(f"careops.{domain}.models") is not None:
+            importlib.import_module(f"careops.{domain}.models")
+    for domain in domains:
         package = f"careops.{domain}"
-        if importlib.util.find_spec(package) is None:
-            continue
-        for module in ("models", "receivers", "tasks"):
+        for module in ("receivers", "tasks"):
             if importlib.util.find_spec(f"{package}.{module}") is not None:
                 importlib.import_module(f"{package}.{module}")
         if importlib.util.find_spec(f"{package}.views") is not None:

@@ -22,6 +22,7 @@ from careops.extensions import db
 from careops.security import token_digest
 
 if TYPE_CHECKING:
+    from careops.services.models import Service
     from careops.workspaces.models import Workspace
 
 
@@ -72,12 +73,15 @@ def by_token(token: str) -> tuple[Workspace, Booking]:
     return workspace, WorkspaceRepository(workspace.id).get(Booking, row.booking_id)
 
 
-def change_deadline(booking: Booking) -> datetime:
-    """Until when a customer may cancel or move the booking online: the service's minimum notice."""
+def change_deadline(booking: Booking, service: Service | None = None) -> datetime:
+    """Until when a customer may cancel or move the booking online: the service's minimum notice.
+
+    ``service``: the booking's service when the caller holds it (read here otherwise).
+    """
     from careops.services import service as services
 
-    notice = services.get(booking.workspace_id, booking.service_id).min_notice_minutes
-    return booking.start - timedelta(minutes=notice)
+    service = service or services.get(booking.workspace_id, booking.service_id)
+    return booking.start - timedelta(minutes=service.min_notice_minutes)
 
 
 def _check_changeable(booking: Booking, verb: str) -> None:

@@ -34,6 +34,10 @@ class Booking(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
     resource_links: Mapped[list[BookingResource]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    #: Never loaded (lazy="raise"): declared so that one flush writes a customer created with
+    #: the booking before it — the unit of work orders inserts by relationships, not by foreign
+    #: keys. Named, not imported: bookings do not depend on the contacts domain's models.
+    contact = relationship("Contact", lazy="raise")
 
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "reference", name="uq_bookings_workspace_reference"),

@@ -199,17 +199,19 @@ def is_offered(
     tz: ZoneInfo,
     now: datetime,
     exclude_booking_id: str | None = None,
+    token: str | None = None,
 ) -> bool:
     """True when ``start`` is one of the slots a customer may book right now.
 
     Checks that one start (:func:`~careops.bookings.slots.is_available`) rather
     than listing the day's slots: only the bookings around it are loaded and
-    only its capacity is computed, under the booking lock.
+    only its capacity is computed, under the booking lock. ``token``: the
+    configuration token the caller read under that lock, if it did.
     """
     s = spec(service)
     lo, hi = s.occupied(start)
     day = start.astimezone(tz).date()
-    token = config_cache.version(workspace_id)
+    token = _token(workspace_id, token)
     return S.is_available(
         rules=rules(workspace_id, token),
         overrides=overrides(workspace_id, day, day, token),
@@ -222,8 +224,17 @@ def is_offered(
     )
 
 
-def is_free(workspace_id: str, service: Service, start: datetime, exclude_booking_id: str | None = None) -> bool:
-    """True when every resource of ``service`` has spare capacity for a booking at ``start``."""
+def is_free(
+    workspace_id: str,
+    service: Service,
+    start: datetime,
+    exclude_booking_id: str | None = None,
+    token: str | None = None,
+) -> bool:
+    """True when every resource of ``service`` has spare capacity for a booking at ``start``.
+
+    ``token``: the configuration token the caller read under the booking lock, if it did.
+    """
     s = spec(service)
     lo, hi = s.occupied(start)
     return (
@@ -231,7 +242,7 @@ def is_free(workspace_id: str, service: Service, start: datetime, exclude_bookin
             s,
             start,
             busy(workspace_id, service.resource_ids, lo, hi, exclude_booking_id),
-            capacities(workspace_id, service.resource_ids),
+            capacities(workspace_id, service.resource_ids, token),
         )
         > 0
     )

@@ -141,4 +141,4 @@ def calendar_feed(query, slug):
 
 def _public(workspace, booking, booked=None) -> dict:
     booked = booked or services.get(workspace.id, booking.service_id)
-    return public_dict(booking, booked, workspace, manage.change_deadline(booking))
+    return public_dict(booking, booked, workspace, manage.change_deadline(booking, booked))

@@ -29,6 +29,7 @@ from careops.event_types import BookingCancelled, BookingCreated, BookingResched
 from careops.extensions import db
 from careops.services import service as services
 from careops.versioned_cache import filters_key
+from careops.workspaces import config_cache
 from careops.workspaces.service import get_workspace
 
 if TYPE_CHECKING:
@@ -123,16 +124,21 @@ def book(
     service = services.get_active(workspace_id, service_id)
     if contact_id is not None:
         contacts.get(workspace_id, contact_id)
-    if public and contact is not None:  # a customer we could never confirm to is refused up front
-        from careops.inbox.reachability import require_reachable
-
-        require_reachable(workspace_id, email=contact.get("email"), phone=contact.get("phone"))
     start = start.astimezone(UTC)
     tz = workspace_tz(workspace_id)
     for attempt in range(_ATTEMPTS):
         try:
             with booking_lock(service.resource_ids):
-                _check(workspace_id, service, start, tz, public)
+                # One read of the configuration token for every check of this booking (channels,
+                # hours, capacities), under the lock: it sees a change committed just before it.
+                config_token = config_cache.version(workspace_id)
+                if public and contact is not None:  # a customer we could never confirm to is refused first
+                    from careops.inbox.reachability import require_reachable
+
+                    require_reachable(
+                        workspace_id, email=contact.get("email"), phone=contact.get("phone"), token=config_token
+                    )
+                _check(workspace_id, service, start, tz, public, token=config_token)
                 if contact_id is None:
                     assert contact is not None, "a booking needs contact_id or contact"
                     customer, _ = contacts.find_or_create(workspace_id, source=source, **contact)
@@ -382,11 +388,12 @@ def _check(
     tz: ZoneInfo,
     public: bool,
     exclude_booking_id: str | None = None,
+    token: str | None = None,
 ) -> None:
     if public:
-        ok = offer.is_offered(workspace_id, service, start, tz, utcnow(), exclude_booking_id)
+        ok = offer.is_offered(workspace_id, service, start, tz, utcnow(), exclude_booking_id, token)
     else:
-        ok = offer.is_free(workspace_id, service, start, exclude_booking_id)
+        ok = offer.is_free(workspace_id, service, start, exclude_booking_id, token)
     if not ok:
         raise SlotUnavailable()
 

@@ -15,22 +15,30 @@ from __future__ import annotations
 from careops.errors import ValidationFailed
 
 
-def configured_channels(workspace_id: str) -> set[str]:
-    """The channels the workspace has an enabled provider for (one query for both channels)."""
+def configured_channels(workspace_id: str, token: str | None = None) -> set[str]:
+    """The channels the workspace has an enabled provider for (one query for both channels).
+
+    ``token``: the configuration token the caller read already in this transaction
+    (the public booking, under its lock), else read here.
+    """
     from careops.integrations.service import enabled_channels
     from careops.workspaces import config_cache
 
     # Not chain(workspace_id, channel): that is one read per channel on every public booking.
     # From the configuration cache: one small statement instead of reading the integrations.
-    token = config_cache.version(workspace_id)
+    if token is None:
+        token = config_cache.version(workspace_id)
     return set(
         config_cache.cached(workspace_id, token, ("channels",), lambda: frozenset(enabled_channels(workspace_id)))
     )
 
 
-def require_reachable(workspace_id: str, *, email: str | None, phone: str | None) -> None:
-    """422 when the customer gave no address on a channel the workspace can send on."""
-    channels = configured_channels(workspace_id)
+def require_reachable(workspace_id: str, *, email: str | None, phone: str | None, token: str | None = None) -> None:
+    """422 when the customer gave no address on a channel the workspace can send on.
+
+    ``token``: as for :func:`configured_channels`.
+    """
+    channels = configured_channels(workspace_id, token)
     if not channels or (email and "email" in channels) or (phone and "sms" in channels):
         return
     if phone and "email" in channels and _known_email(workspace_id, phone):

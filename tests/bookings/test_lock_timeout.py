@@ -87,3 +87,33 @@ def test_the_sqlite_queue_is_held_for_the_transaction_and_released_after(app, ow
         with pytest.raises(LookupError), booking_lock([rid]):
             raise LookupError("the booking failed")
         assert free() and not db.session.connection().connection.driver_connection.in_transaction
+
+
+def test_the_sqlite_queue_is_left_at_the_commit_before_the_after_commit_calls(app, owner):
+    """What runs after the commit (the outbox's task enqueues) does not hold up the next booking."""
+    from careops.after_commit import call_after_commit
+    from careops.bookings.locking import booking_lock
+    from careops.resources.models import Resource
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the booking queue is SQLite's")
+        path = db.engine.url.database + "-booking"
+        rid = db.session.scalars(sa.select(Resource.id)).first()
+        db.session.rollback()
+        seen = []
+
+        def queue_free_now():
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                seen.append(True)
+            except BlockingIOError:
+                seen.append(False)
+            finally:
+                os.close(fd)
+
+        with booking_lock([rid]):
+            call_after_commit(queue_free_now)
+            db.session.commit()
+        assert seen == [True]

@@ -1,5 +1,6 @@
 """POST /public/{slug}/bookings: offered slots only, contacts found or created, events, capacity."""
 
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -163,3 +164,98 @@ def test_a_reference_clash_starts_the_booking_again(bookable, client, app, monke
     assert count_bookings(app) == 2
     # the clashing attempt was rolled back whole: one contact and one event each
     assert len(outbox(app, "contact_created")) == 2 and len(outbox(app, "booking_created")) == 2
+
+
+def _contacts_and_conversations(app) -> tuple[int, int]:
+    import sqlalchemy as sa
+
+    from careops.contacts.models import Contact
+    from careops.extensions import db
+    from careops.inbox.models import Conversation
+
+    with app.app_context():
+        count = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
+        return count(Contact), count(Conversation)
+
+
+@contextmanager
+def _recorded(app):
+    """``(flushes, statements)`` of what runs inside: the new objects of each flush, each statement's text."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from careops.extensions import db
+
+    flushes: list[list[str]] = []
+    statements: list[str] = []
+
+    def flushed(session, _context):
+        flushes.append([type(obj).__name__ for obj in session.new])
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(Session, "after_flush", flushed)
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield flushes, statements
+    finally:
+        sa.event.remove(Session, "after_flush", flushed)
+        sa.event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_a_new_customer_and_the_booking_are_written_in_one_flush(bookable, client, app):
+    """The contact, its conversation, the booking and their events: one flush (one audit INSERT)."""
+    with _recorded(app) as (flushes, _):
+        response = bookable.public_book(client, bookable.start("10:00"), email="new@example.com")
+    assert response.status_code == 201, response.get_json()
+    # (The flushes after it are the events' receivers, run at the commit in tests.)
+    booking_flushes = [names for names in flushes if {"Contact", "Booking"} & set(names)]
+    assert len(booking_flushes) == 1 and {"Contact", "Conversation", "Booking"} <= set(booking_flushes[0]), flushes
+    assert _contacts_and_conversations(app) == (1, 1)
+
+
+def test_the_configuration_token_is_read_once_per_booking(bookable, client, app):
+    """The reachability check and the slot check share the token read under the lock."""
+    with _recorded(app) as (_, statements):
+        response = bookable.public_book(client, bookable.start("10:00"))
+    assert response.status_code == 201, response.get_json()
+    checks = statements[: next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO bookings"))]
+    assert sum("config_version FROM workspaces" in s for s in checks) == 1, checks
+
+
+def test_a_customer_created_meanwhile_starts_the_booking_again(bookable, client, app, monkeypatch):
+    """Looked up before another request committed the same customer: the commit meets the unique email, and
+    the booking starts again and finds the contact."""
+    from careops.contacts import service as contacts
+    from careops.contacts.models import Contact
+
+    assert bookable.public_book(client, bookable.start("10:00"), email="same@example.com").status_code == 201
+    missed = []
+
+    class NotYetCommitted(contacts.WorkspaceRepository):
+        def first(self, model, *criteria):
+            if model is Contact and not missed:
+                missed.append(criteria)
+                return None
+            return super().first(model, *criteria)
+
+    monkeypatch.setattr(contacts, "WorkspaceRepository", NotYetCommitted)
+    second = bookable.public_book(client, bookable.start("11:00"), email="same@example.com")
+    assert second.status_code == 201, second.get_json()
+    assert missed
+    bookings = bookable.owner.get("/api/v1/bookings").get_json()
+    assert len(bookings) == 2 and len({b["contact_id"] for b in bookings}) == 1
+    assert _contacts_and_conversations(app) == (1, 1)
+    assert len(outbox(app, "contact_created")) == 1 and len(outbox(app, "booking_created")) == 2
+
+
+def test_a_refused_booking_leaves_no_customer_behind(bookable, client, app):
+    assert bookable.public_book(client, bookable.start("10:00")).status_code == 201
+    assert_error(
+        bookable.public_book(client, bookable.start("10:00"), email="late@example.com"), 409, "SLOT_UNAVAILABLE"
+    )
+    assert _contacts_and_conversations(app) == (1, 1)
+    assert len(outbox(app, "contact_created")) == 1 and count_bookings(app) == 1

@@ -89,3 +89,19 @@ def test_import_contracts_hold():
     lint = pathlib.Path(sys.executable).parent / "lint-imports"
     done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def test_the_app_maps_a_model_loaded_before_the_domain_its_relationship_names(tmp_path):
+    """A booking and a conversation name ``"Contact"``: loaded before the app (as a test module or a
+    script does), they must not make the app factory fail when a module builds a statement as it loads."""
+    script = "import careops.bookings.models, careops.inbox.models\nfrom careops import create_app\ncreate_app()\n"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CAREOPS_SECRET_KEY": "x" * 40,
+        "CAREOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "CAREOPS_TASK_QUEUE": f"sqlite:///{tmp_path / 'tasks.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
