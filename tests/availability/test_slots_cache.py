@@ -26,54 +26,23 @@ import sqlalchemy as sa
 from careops.bookings import slot_cache
 from careops.extensions import db
 from tests.bookings.factories import Bookable, local_day
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, is_postgresql
-
-REDIS_URL = TEST_REDIS_URL or "redis://127.0.0.1:6379/7"
-DOWN_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-
-
-def _redis_up() -> bool:
-    try:
-        return bool(redis_lib.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
-    except redis_lib.RedisError:
-        return False
-
-
-REDIS_UP = _redis_up()
-REDIS = pytest.param("redis", marks=pytest.mark.skipif(not REDIS_UP, reason="the Redis versions need Redis"))
-SQLITE = pytest.param(
-    "sqlite data_version",
-    marks=pytest.mark.skipif(
-        is_postgresql(TEST_DATABASE_URL), reason="PostgreSQL without Redis has no slot cache (no data_version)"
-    ),
+from tests.cache_versions import (  # noqa: F401 - fixtures
+    REDIS,
+    REDIS_UP,
+    REDIS_URL,
+    SQLITE,
+    _fresh_cache,
+    config_overrides,
+    one_connection,
+    redis_url,
+    versions,
+    write_elsewhere,
 )
+from tests.conftest import TEST_DATABASE_URL, is_postgresql
+
+DOWN_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 redis_only = pytest.mark.parametrize("versions", [REDIS])
 sqlite_only = pytest.mark.parametrize("versions", [SQLITE])
-
-
-@pytest.fixture(params=[REDIS, SQLITE])
-def versions(request) -> str:
-    """Where the cache's versions come from: Redis, or (no Redis configured) SQLite's data_version."""
-    return request.param
-
-
-@pytest.fixture
-def redis_url(versions) -> str | None:
-    return REDIS_URL if versions == "redis" else None
-
-
-@pytest.fixture
-def config_overrides(redis_url):
-    return {"CAREOPS_REDIS_URL": redis_url}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    if REDIS_UP:
-        redis_lib.Redis.from_url(REDIS_URL).flushdb()
-    slot_cache.clear()
-    yield
-    slot_cache.clear()
 
 
 @pytest.fixture
@@ -101,20 +70,6 @@ def staff_booked(bookable, owner, hhmm: str = "10:00") -> str:
     return response.get_json()["id"]
 
 
-def one_connection() -> None:
-    """From here on the requests and the test's own writes share one database connection.
-
-    Under pytest-flask the client's requests run in the test's app context, so
-    they share its session. Closing that session and the pool's idle connections
-    (setting up left several: tasks run immediately, each in its own session)
-    leaves the pool empty; the next request opens one connection and, nothing
-    holding two at once, every later checkout gets it. SQLite's data_version is
-    per connection: a write made on any other would be seen at once.
-    """
-    db.session.remove()
-    db.engine.dispose()
-
-
 #: Behind the cache's back, bookings are what is written: the busy ranges are read on every
 #: computation, while capacities, hours and overrides may come from the configuration cache.
 CANCEL = "UPDATE bookings SET status = 'cancelled' WHERE id = :id"
@@ -132,16 +87,6 @@ def write_unseen(versions: str, statement: str, **params) -> None:
     if versions != "redis":
         assert db.session.connection().info.get(slot_cache._CONNECTION) in {key[-2] for key in slot_cache._entries}
     db.session.commit()
-
-
-def write_elsewhere(statement: str, **params) -> None:
-    """A commit from another connection — another worker's — and no bump: a separate engine on the same file."""
-    other = sa.create_engine(db.engine.url)
-    try:
-        with other.begin() as conn:
-            conn.execute(sa.text(statement), params)
-    finally:
-        other.dispose()
 
 
 def test_a_warm_answer_comes_from_the_cache(app, bookable, client, owner, versions):

@@ -18,10 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import redis as redis_lib
 import sqlalchemy as sa
 
-from careops import versioned_cache
 from careops.bookings import slot_cache
 from careops.contacts import service as contacts
 from careops.contacts.models import Contact
@@ -30,7 +28,18 @@ from careops.extensions import db
 from careops.inbox import service as inbox
 from careops.inbox.models import Message
 from careops.lru import LRU
-from tests.availability.test_slots_cache import REDIS, REDIS_UP, REDIS_URL, SQLITE, one_connection, write_elsewhere
+from tests.cache_versions import (  # noqa: F401 - fixtures
+    REDIS,
+    REDIS_UP,
+    REDIS_URL,
+    SQLITE,
+    _fresh_cache,
+    config_overrides,
+    one_connection,
+    redis_url,
+    versions,
+    write_elsewhere,
+)
 from tests.conftest import TEST_DATABASE_URL, Actor, is_postgresql
 from tests.messaging.fixtures import active, submit_contact  # noqa: F401 - active: a fixture
 
@@ -39,31 +48,6 @@ CONVERSATIONS = "/api/v1/conversations"
 #: The namespaces of the lists' totals.
 TOTALS = (contacts.LIST_TOTALS, inbox.LIST_TOTALS, inbox.SEARCH_TOTALS)
 both_lists = pytest.mark.parametrize("path", [CONTACTS, CONVERSATIONS])
-
-
-@pytest.fixture(params=[REDIS, SQLITE])
-def versions(request) -> str:
-    """Where the versions come from: Redis, or (no Redis configured) SQLite's data_version."""
-    return request.param
-
-
-@pytest.fixture
-def redis_url(versions) -> str | None:
-    return REDIS_URL if versions == "redis" else None
-
-
-@pytest.fixture
-def config_overrides(redis_url):
-    return {"CAREOPS_REDIS_URL": redis_url}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    if REDIS_UP:
-        redis_lib.Redis.from_url(REDIS_URL).flushdb()
-    versioned_cache.clear()
-    yield
-    versioned_cache.clear()
 
 
 def listed_total(actor, path: str, **filters) -> int:
