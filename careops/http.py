@@ -41,11 +41,6 @@ class Blueprint(_Blueprint):
     #: API.md: ``page_size`` defaults to 20, at most 100 (flask-smorest's own default is 10).
     DEFAULT_PAGINATION_PARAMETERS: ClassVar[dict[str, int]] = {"page": 1, "page_size": 20, "max_page_size": 100}
 
-    def arguments(self, schema, *args, **kwargs):
-        # A Schema class is instantiated by webargs on every request (its fields deep-copied):
-        # one instance per view instead. marshmallow 4 schemas keep no per-load state.
-        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
-
     @staticmethod
     def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict:
         """API.md's ``X-Pagination``: flask-smorest's fields, in its order, without its per-request schema.

@@ -130,9 +130,9 @@ class StrictParser(FlaskParser):
         self._schemas: dict[type, ma.Schema] = {}
 
     def _get_schema(self, argmap, req):
-        # flask-smorest's pagination hands its parameters schema over as a class, which webargs
-        # instantiated (deep-copying its fields) on every request: one instance per class.
-        # marshmallow 4 schemas keep no per-load state (Blueprint.arguments relies on it too).
+        # @blp.arguments(SomeSchema) and flask-smorest's pagination hand their schema over as a
+        # class, which webargs instantiated (deep-copying its fields) on every request: one
+        # instance per class instead. marshmallow 4 schemas keep no per-load state.
         if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
             if argmap not in self._schemas:
                 self._schemas[argmap] = argmap()
